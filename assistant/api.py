@@ -1,0 +1,70 @@
+"""The public Python API: build_index, retrieve, ask. Paths default to the settings."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from assistant.builder import build_index as _build_index
+from assistant.errors import IndexNotFoundError
+from assistant.index import cached_index, current_generation
+from assistant.records import BuildReport, Passage
+from assistant.retrieval import Retriever
+from assistant.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def build_index(
+    corpus_dir: str | Path | None = None,
+    index_dir: str | Path | None = None,
+    *,
+    full: bool = False,
+    settings: Settings | None = None,
+    progress=None,
+) -> BuildReport:
+    """Index the corpus incrementally (only new or changed files are embedded) and return a BuildReport.
+
+    >>> report = build_index("corpus", "index")       # doctest: +SKIP
+    >>> report.added, report.failed                   # doctest: +SKIP
+    """
+    return _build_index(corpus_dir, index_dir, full=full, settings=settings, progress=progress)
+
+
+def open_retriever(settings: Settings) -> Retriever:
+    """A Retriever on the current index, building the index first when there is none yet."""
+    if current_generation(settings.index_dir) is None:
+        if not Path(settings.corpus_dir).is_dir():
+            raise IndexNotFoundError(
+                f"no index in {settings.index_dir} and no corpus folder {settings.corpus_dir} to build one from"
+            )
+        log.info("no index in %s yet: building it from %s", settings.index_dir, settings.corpus_dir)
+        _build_index(settings=settings)
+    index = cached_index(settings.index_dir)
+    from assistant.embeddings import get_embedder
+
+    query_prompt, document_prompt = settings.prompts
+    embedder = get_embedder(settings.embedding_model, query_prompt, document_prompt, settings.batch_size)
+    return Retriever(index, settings, embedder)
+
+
+def retrieve(
+    query: str,
+    k: int = 5,
+    index_dir: str | Path | None = None,
+    *,
+    corpus_dir: str | Path | None = None,
+    source: str | None = None,
+    settings: Settings | None = None,
+) -> list[Passage]:
+    """The ``k`` passages that best match ``query``, best first; ``source`` keeps one file or a glob.
+
+    >>> passages = retrieve("Qu'est-ce que l'ADS+ ?", k=5, index_dir="index")   # doctest: +SKIP
+    >>> passages[0].source, passages[0].page, passages[0].score                 # doctest: +SKIP
+    """
+    if k < 1:
+        raise ValueError(f"k must be >= 1, got {k}")
+    if not isinstance(query, str) or not query.strip():
+        raise ValueError("the query is empty")
+    settings = (settings or Settings.from_env()).with_(index_dir=index_dir, corpus_dir=corpus_dir)
+    return open_retriever(settings).search(query, k=k, source=source)

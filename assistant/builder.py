@@ -1,0 +1,232 @@
+"""Building the index from the corpus, incrementally: only new or changed text is ever embedded."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+
+from assistant.chunking import chunk_document
+from assistant.documents import list_sources, read_document
+from assistant.embeddings import Embedder, get_embedder
+from assistant.errors import CorpusNotFoundError, DocumentError
+from assistant.index import (
+    FORMAT_VERSION,
+    build_lock,
+    current_generation,
+    make_dense_index,
+    read_chunks,
+    read_manifest,
+    write_index,
+)
+from assistant.keywords import KeywordIndex, analyze
+from assistant.records import BuildReport, Chunk, Document, content_hash
+from assistant.settings import Settings
+
+log = logging.getLogger(__name__)
+
+CHUNK_RECIPE = 1  # bump when chunking or the indexed text changes, to force a full rebuild
+
+Progress = Callable[[str, int, int], None]
+
+
+def file_hash(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _index_settings(settings: Settings, embedder: Embedder) -> dict:
+    return {
+        "embedding_model": embedder.model_name,
+        "prompts": [embedder.query_prompt, embedder.document_prompt],
+        "chunking": {"size": settings.chunk_size, "overlap": settings.chunk_overlap, "recipe": CHUNK_RECIPE},
+    }
+
+
+def _full_rebuild_reason(previous: dict | None, wanted: dict) -> str:
+    if previous is None:
+        return "no previous index"
+    if previous.get("format_version") != FORMAT_VERSION:
+        return f"index format changed ({previous.get('format_version')} -> {FORMAT_VERSION})"
+    for key, value in wanted.items():
+        if previous.get(key) != value:
+            return f"{key} changed ({previous.get(key)} -> {value})"
+    return ""
+
+
+def build_index(
+    corpus_dir: Path | str | None = None,
+    index_dir: Path | str | None = None,
+    *,
+    full: bool = False,
+    settings: Settings | None = None,
+    embedder: Embedder | None = None,
+    progress: Progress | None = None,
+) -> BuildReport:
+    """Bring the index up to date with the corpus and return what was done.
+
+    Unchanged files keep their chunks and vectors; changed and new files are read, chunked and embedded;
+    removed files are dropped. A file that cannot be read is left out with its reason in ``report.failed``.
+    """
+    settings = (settings or Settings.from_env()).with_(corpus_dir=corpus_dir, index_dir=index_dir)
+    corpus, target = Path(settings.corpus_dir), Path(settings.index_dir)
+    if not corpus.is_dir():
+        raise CorpusNotFoundError(f"corpus folder not found: {corpus}")
+    query_prompt, document_prompt = settings.prompts
+    embedder = embedder or get_embedder(settings.embedding_model, query_prompt, document_prompt, settings.batch_size)
+    started = time.perf_counter()
+    with build_lock(target):
+        report = _build(corpus, target, settings, embedder, full, progress or (lambda *_: None))
+    report.seconds = time.perf_counter() - started
+    log.info("build done: %s", report.summary().replace("\n", "; "))
+    return report
+
+
+def _build(
+    corpus: Path, target: Path, settings: Settings, embedder: Embedder, full: bool, progress: Progress
+) -> BuildReport:
+    report = BuildReport()
+    wanted = _index_settings(settings, embedder)
+    previous = read_manifest(target)
+    reason = "asked for (--full)" if full else _full_rebuild_reason(previous, wanted)
+    if reason:
+        if previous is not None:
+            log.info("full rebuild: %s", reason)
+        report.full, report.reason, previous = True, reason, None
+    old_sources = previous["sources"] if previous else {}
+    old_failed = previous.get("failed", {}) if previous else {}
+
+    progress("scanning", 0, 0)
+    files = {source: path for source, path in list_sources(corpus)}
+    hashes = {source: file_hash(path) for source, path in files.items()}
+    to_read = []
+    for source in files:
+        old = old_sources.get(source) or old_failed.get(source)
+        if old and old["hash"] == hashes[source]:
+            if source in old_sources:
+                report.unchanged.append(source)
+            else:
+                report.failed[source] = old_failed[source]["reason"]
+        else:
+            to_read.append(source)
+            (report.updated if source in old_sources else report.added).append(source)
+    report.removed = sorted(set(old_sources) - set(files))
+
+    if previous and not to_read and not report.removed and set(report.failed) == set(old_failed):
+        report.chunks = previous.get("chunk_count", 0)
+        return report  # nothing changed: the index on disk is already right
+
+    documents = _read_all(files, to_read, settings, report, progress)
+    old_chunks, old_vectors = _previous_chunks(target) if previous else ({}, None)
+
+    chunks: list[Chunk] = []
+    sources_meta: dict[str, dict] = {}
+    for source in sorted(files):
+        if source in report.failed:
+            continue
+        if source in documents:
+            document = documents[source]
+            doc_chunks = chunk_document(document, settings.chunk_size, settings.chunk_overlap)
+            meta = {
+                "title": document.title,
+                "kind": document.kind,
+                "pages": len(document.pages) or None,
+                "characters": len(document.text),
+            }
+        else:
+            doc_chunks = [old_chunks[cid][0] for cid in old_sources[source]["chunks"]]
+            meta = {k: v for k, v in old_sources[source].items() if k not in ("hash", "chunks")}
+        chunks.extend(doc_chunks)
+        sources_meta[source] = {"hash": hashes[source], **meta, "chunks": [c.id for c in doc_chunks]}
+
+    vectors = _vectors_for(chunks, old_chunks, old_vectors, embedder, report, progress)
+    progress("indexing", 0, len(chunks))
+    keyword = KeywordIndex.build([analyze(chunk.indexed_text()) for chunk in chunks])
+    dense = make_dense_index(vectors, settings.approximate_above)
+    manifest = {
+        **wanted,
+        "dimension": int(vectors.shape[1]),
+        "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "sources": sources_meta,
+        "failed": {s: {"hash": hashes[s], "reason": r} for s, r in report.failed.items()},
+    }
+    progress("writing", 0, len(chunks))
+    write_index(target, manifest, chunks, vectors, keyword, dense)
+    report.chunks = len(chunks)
+    return report
+
+
+def _read_all(
+    files: dict[str, Path], to_read: list[str], settings: Settings, report: BuildReport, progress: Progress
+) -> dict[str, Document]:
+    """Read the new and changed files, two at a time (PDFs are parsed in child processes)."""
+    documents: dict[str, Document] = {}
+
+    def read(source: str) -> Document | str:
+        try:
+            return read_document(files[source], source, settings)
+        except DocumentError as exc:
+            return str(exc)
+        except Exception as exc:  # noqa: BLE001 - one bad file must never break a build
+            log.exception("unexpected failure reading %s", source)
+            return f"could not be read ({type(exc).__name__}: {exc})"
+
+    with ThreadPoolExecutor(max_workers=max(1, min(4, os.cpu_count() or 1))) as pool:
+        for done, (source, result) in enumerate(zip(to_read, pool.map(read, to_read)), start=1):
+            if isinstance(result, str):
+                log.warning("left out %s: %s", source, result)
+                report.failed[source] = result
+                for fate in (report.added, report.updated):
+                    if source in fate:
+                        fate.remove(source)
+            else:
+                documents[source] = result
+            progress("reading", done, len(to_read))
+    return documents
+
+
+def _previous_chunks(target: Path) -> tuple[dict[str, tuple[Chunk, int]], np.ndarray | None]:
+    generation = current_generation(target)
+    folder = target / generation
+    chunks = read_chunks(folder)
+    vectors = np.load(folder / "vectors.npy", mmap_mode="r", allow_pickle=False)
+    return {chunk.id: (chunk, row) for row, chunk in enumerate(chunks)}, vectors
+
+
+def _vectors_for(
+    chunks: list[Chunk],
+    old_chunks: dict[str, tuple[Chunk, int]],
+    old_vectors: np.ndarray | None,
+    embedder: Embedder,
+    report: BuildReport,
+    progress: Progress,
+) -> np.ndarray:
+    """Reuse the stored vector of every chunk whose indexed text was embedded before; embed the rest once."""
+    reusable: dict[str, int] = {}
+    if old_vectors is not None:
+        for chunk, row in old_chunks.values():
+            reusable[content_hash(chunk.indexed_text())] = row
+    keys = [content_hash(chunk.indexed_text()) for chunk in chunks]
+    missing: dict[str, str] = {}
+    for key, chunk in zip(keys, chunks):
+        if key not in reusable and key not in missing:
+            missing[key] = chunk.indexed_text()
+    report.embedded = len(missing)
+    fresh = embedder.embed_documents(list(missing.values()), lambda d, t: progress("embedding", d, t))
+    fresh_rows = {key: i for i, key in enumerate(missing)}
+    dimension = fresh.shape[1] if len(missing) else (old_vectors.shape[1] if old_vectors is not None else None)
+    if dimension is None:
+        dimension = embedder.dimension
+    vectors = np.zeros((len(chunks), dimension), dtype=np.float32)
+    for i, key in enumerate(keys):
+        vectors[i] = fresh[fresh_rows[key]] if key in fresh_rows else old_vectors[reusable[key]]
+    return vectors

@@ -1,0 +1,166 @@
+"""The ``assistant`` command: build, search, ask, serve, eval. The CLI prints; the library logs."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from dataclasses import asdict
+
+from assistant.errors import AssistantError
+from assistant.settings import Settings
+
+
+class ProgressBar:
+    """A one-line progress bar on stderr for the slow steps of a build."""
+
+    def __init__(self, stream=sys.stderr) -> None:
+        self.stream = stream
+        self.stage = ""
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if not self.stream.isatty() and stage == self.stage and done != total:
+            return
+        if stage != self.stage and self.stage:
+            self.stream.write("\n")
+        self.stage = stage
+        if total:
+            filled = int(30 * done / total)
+            self.stream.write(f"\r{stage:<10} [{'#' * filled}{' ' * (30 - filled)}] {done}/{total}")
+        else:
+            self.stream.write(f"\r{stage:<10}")
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.stage:
+            self.stream.write("\n")
+
+
+def _settings(args) -> Settings:
+    return Settings.from_env(corpus_dir=getattr(args, "corpus", None), index_dir=getattr(args, "index", None))
+
+
+def cmd_build(args) -> int:
+    from assistant.api import build_index
+
+    bar = ProgressBar()
+    try:
+        report = build_index(full=args.full, settings=_settings(args), progress=bar)
+    finally:
+        bar.close()
+    print(report.summary())
+    return 0
+
+
+def _passage_dict(passage) -> dict:
+    return asdict(passage)
+
+
+def cmd_search(args) -> int:
+    from assistant.api import retrieve
+
+    passages = retrieve(args.query, k=args.k, source=args.source, settings=_settings(args))
+    if args.json:
+        print(json.dumps([_passage_dict(p) for p in passages], ensure_ascii=False, indent=1))
+        return 0
+    for rank, p in enumerate(passages, start=1):
+        where = f"{p.source}" + (f", p. {p.page}" if p.page else "") + (f" — {p.heading}" if p.heading else "")
+        print(f"{rank}. [{p.score:.3f}] {where}\n   {' '.join(p.text.split())[:300]}\n")
+    return 0
+
+
+def cmd_ask(args) -> int:
+    from assistant.answers import ask
+
+    answer = ask(args.query, k=args.k, settings=_settings(args), mode=args.mode)
+    if args.json:
+        print(json.dumps(asdict(answer), ensure_ascii=False, indent=1))
+        return 0
+    print(answer.text)
+    print()
+    for citation in answer.citations:
+        p = citation.passage
+        print(f"[{citation.number}] {p.title} ({p.source}{f', p. {p.page}' if p.page else ''})")
+    return 0
+
+
+def cmd_serve(args) -> int:
+    from assistant.ui import serve
+
+    serve(settings=_settings(args), host=args.host, port=args.port)
+    return 0
+
+
+def cmd_eval(args) -> int:
+    from assistant.evaluation import main as evaluate
+
+    return evaluate(gold=args.gold, settings=_settings(args), check=args.check, as_json=args.json)
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="assistant", description="Ask questions of your documents, with sources.")
+    top.add_argument("-v", "--verbose", action="store_true", help="log what happens")
+    commands = top.add_subparsers(dest="command", required=True)
+
+    def paths(sub):
+        sub.add_argument("--corpus", help="documents folder (default: ASSISTANT_CORPUS_DIR or ./corpus)")
+        sub.add_argument("--index", help="index folder (default: ASSISTANT_INDEX_DIR or ./index)")
+
+    build = commands.add_parser("build", help="index new and changed documents")
+    paths(build)
+    build.add_argument("--full", action="store_true", help="re-read and re-embed everything")
+    build.set_defaults(run=cmd_build)
+
+    search = commands.add_parser("search", help="show the passages that best match a question")
+    paths(search)
+    search.add_argument("query")
+    search.add_argument("-k", type=int, default=5, help="number of passages (default 5)")
+    search.add_argument("--source", help="only this file, or a glob such as 'rapports/*.pdf'")
+    search.add_argument("--json", action="store_true", help="print JSON")
+    search.set_defaults(run=cmd_search)
+
+    ask = commands.add_parser("ask", help="answer a question with cited sources")
+    paths(ask)
+    ask.add_argument("query")
+    ask.add_argument("-k", type=int, default=5, help="number of passages to read (default 5)")
+    ask.add_argument(
+        "--mode",
+        choices=["extractive", "llm"],
+        default=None,
+        help="extractive (default) or llm (needs ASSISTANT_LLM_URL)",
+    )
+    ask.add_argument("--json", action="store_true", help="print JSON")
+    ask.set_defaults(run=cmd_ask)
+
+    serve = commands.add_parser("serve", help="start the web app")
+    paths(serve)
+    serve.add_argument("--host", default=None, help="address to bind (default 127.0.0.1 or GRADIO_SERVER_NAME)")
+    serve.add_argument("--port", type=int, default=None, help="port (default 7860 or GRADIO_SERVER_PORT)")
+    serve.set_defaults(run=cmd_serve)
+
+    evaluate = commands.add_parser("eval", help="measure answer and retrieval quality on a gold set")
+    paths(evaluate)
+    evaluate.add_argument("--gold", default=None, help="gold questions (JSON); default: the shipped set")
+    evaluate.add_argument("--check", default=None, help="thresholds file: exit 1 if a figure falls below")
+    evaluate.add_argument("--json", action="store_true", help="print JSON")
+    evaluate.set_defaults(run=cmd_eval)
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
+    for noisy in ("faiss.loader", "bm25s", "sentence_transformers", "httpx", "transformers"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    try:
+        return args.run(args)
+    except (AssistantError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

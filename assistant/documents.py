@@ -1,0 +1,162 @@
+"""Reading files into Documents: txt, md, pdf, html, docx. A file that cannot be read raises DocumentError."""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from assistant.errors import DocumentError
+from assistant.htmltext import html_to_text
+from assistant.markdown import markdown_to_text
+from assistant.pdf import extract_pdf
+from assistant.records import Document
+from assistant.settings import Settings
+from assistant.text import TextBuilder, decode
+
+SUPPORTED = (".txt", ".md", ".markdown", ".pdf", ".html", ".htm", ".docx")
+IGNORE_FILE = ".assistantignore"
+
+_HYPHENATED = re.compile(r"(\w)-\n(?=[a-zà-ÿ])")
+_SOFT_BREAK = re.compile(r"(?<![.!?:;»\"”)\n])\n(?![\n•●▪■◦\-–*]|\d+[.)]\s|[A-ZÀ-Ý][A-ZÀ-Ý ]+\n)")
+
+
+def list_sources(corpus_dir: Path) -> Iterator[tuple[str, Path]]:
+    """(relative path with "/", path) of every file of the corpus, in a stable order.
+
+    Hidden files and folders are skipped, and so are the patterns listed in ``.assistantignore``.
+    """
+    ignore_file = corpus_dir / IGNORE_FILE
+    patterns = []
+    if ignore_file.is_file():
+        lines = ignore_file.read_text(encoding="utf-8", errors="replace").splitlines()
+        patterns = [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+    for path in sorted(corpus_dir.rglob("*")):
+        relative = path.relative_to(corpus_dir).as_posix()
+        if any(part.startswith(".") for part in relative.split("/")) or not path.is_file():
+            continue
+        if any(fnmatch.fnmatchcase(relative, pattern) for pattern in patterns):
+            continue
+        yield relative, path
+
+
+def _first_line(text: str) -> str:
+    for line in text.splitlines():
+        line = line.strip()
+        if len(line) > 3:
+            return line[:150]
+    return ""
+
+
+def _title_line(text: str) -> str:
+    """A plain-text title: the first of the first ten lines that reads like one (4+ words, no final stop)."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()][:10]
+    for line in lines:
+        if 4 <= len(line.split()) <= 25 and not line.endswith((".", ":", ";", ",")):
+            return line
+    return ""
+
+
+def _join_pdf_lines(page: str) -> str:
+    """PDF text breaks lines inside sentences; join them, keeping breaks that end a sentence or a list item."""
+    page = _HYPHENATED.sub(r"\1", page.replace("\r", ""))
+    return _SOFT_BREAK.sub(" ", page).strip()
+
+
+def _read_pdf(path: Path, settings: Settings) -> tuple[str, str, tuple, tuple]:
+    meta_title, pages = extract_pdf(path, settings.pdf_timeout, settings.pdf_memory_mb)
+    parts, offsets, length = [], [], 0
+    for number, page in enumerate(pages, start=1):
+        text = _join_pdf_lines(page)
+        if not text:
+            continue
+        if parts:
+            parts.append("\n\n")
+            length += 2
+        offsets.append((length, number))
+        parts.append(text)
+        length += len(text)
+    text = "".join(parts)
+    return meta_title or _first_line(text), text, tuple(offsets), ()
+
+
+def _read_docx(path: Path) -> tuple[str, str, tuple, tuple]:
+    import docx
+    from docx.table import Table
+    from docx.text.paragraph import Paragraph
+
+    try:
+        document = docx.Document(str(path))
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+        raise DocumentError(f"corrupt or unreadable DOCX ({type(exc).__name__})") from None
+    except Exception as exc:  # noqa: BLE001 - python-docx raises many kinds on a damaged package
+        raise DocumentError(f"corrupt or unreadable DOCX ({type(exc).__name__})") from None
+    out = TextBuilder()
+    title = (document.core_properties.title or "").strip()
+    for block in document.element.body.iterchildren():
+        tag = block.tag.rsplit("}", 1)[-1]
+        if tag == "p":
+            paragraph = Paragraph(block, document)
+            text = paragraph.text.strip()
+            style = (paragraph.style.name if paragraph.style is not None else "").lower()
+            if not text:
+                out.line("")
+            elif style.startswith(("heading", "titre")) or style == "title":
+                title = title or text
+                out.heading(text)
+            else:
+                out.line(text)
+        elif tag == "tbl":
+            for row in Table(block, document).rows:
+                cells = []
+                for cell in row.cells:
+                    value = " ".join(cell.text.split())
+                    if value and (not cells or cells[-1] != value):  # merged cells repeat
+                        cells.append(value)
+                out.line(" | ".join(cells))
+            out.line("")
+    text = out.text()
+    return title or _first_line(text), text, (), out.sections()
+
+
+def read_document(path: Path, source: str, settings: Settings | None = None) -> Document:
+    """Read one file. ``source`` is its path relative to the corpus, kept on every chunk."""
+    settings = settings or Settings()
+    suffix = path.suffix.lower()
+    if suffix not in SUPPORTED:
+        raise DocumentError(f"unsupported file type {suffix or '(no extension)'}")
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise DocumentError(f"cannot read the file ({exc.strerror})") from None
+    if size == 0:
+        raise DocumentError("empty file")
+    if size > settings.max_file_mb * 1024 * 1024:
+        raise DocumentError(f"file too large ({size / 1e6:.0f} MB; the limit is {settings.max_file_mb:g} MB)")
+
+    pages: tuple = ()
+    sections: tuple = ()
+    if suffix == ".pdf":
+        title, text, pages, sections = _read_pdf(path, settings)
+        kind = "pdf"
+    elif suffix == ".docx":
+        title, text, pages, sections = _read_docx(path)
+        kind = "docx"
+    else:
+        raw = decode(path.read_bytes())
+        if suffix in (".md", ".markdown"):
+            title, text, sections = markdown_to_text(raw)
+            kind = "md"
+        elif suffix in (".html", ".htm"):
+            title, text, sections = html_to_text(raw)
+            kind = "html"
+        else:
+            text = raw.replace("\r\n", "\n").replace("\r", "\n").strip()
+            title = _title_line(text) or path.stem.replace("-", " ").replace("_", " ")
+            kind = "txt"
+    if not text.strip():
+        raise DocumentError("no text in the document (empty once markup is removed)")
+    title = " ".join(title.split()) or path.stem
+    return Document(source=source, title=title, text=text, kind=kind, pages=pages, sections=sections)

@@ -1,0 +1,29 @@
+"""The exceptions the library raises, so that callers can catch ours and only ours."""
+
+
+class AssistantError(Exception):
+    """Base class of every error raised by the assistant."""
+
+
+class DocumentError(AssistantError):
+    """A file could not be read as a document; the message says why, in a few words."""
+
+
+class IndexNotFoundError(AssistantError):
+    """No usable index at the given place."""
+
+
+class IndexMismatchError(AssistantError):
+    """The index was built with settings (model, format) that differ from the ones in use."""
+
+
+class IndexBusyError(AssistantError):
+    """Another build holds the index lock."""
+
+
+class LLMError(AssistantError):
+    """The language-model endpoint could not be reached or answered badly."""
+
+
+class CorpusNotFoundError(AssistantError, FileNotFoundError):
+    """The corpus folder does not exist."""

@@ -1,0 +1,112 @@
+"""HTML to its visible text, with its title and headings. Scripts, styles and hidden parts are dropped."""
+
+from __future__ import annotations
+
+from html.parser import HTMLParser
+
+from assistant.text import TextBuilder
+
+_INVISIBLE = {"script", "style", "noscript", "template", "svg", "head", "iframe", "object"}
+_BLOCKS = {
+    "p",
+    "div",
+    "br",
+    "li",
+    "tr",
+    "table",
+    "section",
+    "article",
+    "header",
+    "footer",
+    "main",
+    "nav",
+    "ul",
+    "ol",
+    "dl",
+    "dt",
+    "dd",
+    "blockquote",
+    "pre",
+    "figure",
+    "figcaption",
+    "hr",
+    "form",
+    "aside",
+}
+_HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
+_VOID = {"br", "hr", "img", "input", "meta", "link", "area", "base", "col", "embed", "source", "wbr"}
+
+
+class _Visible(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.out = TextBuilder()
+        self.title = ""
+        self.first_h1 = ""
+        self._open: list[tuple[str, bool]] = []  # open elements, and whether each hides its content
+        self._in_title = False
+        self._heading: list[str] | None = None
+        self._line: list[str] = []
+
+    def _flush(self) -> None:
+        text = " ".join("".join(self._line).split())
+        self._line = []
+        if text:
+            self.out.line(text)
+
+    @property
+    def _hidden(self) -> bool:
+        return any(hides for _, hides in self._open)
+
+    def handle_starttag(self, tag, attrs):
+        attributes = dict(attrs)
+        hides = tag in _INVISIBLE or "hidden" in attributes or attributes.get("aria-hidden") == "true"
+        if tag not in _VOID:
+            self._open.append((tag, hides and tag != "title"))
+        if tag == "title":
+            self._in_title = True
+        elif hides:
+            return
+        elif tag in _HEADINGS and not self._hidden:
+            self._flush()
+            self._heading = []
+        elif tag in _BLOCKS:
+            self._flush()
+        elif tag in ("td", "th"):
+            self._line.append(" ")
+
+    def handle_endtag(self, tag):
+        if any(name == tag for name, _ in self._open):
+            while self._open and self._open.pop()[0] != tag:
+                pass
+        if tag == "title":
+            self._in_title = False
+        elif tag in _HEADINGS and self._heading is not None:
+            text = " ".join("".join(self._heading).split())
+            self._heading = None
+            if text:
+                if tag == "h1" and not self.first_h1:
+                    self.first_h1 = text
+                self.out.heading(text)
+        elif tag in _BLOCKS:
+            self._flush()
+
+    def handle_data(self, data):
+        if self._in_title:
+            self.title += data
+        elif self._hidden:
+            return
+        elif self._heading is not None:
+            self._heading.append(data)
+        else:
+            self._line.append(data)
+
+
+def html_to_text(source: str) -> tuple[str, str, tuple[tuple[int, str], ...]]:
+    """Return (title, visible text, sections) for an HTML page."""
+    parser = _Visible()
+    parser.feed(source)
+    parser.close()
+    parser._flush()
+    title = " ".join(parser.title.split()) or parser.first_h1
+    return title, parser.out.text(), parser.out.sections()

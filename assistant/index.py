@@ -1,0 +1,236 @@
+"""The index on disk, and loading it back.
+
+An index folder holds generations; the file ``CURRENT`` names the live one::
+
+    index/CURRENT                 "gen-20261122T101500-3fa9c1"
+    index/gen-.../manifest.json   format version, model, dimension, settings, per-source hashes
+    index/gen-.../chunks.jsonl    one chunk record a line
+    index/gen-.../vectors.npy     float32 unit vectors, row i = chunk i
+    index/gen-.../dense.faiss     FAISS's own format (exact inner product, or HNSW past a size)
+    index/gen-.../keyword/        the BM25 index (NumPy arrays and JSON)
+
+A build writes a new generation into a hidden temporary folder, fsyncs it, renames it into place,
+then swaps ``CURRENT`` with ``os.replace``: a crash at any point leaves the previous index loadable.
+No pickle anywhere.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import logging
+import os
+import secrets
+import shutil
+import threading
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from assistant.errors import IndexBusyError, IndexMismatchError, IndexNotFoundError
+from assistant.keywords import KeywordIndex
+from assistant.records import Chunk
+
+log = logging.getLogger(__name__)
+
+FORMAT_VERSION = 1
+CURRENT = "CURRENT"
+HNSW_NEIGHBOURS = 32
+HNSW_EF_SEARCH = 128
+
+
+@dataclass
+class LoadedIndex:
+    """An index in memory, ready to search."""
+
+    directory: Path
+    generation: str
+    manifest: dict
+    chunks: list[Chunk]
+    vectors: np.ndarray
+    dense: object  # a faiss.Index
+    keyword: KeywordIndex
+
+    @property
+    def model(self) -> str:
+        return self.manifest["embedding_model"]
+
+
+def _fsync_dir(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _fsync_tree(path: Path) -> None:
+    for item in sorted(path.rglob("*")):
+        if item.is_file():
+            with open(item, "rb+") as handle:
+                os.fsync(handle.fileno())
+    for folder in [path, *[p for p in path.rglob("*") if p.is_dir()]]:
+        _fsync_dir(folder)
+
+
+def make_dense_index(vectors: np.ndarray, approximate_above: int):
+    """Exact inner-product search, or HNSW once the index is large enough for exact search to be slow."""
+    import faiss
+
+    dimension = vectors.shape[1]
+    if len(vectors) > approximate_above:
+        index = faiss.IndexHNSWFlat(dimension, HNSW_NEIGHBOURS, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = 80
+        index.hnsw.efSearch = HNSW_EF_SEARCH
+    else:
+        index = faiss.IndexFlatIP(dimension)
+    if len(vectors):
+        index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+    return index
+
+
+def dense_kind(index) -> str:
+    return "hnsw" if type(index).__name__.startswith("IndexHNSW") else "flat"
+
+
+def current_generation(index_dir: Path) -> str | None:
+    try:
+        name = (Path(index_dir) / CURRENT).read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        return None
+    return name if name and (Path(index_dir) / name / "manifest.json").is_file() else None
+
+
+def write_index(
+    index_dir: Path, manifest: dict, chunks: list[Chunk], vectors: np.ndarray, keyword: KeywordIndex, dense
+) -> str:
+    """Write a new generation and make it current, atomically. Returns the generation name."""
+    import faiss
+
+    index_dir = Path(index_dir)
+    index_dir.mkdir(parents=True, exist_ok=True)
+    previous = current_generation(index_dir)
+    generation = f"gen-{time.strftime('%Y%m%dT%H%M%S')}-{secrets.token_hex(3)}"
+    staging = index_dir / f".tmp-{generation}"
+    staging.mkdir()
+    try:
+        with open(staging / "chunks.jsonl", "w", encoding="utf-8") as handle:
+            for chunk in chunks:
+                handle.write(json.dumps(asdict(chunk), ensure_ascii=False) + "\n")
+        np.save(staging / "vectors.npy", np.ascontiguousarray(vectors, dtype=np.float32), allow_pickle=False)
+        faiss.write_index(dense, str(staging / "dense.faiss"))
+        keyword.save(staging / "keyword")
+        manifest = {
+            **manifest,
+            "format_version": FORMAT_VERSION,
+            "chunk_count": len(chunks),
+            "dense_index": dense_kind(dense),
+        }
+        (staging / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1), "utf-8")
+        _fsync_tree(staging)
+        os.rename(staging, index_dir / generation)
+        pointer = index_dir / f".{CURRENT}.{generation}"
+        pointer.write_text(generation + "\n", encoding="utf-8")
+        with open(pointer, "rb+") as handle:
+            os.fsync(handle.fileno())
+        os.replace(pointer, index_dir / CURRENT)
+        _fsync_dir(index_dir)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    _remove_stale(index_dir, keep={generation, previous})
+    return generation
+
+
+def _remove_stale(index_dir: Path, keep: set) -> None:
+    """Delete older generations and leftovers of crashed builds (only ever called under the build lock).
+
+    The generation just replaced is kept, so that a reader that has just read ``CURRENT`` can finish loading.
+    """
+    for item in index_dir.iterdir():
+        if item.name not in keep and (item.name.startswith(("gen-", ".tmp-gen-", f".{CURRENT}."))):
+            if item.is_dir():
+                shutil.rmtree(item, ignore_errors=True)
+            else:
+                item.unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def build_lock(index_dir: Path, wait: bool = False):
+    """One build at a time per index folder, across processes. Raises IndexBusyError if taken."""
+    index_dir = Path(index_dir)
+    index_dir.mkdir(parents=True, exist_ok=True)
+    with open(index_dir / ".lock", "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            raise IndexBusyError(f"another build of {index_dir} is running; try again when it ends") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def read_manifest(index_dir: Path) -> dict | None:
+    generation = current_generation(index_dir)
+    if generation is None:
+        return None
+    return json.loads((Path(index_dir) / generation / "manifest.json").read_text(encoding="utf-8"))
+
+
+def read_chunks(folder: Path) -> list[Chunk]:
+    with open(folder / "chunks.jsonl", encoding="utf-8") as handle:
+        return [Chunk(**json.loads(line)) for line in handle if line.strip()]
+
+
+def load_index(index_dir: Path) -> LoadedIndex:
+    """Load the current generation. Raises IndexNotFoundError or IndexMismatchError with what to do."""
+    for _ in range(3):
+        try:
+            return _load(Path(index_dir))
+        except FileNotFoundError:
+            continue  # a build swapped generations while we read: read CURRENT again
+    return _load(Path(index_dir))
+
+
+def _load(index_dir: Path) -> LoadedIndex:
+    import faiss
+
+    generation = current_generation(index_dir)
+    if generation is None:
+        raise IndexNotFoundError(f"no index in {index_dir}: build one with `assistant build --index {index_dir}`")
+    folder = index_dir / generation
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    version = manifest.get("format_version")
+    if version != FORMAT_VERSION:
+        raise IndexMismatchError(
+            f"the index in {index_dir} has format version {version}, this version reads {FORMAT_VERSION}:"
+            f" rebuild it with `assistant build --full --index {index_dir}`"
+        )
+    dense = faiss.read_index(str(folder / "dense.faiss"))
+    if hasattr(dense, "hnsw"):
+        dense.hnsw.efSearch = HNSW_EF_SEARCH
+    vectors = np.load(folder / "vectors.npy", mmap_mode="r", allow_pickle=False)
+    if dense.d != manifest["dimension"] or vectors.shape[0] != manifest["chunk_count"]:
+        raise IndexMismatchError(f"the index in {index_dir} is inconsistent: rebuild it with `assistant build --full`")
+    return LoadedIndex(
+        index_dir, generation, manifest, read_chunks(folder), vectors, dense, KeywordIndex.load(folder / "keyword")
+    )
+
+
+_loaded: dict[Path, LoadedIndex] = {}
+_loaded_lock = threading.Lock()
+
+
+def cached_index(index_dir: Path) -> LoadedIndex:
+    """The current generation, loaded once and reloaded only when a build has swapped in a new one."""
+    key = Path(index_dir).resolve()
+    with _loaded_lock:
+        loaded = _loaded.get(key)
+        if loaded is None or loaded.generation != current_generation(key):
+            loaded = _loaded[key] = load_index(key)
+        return loaded

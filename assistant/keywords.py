@@ -1,0 +1,112 @@
+"""The keyword side: a French analyzer (elisions, stop words, Snowball stemming, accent folding) and BM25.
+
+>>> analyze("L'innovation participative des ministères, qu'en pense-t-on ?")
+['innov', 'particip', 'minister', 'pens']
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+FRENCH_STOP_WORDS = frozenset(
+    """a à afin ai aie aient aies ait alors as au aucun aucune aupres auquel aura aurai auraient aurais
+    aurait auras aurez auriez aurions aurons auront aussi autre autres aux auxquelles auxquels avaient avais
+    avait avant avec avez aviez avions avoir avons ayant ayez ayons c ça car ce ceci cela celle celles celui
+    cependant certain certaine certaines certains ces cet cette ceux chaque chez ci comme comment d dans de
+    depuis des desquelles desquels dont donc du duquel durant elle elles en encore entre es est et étaient
+    étais était étant été êtes étiez étions être eu eue eues eûmes eurent eus eusse eussent eusses eussiez
+    eussions eut eût eûtes eux fait faites fûmes furent fus fusse fussent fusses fussiez fussions fut fût
+    fûtes ici il ils j je jusqu jusque l la laquelle le lequel les lesquelles lesquels leur leurs lors lorsqu
+    lorsque lui m ma mais me même mêmes mes moi mon n ne ni non nos notre nôtre nous on ont ou où par parce
+    pas peu peut plus plutôt pour pourquoi puis puisqu puisque qu quand que quel quelle quelles quels qui
+    quoi quoiqu s sa sans se sera serai seraient serais serait seras serez seriez serions serons seront ses
+    si sien sienne soi soient sois soit sommes son sont sous soyez soyons suis sur t ta te tes toi ton tous
+    tout toute toutes très tu un une unes uns vers voici voilà vos votre vôtre vous y
+    quelqu quelque quelques combien dont lequel laquelle selon tel telle tels telles cet""".split()
+)
+ENGLISH_STOP_WORDS = frozenset(
+    """the of and to in is are was were be been being for on with as by at from that this these those it
+    its an or what which who whom whose when where why how do does did has have had not no can could
+    would should will shall may might there their they them he she his her we our you your i me my""".split()
+)
+STOP_WORDS = FRENCH_STOP_WORDS | ENGLISH_STOP_WORDS
+
+_ELISION = re.compile(r"\b(?:[cdjlmnst]|qu|jusqu|lorsqu|puisqu|quoiqu|presqu)['’]", re.I)
+_WORD = re.compile(r"\w+")
+
+
+def fold_accents(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+@lru_cache(maxsize=1)
+def _stemmer():
+    import Stemmer
+
+    return Stemmer.Stemmer("french")
+
+
+def analyze(text: str, stem: bool = True) -> list[str]:
+    """Text to index terms: lower case, elisions cut, stop words dropped, stemmed, accents folded."""
+    words = _WORD.findall(_ELISION.sub(" ", text.lower()))
+    words = [w for w in words if w not in STOP_WORDS and not (len(w) == 1 and not w.isdigit()) and w != "_"]
+    if stem:
+        words = _stemmer().stemWords(words)
+    return [fold_accents(w) for w in words]
+
+
+def plain_tokens(text: str) -> list[str]:
+    """What a default search engine does: lower case, words, nothing more (a baseline for benchmarks)."""
+    return _WORD.findall(text.lower())
+
+
+class KeywordIndex:
+    """BM25 (bm25s, Lucene variant) over analyzed chunk texts."""
+
+    def __init__(self, retriever, size: int) -> None:
+        self._retriever = retriever
+        self.size = size
+
+    @classmethod
+    def build(cls, token_lists: list[list[str]], k1: float = 1.2, b: float = 0.75) -> KeywordIndex:
+        import bm25s
+
+        retriever = bm25s.BM25(k1=k1, b=b, method="lucene")
+        if token_lists:
+            retriever.index([tokens or [""] for tokens in token_lists], show_progress=False)
+        return cls(retriever, len(token_lists))
+
+    def scores(self, tokens: list[str]) -> np.ndarray:
+        """BM25 score of every chunk for the query terms (zeros when no term is known)."""
+        if self.size == 0:
+            return np.zeros(0, dtype=np.float32)
+        known = [t for t in tokens if t in self._retriever.vocab_dict and t]
+        if not known:
+            return np.zeros(self.size, dtype=np.float32)
+        return np.asarray(self._retriever.get_scores(known), dtype=np.float32)
+
+    def vocabulary(self) -> dict:
+        return self._retriever.vocab_dict
+
+    def save(self, directory: Path) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        (directory / "size.json").write_text(json.dumps({"size": self.size}))
+        if self.size:
+            self._retriever.save(str(directory), show_progress=False)
+
+    @classmethod
+    def load(cls, directory: Path, mmap: bool = False) -> KeywordIndex:
+        import bm25s
+
+        size = json.loads((directory / "size.json").read_text())["size"]
+        if not size:
+            return cls(None, 0)
+        retriever = bm25s.BM25.load(str(directory), mmap=mmap, show_progress=False, verbosity=0)
+        return cls(retriever, size)

@@ -1,0 +1,97 @@
+"""Markdown (including GitBook's ``{% ... %}`` tags and inline HTML) to plain text with its headings."""
+
+from __future__ import annotations
+
+import html
+import re
+
+from assistant.text import TextBuilder
+
+_FRONT_MATTER = re.compile(r"\A---\n(.*?)\n---\n", re.S)
+_CONTENT_REF = re.compile(r"{%\s*content-ref\b.*?{%\s*endcontent-ref\s*%}", re.S)
+_TAB_TITLE = re.compile(r'{%\s*tab\s+title="([^"]*)"\s*%}')
+_CAPTION = re.compile(r'{%\s*embed\b[^%]*?caption="([^"]*)"[^%]*%}')
+_TAG = re.compile(r"{%.*?%}", re.S)
+_COMMENT = re.compile(r"<!--.*?-->", re.S)
+_BLOCK_HTML = re.compile(r"<(?:br|/p|/tr|/li|/h[1-6]|/div|/summary|/figcaption|/table|/ul|/ol)\s*/?>", re.I)
+_CELL_HTML = re.compile(r"</t[dh]\s*>", re.I)
+_HTML_TAG = re.compile(r"</?[a-zA-Z][^<>]*>")
+_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
+_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
+_REF_LINK = re.compile(r"\[([^\]]+)\]\[[^\]]*\]")
+_FILE_NAME = re.compile(r"^[\w .,'’()-]+\.(?:md|png|jpe?g|gif|svg|pdf|docx?|xlsx?|pptx?|webp)$", re.I)
+_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
+_ANCHOR = re.compile(r"\s*{#[^}]*}\s*$")
+_EMPHASIS = re.compile(r"(\*\*|__|~~|\*|`)(?=\S)(.+?)(?<=\S)\1")
+_BULLET = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
+_TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{3,}.*$")
+_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|>~])")
+
+
+def _link_text(match: re.Match) -> str:
+    text = match.group(1).strip()
+    return "" if _FILE_NAME.match(text) else text
+
+
+def _inline(line: str) -> str:
+    line = _IMAGE.sub("", line)
+    line = _LINK.sub(_link_text, line)
+    line = _REF_LINK.sub(r"\1", line)
+    for _ in range(2):  # nested emphasis such as **_x_**
+        line = _EMPHASIS.sub(r"\2", line)
+    return _ESCAPE.sub(r"\1", line)
+
+
+def _front_matter(text: str) -> tuple[str, dict[str, str]]:
+    match = _FRONT_MATTER.match(text)
+    if not match:
+        return text, {}
+    meta = {}
+    for line in match.group(1).splitlines():
+        key, _, value = line.partition(":")
+        if value.strip() and not line.startswith(" "):
+            meta[key.strip()] = value.strip().strip("'\"")
+    return text[match.end() :], meta
+
+
+def markdown_to_text(source: str) -> tuple[str, str, tuple[tuple[int, str], ...]]:
+    """Return (title, text, sections) for Markdown ``source``; the title is the first H1, if any."""
+    body, meta = _front_matter(source.replace("\r\n", "\n"))
+    body = _CONTENT_REF.sub("", body)
+    body = _TAB_TITLE.sub(r"\1\n", body)
+    body = _CAPTION.sub(r"\1\n", body)
+    body = _TAG.sub("", body)
+    body = _COMMENT.sub("", body)
+    body = _BLOCK_HTML.sub("\n", body)
+    body = _CELL_HTML.sub(" ", body)
+    body = _HTML_TAG.sub("", body)
+
+    out = TextBuilder()
+    title = meta.get("title", "")
+    if meta.get("description"):
+        out.paragraph(html.unescape(meta["description"]))
+    in_fence = False
+    for raw in body.split("\n"):
+        if raw.lstrip().startswith(("```", "~~~")):
+            in_fence = not in_fence
+            continue
+        if in_fence:
+            out.line(raw)
+            continue
+        heading = _HEADING.match(raw)
+        if heading:
+            text = html.unescape(_inline(_ANCHOR.sub("", heading.group(2)))).strip()
+            if text:
+                if len(heading.group(1)) == 1 and not title:
+                    title = text
+                out.heading(text)
+            continue
+        if _TABLE_RULE.match(raw) and "-" in raw and set(raw.strip()) <= set("|:- "):
+            continue
+        line = raw.strip()
+        line = line.lstrip(">").strip() if line.startswith(">") else line
+        if line.startswith("|"):
+            line = " | ".join(cell.strip() for cell in line.strip("|").split("|") if cell.strip())
+        line = _BULLET.sub("", line) if not re.match(r"^\d+[.)]\s", line) else line
+        out.line(html.unescape(_inline(line)).strip())
+    return title, out.text(), out.sections()

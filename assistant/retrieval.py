@@ -1,0 +1,120 @@
+"""Hybrid retrieval: BM25 on French-analyzed text and dense cosine similarity, fused after min-max scaling."""
+
+from __future__ import annotations
+
+import fnmatch
+import logging
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from assistant.embeddings import Embedder, get_embedder
+from assistant.errors import IndexMismatchError
+from assistant.index import LoadedIndex
+from assistant.keywords import analyze
+from assistant.records import Passage
+from assistant.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Timings:
+    """Where a query's time went, in seconds (for benchmarks)."""
+
+    embedding: float = 0.0
+    dense: float = 0.0
+    keyword: float = 0.0
+    fusion: float = 0.0
+    steps: dict = field(default_factory=dict)
+
+
+def _scale(values: np.ndarray) -> np.ndarray:
+    low, high = float(values.min()), float(values.max())
+    if high - low < 1e-9:
+        return np.ones_like(values) if high > 0 else np.zeros_like(values)
+    return (values - low) / (high - low)
+
+
+def source_rows(index: LoadedIndex, source: str) -> np.ndarray:
+    """Rows of the chunks whose source path equals ``source`` or matches it as a glob."""
+    matches = [
+        i for i, chunk in enumerate(index.chunks) if chunk.source == source or fnmatch.fnmatchcase(chunk.source, source)
+    ]
+    return np.asarray(matches, dtype=np.int64)
+
+
+class Retriever:
+    """Searches one loaded index. Cheap to make; the embedding model is shared and loaded on first query."""
+
+    def __init__(self, index: LoadedIndex, settings: Settings | None = None, embedder: Embedder | None = None):
+        self.index = index
+        self.settings = settings or Settings.from_env()
+        if embedder is None:
+            query_prompt, document_prompt = index.manifest.get("prompts", ["", ""])
+            embedder = get_embedder(index.model, query_prompt, document_prompt, self.settings.batch_size)
+        if embedder.model_name != index.model:
+            raise IndexMismatchError(
+                f"the index was built with the model {index.model!r} but {embedder.model_name!r} is configured:"
+                " rebuild it with `assistant build --full` or set ASSISTANT_EMBEDDING_MODEL back"
+            )
+        self.embedder = embedder
+        self.last = Timings()
+
+    def search(
+        self, query: str, k: int = 5, source: str | None = None, keyword_weight: float | None = None
+    ) -> list[Passage]:
+        """The ``k`` best passages for ``query``, best first, optionally only from sources matching ``source``."""
+        if k < 1:
+            raise ValueError(f"k must be >= 1, got {k}")
+        if not query or not query.strip():
+            raise ValueError("the query is empty")
+        chunks = self.index.chunks
+        if not chunks:
+            return []
+        weight = self.settings.keyword_weight if keyword_weight is None else keyword_weight
+        timings = self.last = Timings()
+
+        allowed = source_rows(self.index, source) if source else None
+        if allowed is not None and not len(allowed):
+            return []
+
+        t0 = time.perf_counter()
+        query_vector = self.embedder.embed_query(query)
+        t1 = time.perf_counter()
+        keyword_scores = self.index.keyword.scores(analyze(query))
+        t2 = time.perf_counter()
+        pool = max(self.settings.candidates, 4 * k)
+        if allowed is None:
+            found_scores, found_rows = self.index.dense.search(query_vector[None, :], min(pool, len(chunks)))
+            dense_rows = found_rows[0][found_rows[0] >= 0]
+            keyword_rows = np.argpartition(-keyword_scores, min(pool, len(chunks)) - 1)[:pool]
+        else:
+            sims = np.asarray(self.index.vectors[allowed]) @ query_vector
+            dense_rows = allowed[np.argsort(-sims)[:pool]]
+            keyword_rows = allowed[np.argsort(-keyword_scores[allowed])[:pool]]
+        keyword_rows = keyword_rows[keyword_scores[keyword_rows] > 0]
+        t3 = time.perf_counter()
+
+        candidates = np.unique(np.concatenate([dense_rows, keyword_rows]).astype(np.int64))
+        dense = np.asarray(self.index.vectors[candidates]) @ query_vector
+        keyword = keyword_scores[candidates]
+        fused = (1 - weight) * _scale(dense) + weight * _scale(keyword)
+        order = np.argsort(-fused, kind="stable")
+
+        passages: list[Passage] = []
+        seen_texts: set[str] = set()
+        for position in order:
+            chunk = chunks[int(candidates[position])]
+            if chunk.text in seen_texts:
+                continue
+            seen_texts.add(chunk.text)
+            passages.append(
+                Passage.from_chunk(chunk, float(fused[position]), float(dense[position]), float(keyword[position]))
+            )
+            if len(passages) == k:
+                break
+        t4 = time.perf_counter()
+        timings.embedding, timings.keyword, timings.dense, timings.fusion = t1 - t0, t2 - t1, t3 - t2, t4 - t3
+        return passages

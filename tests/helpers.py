@@ -1,0 +1,126 @@
+"""Test helpers: a deterministic fake embedder, and writers of real PDF and DOCX files."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+
+from assistant.keywords import analyze
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_CORPUS = ROOT / "corpus"
+ARTIFACTS = ROOT / "tests" / "artifacts"
+
+
+class FakeEmbedder:
+    """Hashes analyzed words into a fixed space: deterministic, fast, and similar texts score high.
+
+    It counts the texts it embeds, so tests can prove what was (not) re-embedded.
+    """
+
+    model_name = "fake-hash-embedder"
+    query_prompt = ""
+    document_prompt = ""
+    dimension = 64
+
+    def __init__(self) -> None:
+        self.embedded: list[str] = []
+
+    def _vector(self, text: str) -> np.ndarray:
+        vector = np.zeros(self.dimension, dtype=np.float32)
+        for token in analyze(text) or ["<empty>"]:
+            digest = hashlib.sha256(token.encode()).digest()
+            vector[digest[0] % self.dimension] += 1.0 if digest[1] % 2 else -1.0
+        norm = np.linalg.norm(vector)
+        return vector / norm if norm else vector
+
+    def embed_documents(self, texts, progress=None):
+        self.embedded.extend(texts)
+        if progress:
+            progress(len(texts), len(texts))
+        return np.stack([self._vector(t) for t in texts]) if texts else np.zeros((0, self.dimension), np.float32)
+
+    def embed_query(self, text):
+        return self._vector(text)
+
+    def embed_queries(self, texts):
+        return np.stack([self._vector(t) for t in texts])
+
+
+def _pdf_string(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+
+
+def make_pdf(path: Path, pages: list[str], title: str = "") -> Path:
+    """Write a real PDF with one line of text a page (Helvetica, WinAnsi), built object by object."""
+    objects = [
+        "<< /Type /Catalog /Pages 2 0 R >>",
+        None,
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
+    ]
+    kids = []
+    for text in pages:
+        lines = "".join(f"({_pdf_string(line)}) Tj T* " for line in text.split("\n"))
+        stream = f"BT /F1 11 Tf 14 TL 60 780 Td {lines}ET".encode("cp1252")
+        objects.append(f"<< /Length {len(stream)} >>\nstream\n{stream.decode('cp1252')}\nendstream")
+        objects.append(
+            f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 3 0 R >>"
+            f" >> /Contents {len(objects)} 0 R >>"
+        )
+        kids.append(len(objects))
+    objects[1] = f"<< /Type /Pages /Kids [{' '.join(f'{k} 0 R' for k in kids)}] /Count {len(kids)} >>"
+    info = None
+    if title:
+        objects.append(f"<< /Title ({_pdf_string(title)}) >>")
+        info = len(objects)
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += f"{number} 0 obj\n{body}\nendobj\n".encode("cp1252")
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    out += "".join(f"{o:010d} 00000 n \n" for o in offsets).encode()
+    trailer = f"<< /Size {len(objects) + 1} /Root 1 0 R" + (f" /Info {info} 0 R" if info else "") + " >>"
+    out += f"trailer\n{trailer}\nstartxref\n{xref}\n%%EOF\n".encode()
+    path.write_bytes(bytes(out))
+    return path
+
+
+def make_encrypted_pdf(path: Path, source: Path) -> Path:
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter(clone_from=PdfReader(source))
+    writer.encrypt(user_password="secret", owner_password="owner", algorithm="AES-128")
+    with open(path, "wb") as handle:
+        writer.write(handle)
+    return path
+
+
+def make_blank_pdf(path: Path) -> Path:
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    writer.add_blank_page(width=595, height=842)
+    with open(path, "wb") as handle:
+        writer.write(handle)
+    return path
+
+
+def make_docx(path: Path, title: str, heading: str, paragraphs: list[str], table: list[list[str]] = ()) -> Path:
+    import docx
+
+    document = docx.Document()
+    document.core_properties.title = title
+    document.add_heading(heading, level=1)
+    for paragraph in paragraphs:
+        document.add_paragraph(paragraph)
+    if table:
+        grid = document.add_table(rows=len(table), cols=len(table[0]))
+        for r, row in enumerate(table):
+            for c, value in enumerate(row):
+                grid.cell(r, c).text = value
+    document.save(str(path))
+    return path

@@ -1,0 +1,178 @@
+"""Building, rebuilding and loading the index with a fake embedder: incremental, atomic, safe."""
+
+from __future__ import annotations
+
+import json
+import threading
+
+import numpy as np
+import pytest
+from helpers import make_blank_pdf, make_pdf
+
+from assistant.builder import build_index
+from assistant.errors import CorpusNotFoundError, IndexBusyError, IndexMismatchError, IndexNotFoundError
+from assistant.index import build_lock, current_generation, load_index
+from assistant.retrieval import Retriever
+from assistant.settings import Settings
+
+
+def build(corpus, index, embedder, **kw):
+    return build_index(corpus, index, embedder=embedder, **kw)
+
+
+def search(index_dir, embedder, query, **kw):
+    return Retriever(load_index(index_dir), Settings(), embedder).search(query, **kw)
+
+
+def test_first_build_indexes_every_file_and_reports_it(tiny_corpus, tmp_path, fake_embedder):
+    report = build(tiny_corpus, tmp_path / "index", fake_embedder)
+    assert sorted(report.added) == ["ads.md", "forum.txt", "rapport/bilan.txt"]
+    assert report.failed == {} and report.chunks >= 3 and report.embedded == report.chunks and report.full
+    index = load_index(tmp_path / "index")
+    assert len(index.chunks) == report.chunks == index.vectors.shape[0] == index.dense.ntotal
+    manifest = index.manifest
+    assert manifest["embedding_model"] == "fake-hash-embedder" and manifest["dimension"] == 64
+    assert set(manifest["sources"]) == set(report.added)
+    assert all(len(entry["hash"]) == 64 for entry in manifest["sources"].values())
+
+
+def test_changed_file_is_reembedded_and_others_are_not(tiny_corpus, tmp_path, fake_embedder):
+    build(tiny_corpus, tmp_path / "index", fake_embedder)
+    fake_embedder.embedded.clear()
+    (tiny_corpus / "forum.txt").write_text("Le Forum des Jeunes\n\nLe Forum compte désormais 55 membres.\n")
+    report = build(tiny_corpus, tmp_path / "index", fake_embedder)
+    assert report.updated == ["forum.txt"] and sorted(report.unchanged) == ["ads.md", "rapport/bilan.txt"]
+    assert fake_embedder.embedded and all("Forum" in text for text in fake_embedder.embedded)
+    assert report.embedded == len(fake_embedder.embedded)
+    assert "55 membres" in search(tmp_path / "index", fake_embedder, "membres du forum", k=1)[0].text
+
+
+def test_noop_rebuild_embeds_and_writes_nothing(tiny_corpus, tmp_path, fake_embedder):
+    build(tiny_corpus, tmp_path / "index", fake_embedder)
+    generation = current_generation(tmp_path / "index")
+    fake_embedder.embedded.clear()
+    report = build(tiny_corpus, tmp_path / "index", fake_embedder)
+    assert fake_embedder.embedded == [] and not report.changed and len(report.unchanged) == 3
+    assert current_generation(tmp_path / "index") == generation
+
+
+def test_removed_file_drops_its_chunks_and_renamed_file_reuses_vectors(tiny_corpus, tmp_path, fake_embedder):
+    build(tiny_corpus, tmp_path / "index", fake_embedder)
+    (tiny_corpus / "rapport" / "bilan.txt").rename(tiny_corpus / "bilan-2024.txt")
+    (tiny_corpus / "ads.md").unlink()
+    fake_embedder.embedded.clear()
+    report = build(tiny_corpus, tmp_path / "index", fake_embedder)
+    assert sorted(report.removed) == ["ads.md", "rapport/bilan.txt"] and report.added == ["bilan-2024.txt"]
+    assert fake_embedder.embedded == []  # same text, new path: the stored vectors serve again
+    sources = {chunk.source for chunk in load_index(tmp_path / "index").chunks}
+    assert sources == {"bilan-2024.txt", "forum.txt"}
+
+
+def test_bad_files_are_reported_and_the_rest_is_indexed(tiny_corpus, tmp_path, fake_embedder):
+    (tiny_corpus / "vide.txt").write_bytes(b"")
+    (tiny_corpus / "photo.png").write_bytes(b"\x89PNG\r\n")
+    (tiny_corpus / "casse.pdf").write_bytes(b"%PDF-1.7 garbage")
+    make_blank_pdf(tiny_corpus / "scan.pdf")
+    make_pdf(tiny_corpus / "bon.pdf", ["Le rapport annuel compte 12 pages utiles."])
+    report = build(tiny_corpus, tmp_path / "index", fake_embedder)
+    assert set(report.failed) == {"vide.txt", "photo.png", "casse.pdf", "scan.pdf"}
+    assert "empty" in report.failed["vide.txt"] and "unsupported" in report.failed["photo.png"]
+    assert "no text layer" in report.failed["scan.pdf"]
+    assert "bon.pdf" in report.added and "vide.txt" not in report.added
+    passage = search(tmp_path / "index", fake_embedder, "rapport annuel pages", k=1)[0]
+    assert passage.source == "bon.pdf" and passage.page == 1
+    # Failed files are remembered: an unchanged failure is not read again, and not a change.
+    again = build(tiny_corpus, tmp_path / "index", fake_embedder)
+    assert not again.changed and set(again.failed) == set(report.failed)
+
+
+def test_a_build_that_dies_midway_leaves_the_previous_index_loadable(tiny_corpus, tmp_path, fake_embedder, monkeypatch):
+    build(tiny_corpus, tmp_path / "index", fake_embedder)
+    before = [c.text for c in load_index(tmp_path / "index").chunks]
+    (tiny_corpus / "nouveau.txt").write_text("Un nouveau document sur les laboratoires d'innovation.")
+
+    def crash(*args, **kwargs):
+        raise KeyboardInterrupt("power cut while writing vectors")
+
+    monkeypatch.setattr("assistant.index.np.save", crash)
+    with pytest.raises(KeyboardInterrupt):
+        build(tiny_corpus, tmp_path / "index", fake_embedder)
+    monkeypatch.undo()
+    assert [c.text for c in load_index(tmp_path / "index").chunks] == before
+    assert not [p for p in (tmp_path / "index").iterdir() if p.name.startswith(".tmp-")]
+    report = build(tiny_corpus, tmp_path / "index", fake_embedder)
+    assert report.added == ["nouveau.txt"]
+
+
+def test_only_one_build_at_a_time(tiny_corpus, tmp_path, fake_embedder):
+    with build_lock(tmp_path / "index"):
+        with pytest.raises(IndexBusyError):
+            build(tiny_corpus, tmp_path / "index", fake_embedder)
+
+
+def test_model_or_chunk_settings_change_forces_a_full_rebuild(tiny_corpus, tmp_path, fake_embedder):
+    build(tiny_corpus, tmp_path / "index", fake_embedder)
+    report = build(tiny_corpus, tmp_path / "index", fake_embedder, settings=Settings(chunk_size=300))
+    assert report.full and "chunking" in report.reason and len(report.added) == 3
+
+
+def test_search_with_another_model_says_so(tiny_corpus, tmp_path, fake_embedder):
+    build(tiny_corpus, tmp_path / "index", fake_embedder)
+
+    class OtherModel(type(fake_embedder)):
+        model_name = "intfloat/multilingual-e5-small"
+
+    with pytest.raises(IndexMismatchError, match="rebuild"):
+        search(tmp_path / "index", OtherModel(), "forum")
+
+
+def test_index_files_hold_no_pickle(tiny_corpus, tmp_path, fake_embedder):
+    build(tiny_corpus, tmp_path / "index", fake_embedder)
+    folder = tmp_path / "index" / current_generation(tmp_path / "index")
+    for path in folder.rglob("*.npy"):
+        np.load(path, allow_pickle=False)
+    json.loads((folder / "manifest.json").read_text())
+    assert not list(folder.rglob("*.pkl")) and not list(folder.rglob("*.pickle"))
+
+
+def test_results_are_ranked_unique_and_filterable_by_source(tiny_corpus, tmp_path, fake_embedder):
+    (tiny_corpus / "copie.txt").write_text((tiny_corpus / "forum.txt").read_text())
+    build(tiny_corpus, tmp_path / "index", fake_embedder)
+    passages = search(tmp_path / "index", fake_embedder, "Forum des Jeunes membres", k=10)
+    assert passages[0].source in ("forum.txt", "copie.txt")
+    assert len({p.text for p in passages}) == len(passages)
+    assert [p.score for p in passages] == sorted((p.score for p in passages), reverse=True)
+    only = search(tmp_path / "index", fake_embedder, "Forum des Jeunes", k=5, source="rapport/*")
+    assert only and {p.source for p in only} == {"rapport/bilan.txt"}
+
+
+def test_bad_arguments_raise_clear_errors(tiny_corpus, tmp_path, fake_embedder):
+    with pytest.raises(CorpusNotFoundError):
+        build(tmp_path / "absent", tmp_path / "index", fake_embedder)
+    with pytest.raises(IndexNotFoundError, match="assistant build"):
+        load_index(tmp_path / "nowhere")
+    build(tiny_corpus, tmp_path / "index", fake_embedder)
+    with pytest.raises(ValueError, match="k must be >= 1"):
+        search(tmp_path / "index", fake_embedder, "forum", k=0)
+    with pytest.raises(ValueError, match="empty"):
+        search(tmp_path / "index", fake_embedder, "   ")
+
+
+def test_readers_keep_answering_while_a_build_swaps_generations(tiny_corpus, tmp_path, fake_embedder):
+    build(tiny_corpus, tmp_path / "index", fake_embedder)
+    errors = []
+
+    def read_many():
+        for _ in range(30):
+            try:
+                Retriever(load_index(tmp_path / "index"), Settings(), fake_embedder).search("forum", k=2)
+            except Exception as exc:  # noqa: BLE001
+                errors.append(exc)
+
+    reader = threading.Thread(target=read_many)
+    reader.start()
+    for i in range(5):
+        (tiny_corpus / f"n{i}.txt").write_text(f"Document numéro {i} sur le forum.")
+        build(tiny_corpus, tmp_path / "index", fake_embedder)
+    reader.join()
+    assert errors == []

@@ -37,3 +37,36 @@ def default_corpus(tmp_path) -> Path:
     corpus = tmp_path / "default-corpus"
     shutil.copytree(DEFAULT_CORPUS, corpus)
     return corpus
+
+
+@pytest.fixture(scope="session")
+def built_default(tmp_path_factory):
+    """The default corpus, copied, and indexed once with the real model: (settings, corpus, index)."""
+    from assistant.api import build_index
+    from assistant.settings import Settings
+
+    root = tmp_path_factory.mktemp("default")
+    corpus = root / "corpus"
+    shutil.copytree(DEFAULT_CORPUS, corpus)
+    settings = Settings(corpus_dir=corpus, index_dir=root / "index")
+    build_index(settings=settings)
+    return settings
+
+
+@pytest.fixture(scope="session")
+def app_server(tmp_path_factory):
+    """The web app on a free local port, on its own copy of the default corpus: (url, settings)."""
+    from helpers import free_port
+
+    from assistant.settings import Settings
+    from assistant.ui import App, launch
+
+    root = tmp_path_factory.mktemp("app")
+    shutil.copytree(DEFAULT_CORPUS, root / "corpus")
+    settings = Settings(corpus_dir=root / "corpus", index_dir=root / "index", max_file_mb=1)
+    app = App(settings)
+    app.refresh_index()
+    port = free_port()
+    demo, _ = launch(app, "127.0.0.1", port, prevent_thread_lock=True, quiet=True)
+    yield f"http://127.0.0.1:{port}/", settings
+    demo.close()

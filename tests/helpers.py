@@ -124,3 +124,49 @@ def make_docx(path: Path, title: str, heading: str, paragraphs: list[str], table
                 grid.cell(r, c).text = value
     document.save(str(path))
     return path
+
+
+class FakeChatServer:
+    """A local server speaking the OpenAI chat-completions streaming API, replying with a scripted text."""
+
+    def __init__(self, reply: str) -> None:
+        import http.server
+        import json
+        import threading
+
+        self.reply = reply
+        self.requests: list[dict] = []
+        server = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802 - the standard library's name
+                length = int(self.headers.get("Content-Length", 0))
+                server.requests.append({"path": self.path, "body": json.loads(self.rfile.read(length))})
+                self.send_response(200)
+                self.send_header("Content-Type", "text/event-stream")
+                self.end_headers()
+                for word in server.reply.split(" "):
+                    event = {"choices": [{"delta": {"content": word + " "}}]}
+                    self.wfile.write(f"data: {json.dumps(event)}\n\n".encode())
+                    self.wfile.flush()
+                self.wfile.write(b"data: [DONE]\n\n")
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]

@@ -1,0 +1,14 @@
+"""Start the web app on the default corpus: python app.py [--host 0.0.0.0] [--port 7860]."""
+
+import argparse
+import logging
+
+from assistant.ui import serve
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--host", default=None, help="address to bind (default 127.0.0.1 or GRADIO_SERVER_NAME)")
+    parser.add_argument("--port", type=int, default=None, help="port (default 7860 or GRADIO_SERVER_PORT)")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    serve(host=args.host, port=args.port)

@@ -1,0 +1,89 @@
+"""Managing the corpus folder: what is in it and how it is indexed, adding uploads safely, deleting."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+from assistant.documents import SUPPORTED, list_sources
+from assistant.errors import AssistantError
+from assistant.index import read_manifest
+
+
+@dataclass(frozen=True)
+class CorpusEntry:
+    source: str
+    kind: str
+    size: int
+    status: str  # "indexed", "failed", "not indexed yet"
+    title: str = ""
+    pages: int | None = None
+    chunks: int = 0
+    reason: str = ""
+
+
+def list_documents(corpus_dir: Path, index_dir: Path) -> list[CorpusEntry]:
+    """Every file of the corpus with its state in the current index."""
+    manifest = read_manifest(index_dir) or {"sources": {}, "failed": {}}
+    entries = []
+    for source, path in list_sources(Path(corpus_dir)):
+        kind = path.suffix.lower().lstrip(".")
+        size = path.stat().st_size
+        if source in manifest["sources"]:
+            meta = manifest["sources"][source]
+            entries.append(
+                CorpusEntry(
+                    source, kind, size, "indexed", meta.get("title", ""), meta.get("pages"), len(meta.get("chunks", []))
+                )
+            )
+        elif source in manifest.get("failed", {}):
+            entries.append(CorpusEntry(source, kind, size, "failed", reason=manifest["failed"][source]["reason"]))
+        else:
+            entries.append(CorpusEntry(source, kind, size, "not indexed yet"))
+    return entries
+
+
+def safe_name(name: str) -> str:
+    """A file name that cannot leave the folder it is written to: no separators, no leading dots, no oddities."""
+    base = unicodedata.normalize("NFC", Path(name.replace("\\", "/")).name)
+    stem, dot, suffix = base.rpartition(".")
+    stem = stem if dot else base
+    stem = re.sub(r"[^\w\- ()']+", "_", stem, flags=re.UNICODE).strip(" ._")[:100] or "document"
+    suffix = re.sub(r"[^\w]+", "", suffix.lower())[:10] if dot else ""
+    return f"{stem}.{suffix}" if suffix else stem
+
+
+def add_file(corpus_dir: Path, upload: Path, original_name: str, max_mb: float) -> str:
+    """Copy an uploaded file into the corpus under a safe, unused name; return its source path."""
+    corpus = Path(corpus_dir).resolve()
+    name = safe_name(original_name)
+    suffix = Path(name).suffix.lower()
+    if suffix not in SUPPORTED:
+        raise AssistantError(f"{original_name}: type {suffix or '(none)'} is not accepted ({', '.join(SUPPORTED)})")
+    size = Path(upload).stat().st_size
+    if size > max_mb * 1024 * 1024:
+        raise AssistantError(f"{original_name}: {size / 1e6:.1f} MB is over the {max_mb:g} MB limit")
+    if size == 0:
+        raise AssistantError(f"{original_name}: the file is empty")
+    target = corpus / name
+    counter = 2
+    while target.exists():
+        target = corpus / f"{Path(name).stem} ({counter}){suffix}"
+        counter += 1
+    if target.resolve().parent != corpus:
+        raise AssistantError(f"{original_name}: refused name")
+    corpus.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(upload, target)
+    return target.name
+
+
+def delete_file(corpus_dir: Path, source: str) -> None:
+    """Delete one document of the corpus (a path as listed by list_documents)."""
+    corpus = Path(corpus_dir).resolve()
+    target = (corpus / source).resolve()
+    if corpus not in target.parents or not target.is_file():
+        raise AssistantError(f"no document {source!r} in the corpus")
+    target.unlink()

@@ -1,0 +1,348 @@
+"""The web app: ask questions and read the cited sources; manage documents and rebuild the index.
+
+Document text is escaped wherever it is shown. ``app.py`` only builds this and launches it.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import os
+import re
+import threading
+from pathlib import Path
+
+import gradio as gr
+
+from assistant.answers import answer_stream
+from assistant.api import build_index, open_retriever
+from assistant.corpus import add_file, delete_file, list_documents
+from assistant.errors import AssistantError, IndexBusyError
+from assistant.records import Answer, Passage
+from assistant.settings import Settings
+
+log = logging.getLogger(__name__)
+
+EXAMPLES = [
+    "Combien de propositions le groupe de travail sur l'innovation participative a-t-il formulées ?",
+    "Où s'est tenu le barcamp Futurs Publics en 2016 ?",
+    "Quelles sont les recommandations de la conférence de l'ENAP ?",
+    "À quoi sert la semaine de l'innovation publique ?",
+]
+
+_MARKER = re.compile(r"(?<!\\)\[(\d+)\]")
+
+CSS = """
+#sources .source { border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 8px 12px;
+  margin-bottom: 10px; scroll-margin-top: 12px; }
+#sources .source.selected { outline: 3px solid var(--color-accent); }
+#sources .source h4 { margin: 0 0 4px 0; font-size: 0.95em; }
+#sources .where { color: var(--body-text-color-subdued); font-size: 0.85em; }
+#sources .passage { white-space: pre-wrap; font-size: 0.9em; margin-top: 6px; }
+#sources mark { background: #fff3a3; color: inherit; }
+#sources .abstained { background: var(--background-fill-secondary); padding: 6px 10px; border-radius: 6px; }
+a.cite { text-decoration: none; font-weight: 600; }
+"""
+
+# Markers are links to their source card: open it, highlight it, scroll to it.
+HEAD = """<script>
+document.addEventListener("click", function (event) {
+  const link = event.target.closest ? event.target.closest("a[href^='#src-']") : null;
+  if (!link) return;
+  event.preventDefault();
+  event.stopPropagation();
+  const card = document.getElementById(link.getAttribute("href").slice(1));
+  if (!card) return;
+  const turn = card.closest("details");
+  if (turn) turn.open = true;
+  document.querySelectorAll("#sources .source.selected").forEach((c) => c.classList.remove("selected"));
+  card.classList.add("selected");
+  card.scrollIntoView({behavior: "smooth", block: "center"});
+}, true);
+</script>"""
+
+
+def _highlight(text: str, quotes: list[str]) -> str:
+    """The passage as escaped HTML, with the quoted sentences in <mark>."""
+    spans = []
+    for quote in quotes:
+        start = text.find(quote)
+        if start >= 0:
+            spans.append((start, start + len(quote)))
+    out, position = [], 0
+    for start, end in sorted(spans):
+        if start < position:
+            continue
+        out.append(html.escape(text[position:start]))
+        out.append(f"<mark>{html.escape(text[start:end])}</mark>")
+        position = end
+    out.append(html.escape(text[position:]))
+    return "".join(out)
+
+
+def _where(passage: Passage, french: bool) -> str:
+    parts = [html.escape(passage.source)]
+    if passage.page:
+        parts.append(f"p. {passage.page}" if french else f"page {passage.page}")
+    if passage.heading and passage.heading != passage.title:
+        parts.append(f"§ {html.escape(passage.heading)}")
+    return " · ".join(parts)
+
+
+def render_sources(answer: Answer, turn: int) -> str:
+    """The source cards of one answer: cited passages with quotes marked, or the closest ones on abstention."""
+    french = answer.language == "fr"
+    cards = []
+    if answer.citations:
+        quotes: dict[int, list[str]] = {}
+        passages: dict[int, Passage] = {}
+        for citation in answer.citations:
+            quotes.setdefault(citation.number, []).append(citation.quote)
+            passages[citation.number] = citation.passage
+        items = [(number, passages[number], quotes[number]) for number in sorted(passages)]
+    else:
+        items = [(n, p, []) for n, p in enumerate(answer.passages, start=1)]
+    for number, passage, marked in items:
+        cards.append(
+            f'<div class="source" id="src-{turn}-{number}"><h4>[{number}] {html.escape(passage.title)}</h4>'
+            f'<div class="where">{_where(passage, french)}</div>'
+            f'<div class="passage">{_highlight(passage.text, marked)}</div></div>'
+        )
+    header = ""
+    if answer.abstained:
+        header = (
+            '<p class="abstained">'
+            + (
+                "Aucun passage ne répond à la question ; voici les plus proches."
+                if french
+                else "No passage answers the question; here are the closest."
+            )
+            + "</p>"
+        )
+    return header + "".join(cards)
+
+
+def link_markers(text: str, turn: int) -> str:
+    return _MARKER.sub(lambda m: f'<a href="#src-{turn}-{m.group(1)}" class="cite">[{m.group(1)}]</a>', text)
+
+
+def _sources_panel(turns: list[str]) -> str:
+    """Latest answer's sources open, earlier ones folded, newest first."""
+    if not turns:
+        return '<div id="sources-empty">Les sources des réponses s\'affichent ici.</div>'
+    blocks = []
+    for number in range(len(turns) - 1, -1, -1):
+        opened = " open" if number == len(turns) - 1 else ""
+        blocks.append(f"<details{opened}><summary>Question {number + 1}</summary>{turns[number]}</details>")
+    return "".join(blocks)
+
+
+def _documents_table(settings: Settings) -> list[list]:
+    rows = []
+    for entry in list_documents(settings.corpus_dir, settings.index_dir):
+        status = entry.status if entry.status != "failed" else f"failed: {entry.reason}"
+        rows.append([entry.source, entry.title, entry.kind, entry.pages or "", entry.chunks, status])
+    return rows
+
+
+class App:
+    """The state shared by every session of the app: settings, and the lock that allows one rebuild at a time."""
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        self.settings = settings or Settings.from_env()
+        self.rebuilding = threading.Lock()
+
+    def refresh_index(self) -> str:
+        """Bring the index up to date (incremental); on start, so that edited documents are picked up."""
+        try:
+            report = build_index(settings=self.settings)
+        except IndexBusyError as exc:
+            return str(exc)
+        return report.summary()
+
+    # --- events -------------------------------------------------------------------------------------------
+    def respond(self, question: str, history: list, turns: list, k: int, mode: str):
+        history = list(history or [])
+        turns = list(turns or [])
+        question = (question or "").strip()
+        if not question:
+            yield history, turns, _sources_panel(turns), ""
+            return
+        turn = len(turns)
+        previous = [m for m in history if isinstance(m, dict)]
+        history = history + [{"role": "user", "content": question}, {"role": "assistant", "content": "…"}]
+        yield history, turns, _sources_panel(turns), ""
+        try:
+            retriever = open_retriever(self.settings)
+            answer = None
+            for answer in answer_stream(
+                question, int(k), history=previous, mode=mode, settings=self.settings, retriever=retriever
+            ):
+                history[-1] = {"role": "assistant", "content": link_markers(answer.text, turn)}
+                yield history, turns, _sources_panel(turns), ""
+        except (AssistantError, ValueError) as exc:
+            history[-1] = {"role": "assistant", "content": f"⚠️ {html.escape(str(exc))}"}
+            yield history, turns, _sources_panel(turns), ""
+            return
+        content = link_markers(answer.text, turn)
+        if answer.abstained:
+            content += (
+                "\n\n*ℹ️ "
+                + (
+                    "Réponse non trouvée : les passages les plus proches sont à droite."
+                    if answer.language == "fr"
+                    else "No answer found: the closest passages are on the right."
+                )
+                + "*"
+            )
+        if answer.warnings:
+            content += "\n\n" + "\n".join(f"- ⚠️ {html.escape(w)}" for w in answer.warnings)
+        history[-1] = {"role": "assistant", "content": content}
+        turns = turns + [render_sources(answer, turn)]
+        yield history, turns, _sources_panel(turns), ""
+
+    def upload(self, files):
+        messages = []
+        for item in files or []:
+            path = Path(item if isinstance(item, str) else item.name)
+            original = getattr(item, "orig_name", None) or path.name
+            try:
+                added = add_file(self.settings.corpus_dir, path, original, self.settings.max_file_mb)
+                messages.append(f"✅ {added}")
+            except AssistantError as exc:
+                messages.append(f"❌ {exc}")
+        note = "\n".join(messages) or "Aucun fichier."
+        if any(m.startswith("✅") for m in messages):
+            note += "\n\nReconstruisez l'index pour interroger les nouveaux documents."
+        return note, _documents_table(self.settings), gr.update(choices=self._sources()), None
+
+    def delete(self, source: str):
+        if not source:
+            return "Choisissez un document.", _documents_table(self.settings), gr.update()
+        try:
+            delete_file(self.settings.corpus_dir, source)
+            note = f"🗑️ {source} supprimé. Reconstruisez l'index pour le retirer des réponses."
+        except AssistantError as exc:
+            note = f"❌ {exc}"
+        return note, _documents_table(self.settings), gr.update(choices=self._sources(), value=None)
+
+    def rebuild(self, progress=gr.Progress()):  # noqa: B008 - how Gradio asks for a progress bar
+        if not self.rebuilding.acquire(blocking=False):
+            return "Une reconstruction est déjà en cours.", _documents_table(self.settings)
+        try:
+
+            def report_progress(stage: str, done: int, total: int) -> None:
+                progress((done, total) if total else None, desc=stage)
+
+            report = build_index(settings=self.settings, progress=report_progress)
+            return f"```\n{report.summary()}\n```", _documents_table(self.settings)
+        except AssistantError as exc:
+            return f"❌ {exc}", _documents_table(self.settings)
+        finally:
+            self.rebuilding.release()
+
+    def _sources(self) -> list[str]:
+        return [entry.source for entry in list_documents(self.settings.corpus_dir, self.settings.index_dir)]
+
+    # --- layout -------------------------------------------------------------------------------------------
+    def blocks(self) -> gr.Blocks:
+        llm = bool(self.settings.llm_url)
+        with gr.Blocks(title="Assistant documentaire — innovation publique") as demo:
+            gr.Markdown(
+                "## Assistant documentaire — innovation publique\n"
+                "Posez une question : chaque réponse cite ses sources, que vous pouvez vérifier."
+            )
+            with gr.Tab("Questions"):
+                turns = gr.State([])
+                with gr.Row():
+                    with gr.Column(scale=3):
+                        chat = gr.Chatbot(
+                            label="Conversation", height=480, elem_id="chat", feedback_options=None, buttons=["copy"]
+                        )
+                        with gr.Row():
+                            question = gr.Textbox(
+                                placeholder="Votre question…",
+                                show_label=False,
+                                scale=5,
+                                elem_id="question",
+                                autofocus=True,
+                            )
+                            send = gr.Button("Demander", variant="primary", scale=1, elem_id="ask")
+                        gr.Examples(EXAMPLES, inputs=question, label="Exemples")
+                        with gr.Accordion("Réglages", open=False):
+                            k = gr.Slider(1, 10, value=5, step=1, label="Nombre de passages lus")
+                            mode = gr.Radio(
+                                ["extractive", "llm"] if llm else ["extractive"],
+                                value="llm" if llm else "extractive",
+                                label="Mode de réponse" + ("" if llm else " (modèle de langue : non configuré)"),
+                            )
+                        clear = gr.Button("Nouvelle conversation", size="sm")
+                    with gr.Column(scale=2):
+                        gr.Markdown("### Sources")
+                        sources = gr.HTML(_sources_panel([]), elem_id="sources")
+                inputs = [question, chat, turns, k, mode]
+                outputs = [chat, turns, sources, question]
+                send.click(self.respond, inputs, outputs, concurrency_limit=2)
+                question.submit(self.respond, inputs, outputs, concurrency_limit=2)
+                clear.click(lambda: ([], [], _sources_panel([])), None, [chat, turns, sources])
+            with gr.Tab("Documents"):
+                table = gr.Dataframe(
+                    _documents_table(self.settings),
+                    headers=["Fichier", "Titre", "Type", "Pages", "Passages", "État"],
+                    interactive=False,
+                    wrap=True,
+                    elem_id="documents",
+                )
+                with gr.Row():
+                    with gr.Column():
+                        files = gr.File(
+                            label="Ajouter des documents (txt, md, pdf, html, docx)",
+                            file_count="multiple",
+                            file_types=[".txt", ".md", ".pdf", ".html", ".htm", ".docx"],
+                            elem_id="upload",
+                        )
+                        upload = gr.Button("Ajouter au corpus", elem_id="add")
+                    with gr.Column():
+                        chosen = gr.Dropdown(self._sources(), label="Document à supprimer", elem_id="chosen")
+                        remove = gr.Button("Supprimer", variant="stop", elem_id="delete")
+                rebuild = gr.Button("Reconstruire l'index", variant="primary", elem_id="rebuild")
+                status = gr.Markdown(elem_id="status")
+                upload.click(self.upload, files, [status, table, chosen, files])
+                remove.click(self.delete, chosen, [status, table, chosen])
+                rebuild.click(self.rebuild, None, [status, table], concurrency_limit=1)
+                demo.load(
+                    lambda: (_documents_table(self.settings), gr.update(choices=self._sources())), None, [table, chosen]
+                )
+        demo.queue(default_concurrency_limit=2, max_size=64)
+        return demo
+
+
+def build_app(settings: Settings | None = None) -> gr.Blocks:
+    return App(settings).blocks()
+
+
+def launch(app: App, host: str | None = None, port: int | None = None, **kwargs):
+    """Launch the app; binds to 127.0.0.1 unless told otherwise; the corpus and index are never served."""
+    host = host or os.environ.get("GRADIO_SERVER_NAME") or "127.0.0.1"
+    port = port or int(os.environ.get("GRADIO_SERVER_PORT") or 7860)
+    demo = app.blocks()
+    blocked = [str(Path(app.settings.corpus_dir).resolve()), str(Path(app.settings.index_dir).resolve())]
+    return demo, demo.launch(
+        server_name=host,
+        server_port=port,
+        css=CSS,
+        head=HEAD,
+        blocked_paths=blocked,
+        max_file_size=f"{int(app.settings.max_file_mb)}mb",
+        footer_links=[],
+        **kwargs,
+    )
+
+
+def serve(settings: Settings | None = None, host: str | None = None, port: int | None = None) -> None:
+    """Refresh the index, then serve the app until interrupted (what ``python app.py`` runs)."""
+    app = App(settings)
+    print("Mise à jour de l'index…", flush=True)
+    print(app.refresh_index(), flush=True)
+    open_retriever(app.settings).embedder.embed_query("échauffement")  # load the model before the first question
+    launch(app, host, port)

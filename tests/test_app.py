@@ -1,0 +1,110 @@
+"""The app driven through its HTTP API with gradio_client: ask, upload, delete, rebuild; and its safety rules."""
+
+from __future__ import annotations
+
+import urllib.error
+import urllib.request
+
+import pytest
+from gradio_client import Client, handle_file
+
+from assistant.corpus import add_file, safe_name
+from assistant.errors import AssistantError
+from assistant.records import Answer, Citation, Passage
+from assistant.ui import link_markers, render_sources
+
+pytestmark = pytest.mark.model
+
+
+@pytest.fixture(scope="module")
+def client(app_server):
+    return Client(app_server[0], verbose=False)
+
+
+def ask(client, question, history=()):
+    """(history, sources panel, cleared question box): session state is not part of the HTTP API."""
+    return client.predict(question, list(history), 5, "extractive", api_name="/respond")
+
+
+def test_asking_returns_a_cited_answer_and_its_sources(client):
+    history, sources, cleared = ask(client, "Où s'est tenu le barcamp Futurs Publics en 2016 ?")
+    assert cleared == ""
+    assert history[-1]["role"] == "assistant"
+    answer = str(history[-1]["content"])
+    assert 'class="cite"' in answer and "#src-0-1" in answer
+    assert 'id="src-0-1"' in sources and "<mark>" in sources and "Gaité lyrique" in sources
+
+
+def test_upload_rebuild_ask_then_delete(client, app_server, tmp_path):
+    _, settings = app_server
+    document = tmp_path / "atelier-ouvert.md"
+    document.write_text(
+        "# Le laboratoire Kalimba\n\nLe laboratoire Kalimba a ouvert ses portes à Rodez en 2023 "
+        "pour tester des services publics ruraux.\n",
+        encoding="utf-8",
+    )
+    note, table, *_ = client.predict([handle_file(str(document))], api_name="/upload")
+    assert "✅ atelier-ouvert.md" in note
+    assert (settings.corpus_dir / "atelier-ouvert.md").is_file()
+    report, table = client.predict(api_name="/rebuild")
+    assert "added 1" in report
+    rows = {row[0]: row for row in table["data"]}
+    assert rows["atelier-ouvert.md"][-1] == "indexed"
+    history, sources, _ = ask(client, "Où le laboratoire Kalimba a-t-il ouvert ?")
+    assert "Rodez" in str(history[-1]["content"]) and "atelier-ouvert.md" in sources
+
+    note, table, _ = client.predict("atelier-ouvert.md", api_name="/delete")
+    assert "supprimé" in note and not (settings.corpus_dir / "atelier-ouvert.md").exists()
+    report, _ = client.predict(api_name="/rebuild")
+    assert "removed 1" in report
+
+
+def test_upload_refuses_unsupported_and_oversized_files(client, app_server, tmp_path):
+    _, settings = app_server
+    script = tmp_path / "outil.exe"
+    script.write_bytes(b"MZ")
+    big = tmp_path / "gros.txt"
+    big.write_text("mot " * 400_000)
+    with pytest.raises(Exception, match="Invalid file type"):
+        client.predict([handle_file(str(script))], api_name="/upload")
+    assert not (settings.corpus_dir / "outil.exe").exists()
+    with pytest.raises(Exception):  # noqa: B017 - the server refuses the upload itself (max_file_size)
+        client.predict([handle_file(str(big))], api_name="/upload")
+    assert not (settings.corpus_dir / "gros.txt").exists()
+
+
+def test_upload_names_can_never_leave_the_corpus(tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    upload = tmp_path / "x.txt"
+    upload.write_text("Un texte.")
+    for hostile in ["../../etc/passwd.txt", "/etc/cron.d/evil.txt", "..\\..\\win.txt", ".hidden.txt"]:
+        name = add_file(corpus, upload, hostile, 1)
+        assert (corpus / name).resolve().parent == corpus.resolve() and not name.startswith(".")
+    assert safe_name("Rapport final (v2).PDF") == "Rapport final (v2).pdf"
+    with pytest.raises(AssistantError):
+        add_file(corpus, upload, "evil.sh", 1)
+
+
+def test_corpus_and_index_files_are_not_served(app_server):
+    url, settings = app_server
+    target = (settings.corpus_dir / "barcamp-futurs-publics-2016.txt").resolve()
+    for path in (f"gradio_api/file={target}", f"file={target}"):
+        try:
+            status = urllib.request.urlopen(url + path, timeout=10).status
+        except urllib.error.HTTPError as exc:
+            status = exc.code
+        assert status in (403, 404), path
+
+
+def test_document_text_is_escaped_in_source_cards_and_markers():
+    hostile = Passage(
+        "x", "<b>a</b>.txt", "<script>alert(1)</script>", "Avant <img src=x onerror=alert(1)> après.", 0, 40, "", 3, 1.0
+    )
+    answer = Answer(
+        "q", "texte [1]", [Citation(1, hostile, "Avant <img src=x onerror=alert(1)> après.")], False, [hostile]
+    )
+    html = render_sources(answer, 0)
+    assert "<img" not in html and "<script>" not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
+    assert "p. 3" in html and "<mark>" in html
+    assert link_markers("voir \\[2\\] et [1]", 4) == 'voir \\[2\\] et <a href="#src-4-1" class="cite">[1]</a>'

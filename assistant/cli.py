@@ -95,7 +95,7 @@ def cmd_serve(args) -> int:
 def cmd_eval(args) -> int:
     from assistant.evaluation import main as evaluate
 
-    return evaluate(gold=args.gold, settings=_settings(args), check=args.check, as_json=args.json)
+    return evaluate(gold=args.gold, settings=_settings(args), thresholds=args.check, as_json=args.json)
 
 
 def parser() -> argparse.ArgumentParser:

@@ -1,0 +1,40 @@
+"""The CI gate: gold-set figures on the default corpus must not fall below the thresholds recorded in the repo."""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+
+import pytest
+
+from assistant.evaluation import check, evaluate, load_gold
+
+pytestmark = pytest.mark.model
+
+
+def test_gold_set_is_complete_and_its_snippets_are_in_the_documents():
+    from helpers import DEFAULT_CORPUS
+
+    from assistant.documents import read_document
+    from assistant.evaluation import normalize
+
+    gold = load_gold()
+    english = [q for q in gold["answerable"] if q["question"].split()[0] in ("How", "What", "Which", "When", "Who")]
+    assert len(gold["answerable"]) >= 45 and len(english) >= 8
+    assert len(gold["unanswerable"]) >= 10 and len(gold["follow_ups"]) >= 5
+    for item in gold["answerable"] + gold["follow_ups"]:
+        text = read_document(DEFAULT_CORPUS / item["source"], item["source"]).text
+        assert normalize(item["snippet"]) in normalize(text), item
+
+
+def test_quality_does_not_regress(built_default):
+    thresholds = json.loads(resources.files("assistant").joinpath("gold/thresholds.json").read_text("utf-8"))
+    figures = evaluate(load_gold(), built_default)
+    assert check(figures, thresholds) == []
+
+
+def test_check_reports_figures_below_their_threshold():
+    assert check({"hit@1": 0.5, "abstained_answerable": 0.2}, {"hit@1": 0.7, "abstained_answerable": 0.05}) == [
+        "hit@1 = 0.500, below the required 0.7",
+        "abstained_answerable = 0.200, above the allowed 0.05",
+    ]

@@ -44,7 +44,9 @@ def open_retriever(settings: Settings) -> Retriever:
     from assistant.embeddings import get_embedder
 
     query_prompt, document_prompt = settings.prompts
-    embedder = get_embedder(settings.embedding_model, query_prompt, document_prompt, settings.batch_size)
+    embedder = get_embedder(
+        settings.embedding_model, query_prompt, document_prompt, settings.batch_size, settings.quantize
+    )
     return Retriever(index, settings, embedder)
 
 

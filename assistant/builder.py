@@ -31,7 +31,7 @@ from assistant.settings import Settings
 
 log = logging.getLogger(__name__)
 
-CHUNK_RECIPE = 1  # bump when chunking or the indexed text changes, to force a full rebuild
+CHUNK_RECIPE = 2  # bump when chunking or the indexed text changes, to force a full rebuild
 
 Progress = Callable[[str, int, int], None]
 
@@ -47,6 +47,7 @@ def file_hash(path: Path) -> str:
 def _index_settings(settings: Settings, embedder: Embedder) -> dict:
     return {
         "embedding_model": embedder.model_name,
+        "quantization": embedder.quantize,
         "prompts": [embedder.query_prompt, embedder.document_prompt],
         "chunking": {"size": settings.chunk_size, "overlap": settings.chunk_overlap, "recipe": CHUNK_RECIPE},
     }
@@ -82,7 +83,9 @@ def build_index(
     if not corpus.is_dir():
         raise CorpusNotFoundError(f"corpus folder not found: {corpus}")
     query_prompt, document_prompt = settings.prompts
-    embedder = embedder or get_embedder(settings.embedding_model, query_prompt, document_prompt, settings.batch_size)
+    embedder = embedder or get_embedder(
+        settings.embedding_model, query_prompt, document_prompt, settings.batch_size, settings.quantize
+    )
     started = time.perf_counter()
     with build_lock(target):
         report = _build(corpus, target, settings, embedder, full, progress or (lambda *_: None))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
+import unicodedata
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +20,12 @@ from assistant.text import TextBuilder, decode
 SUPPORTED = (".txt", ".md", ".markdown", ".pdf", ".html", ".htm", ".docx")
 IGNORE_FILE = ".assistantignore"
 
+# Metadata titles that are no titles: tool defaults and file names.
+_JUNK_TITLE = re.compile(
+    r"^(untitled|microsoft word|word document|document\d*|sans titre|diapositive|slide|présentation powerpoint)"
+    r"|\.(pdf|docx?|pptx?|odt|indd)$",
+    re.I,
+)
 _HYPHENATED = re.compile(r"(\w)-\n(?=[a-zà-ÿ])")
 _SOFT_BREAK = re.compile(r"(?<![.!?:;»\"”)\n])\n(?![\n•●▪■◦\-–*]|\d+[.)]\s|[A-ZÀ-Ý][A-ZÀ-Ý ]+\n)")
 
@@ -59,6 +66,11 @@ def _title_line(text: str) -> str:
     return ""
 
 
+def _usable_title(title: str) -> str:
+    title = " ".join(title.split())
+    return "" if _JUNK_TITLE.search(title) else title
+
+
 def _join_pdf_lines(page: str) -> str:
     """PDF text breaks lines inside sentences; join them, keeping breaks that end a sentence or a list item."""
     page = _HYPHENATED.sub(r"\1", page.replace("\r", ""))
@@ -69,7 +81,7 @@ def _read_pdf(path: Path, settings: Settings) -> tuple[str, str, tuple, tuple]:
     meta_title, pages = extract_pdf(path, settings.pdf_timeout, settings.pdf_memory_mb)
     parts, offsets, length = [], [], 0
     for number, page in enumerate(pages, start=1):
-        text = _join_pdf_lines(page)
+        text = _join_pdf_lines(unicodedata.normalize("NFKC", page))  # NFKC: "ﬁ" ligatures become "fi"
         if not text:
             continue
         if parts:
@@ -79,7 +91,7 @@ def _read_pdf(path: Path, settings: Settings) -> tuple[str, str, tuple, tuple]:
         parts.append(text)
         length += len(text)
     text = "".join(parts)
-    return meta_title or _first_line(text), text, tuple(offsets), ()
+    return _usable_title(meta_title) or _first_line(text), text, tuple(offsets), ()
 
 
 def _read_docx(path: Path) -> tuple[str, str, tuple, tuple]:
@@ -94,7 +106,7 @@ def _read_docx(path: Path) -> tuple[str, str, tuple, tuple]:
     except Exception as exc:  # noqa: BLE001 - python-docx raises many kinds on a damaged package
         raise DocumentError(f"corrupt or unreadable DOCX ({type(exc).__name__})") from None
     out = TextBuilder()
-    title = (document.core_properties.title or "").strip()
+    title = _usable_title(document.core_properties.title or "")
     for block in document.element.body.iterchildren():
         tag = block.tag.rsplit("}", 1)[-1]
         if tag == "p":

@@ -52,7 +52,13 @@ class Embedder:
                 path = resolve_model(self.model_name)
                 local = Path(path).is_dir()
                 log.info("loading embedding model %s", self.model_name)
-                self._model = SentenceTransformer(path, device="cpu", local_files_only=local)
+                model = SentenceTransformer(path, device="cpu", local_files_only=local)
+                if self.quantize == "int8":
+                    import torch
+                    from torch.ao.quantization import quantize_dynamic
+
+                    model = quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+                self._model = model
             return self._model
 
     @property
@@ -97,10 +103,10 @@ _cache: dict[tuple, Embedder] = {}
 _cache_lock = threading.Lock()
 
 
-def get_embedder(model: str, query_prompt: str, document_prompt: str, batch_size: int) -> Embedder:
+def get_embedder(model: str, query_prompt: str, document_prompt: str, batch_size: int, quantize: str = "") -> Embedder:
     """One Embedder (and so one loaded model) per configuration, shared by the whole process."""
-    key = (model, query_prompt, document_prompt, batch_size)
+    key = (model, query_prompt, document_prompt, batch_size, quantize)
     with _cache_lock:
         if key not in _cache:
-            _cache[key] = Embedder(model, query_prompt, document_prompt, batch_size)
+            _cache[key] = Embedder(model, query_prompt, document_prompt, batch_size, quantize)
         return _cache[key]

@@ -7,14 +7,9 @@ Run as a script, this file reads one PDF and prints JSON: {"title": ..., "pages"
 from __future__ import annotations
 
 import json
-import re
 import subprocess
 import sys
 from pathlib import Path
-
-_JUNK_TITLE = re.compile(
-    r"^(untitled|microsoft word|document\d*|sans titre|diapositive|slide)|\.(docx?|pptx?|indd)$", re.I
-)
 
 
 def _limit_memory(megabytes: int):
@@ -48,8 +43,7 @@ def extract_pdf(path: Path, timeout: float = 60.0, memory_mb: int = 2048) -> tup
         raise DocumentError(f"PDF parser crashed (exit code {done.returncode})") from None
     if "error" in result:
         raise DocumentError(result["error"])
-    title = result.get("title") or ""
-    return ("" if _JUNK_TITLE.search(title) else title), result["pages"]
+    return result.get("title") or "", result["pages"]
 
 
 def _read(path: str) -> dict:

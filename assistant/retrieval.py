@@ -45,6 +45,10 @@ def source_rows(index: LoadedIndex, source: str) -> np.ndarray:
     return np.asarray(matches, dtype=np.int64)
 
 
+def _describe(model: str, quantization: str) -> str:
+    return repr(model) + (f" ({quantization})" if quantization else "")
+
+
 class Retriever:
     """Searches one loaded index. Cheap to make; the embedding model is shared and loaded on first query."""
 
@@ -53,11 +57,20 @@ class Retriever:
         self.settings = settings or Settings.from_env()
         if embedder is None:
             query_prompt, document_prompt = index.manifest.get("prompts", ["", ""])
-            embedder = get_embedder(index.model, query_prompt, document_prompt, self.settings.batch_size)
-        if embedder.model_name != index.model:
+            embedder = get_embedder(
+                index.model,
+                query_prompt,
+                document_prompt,
+                self.settings.batch_size,
+                index.manifest.get("quantization", ""),
+            )
+        built = (index.model, index.manifest.get("quantization", ""))
+        configured = (embedder.model_name, embedder.quantize)
+        if built != configured:
             raise IndexMismatchError(
-                f"the index was built with the model {index.model!r} but {embedder.model_name!r} is configured:"
-                " rebuild it with `assistant build --full` or set ASSISTANT_EMBEDDING_MODEL back"
+                f"the index was built with the model {_describe(*built)} but {_describe(*configured)} is configured:"
+                " rebuild it with `assistant build --full`, or set ASSISTANT_EMBEDDING_MODEL and ASSISTANT_QUANTIZE"
+                " back to what the index was built with"
             )
         self.embedder = embedder
         self.last = Timings()

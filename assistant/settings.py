@@ -23,6 +23,7 @@ ENVIRONMENT = {
     "document_prompt": "ASSISTANT_DOCUMENT_PROMPT",
     "chunk_size": "ASSISTANT_CHUNK_SIZE",
     "batch_size": "ASSISTANT_BATCH_SIZE",
+    "quantize": "ASSISTANT_QUANTIZE",
     "keyword_weight": "ASSISTANT_KEYWORD_WEIGHT",
     "pdf_timeout": "ASSISTANT_PDF_TIMEOUT",
     "max_file_mb": "ASSISTANT_MAX_FILE_MB",
@@ -46,7 +47,8 @@ class Settings:
     document_prompt: str | None = None
     chunk_size: int = 700
     chunk_overlap: int = 1  # sentences carried over from one chunk to the next
-    batch_size: int = 8
+    batch_size: int = 16  # measured best on 2 cores for 700-character chunks (docs/benchmarks.md)
+    quantize: str = ""  # "int8": dynamic int8 quantization of the model's linear layers (faster, see benchmarks)
     keyword_weight: float = 0.6  # share of the keyword side in the fused score
     candidates: int = 100  # taken from each side before fusion
     pdf_timeout: float = 60.0  # seconds for one PDF
@@ -67,6 +69,8 @@ class Settings:
             raise ValueError(f"chunk_overlap must be >= 0, got {self.chunk_overlap}")
         if self.batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {self.batch_size}")
+        if self.quantize not in ("", "int8"):
+            raise ValueError(f"quantize must be '' or 'int8', got {self.quantize!r}")
         if not 0.0 <= self.keyword_weight <= 1.0:
             raise ValueError(f"keyword_weight must be between 0 and 1, got {self.keyword_weight}")
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import gradio as gr
 
-from assistant.answers import answer_stream
+from assistant.answers import answer_stream, escape_markdown
 from assistant.api import build_index, open_retriever
 from assistant.corpus import add_file, delete_file, list_documents
 from assistant.errors import AssistantError, IndexBusyError
@@ -122,6 +122,21 @@ def render_sources(answer: Answer, turn: int) -> str:
     return header + "".join(cards)
 
 
+def source_line(answer: Answer, turn: int) -> str:
+    """Under an answer: its numbered sources (title, file, page), each a link to its card."""
+    seen: dict[int, Passage] = {}
+    for citation in answer.citations:
+        seen.setdefault(citation.number, citation.passage)
+    if not seen:
+        return ""
+    items = []
+    for number, passage in sorted(seen.items()):
+        page = f", p. {passage.page}" if passage.page else ""
+        items.append(f"[{number}] {escape_markdown(passage.title)} ({escape_markdown(passage.source)}{page})")
+    colon = " :" if answer.language == "fr" else ":"
+    return f"\n\n**Sources{colon}** " + " · ".join(link_markers(item, turn) for item in items)
+
+
 def link_markers(text: str, turn: int) -> str:
     return _MARKER.sub(lambda m: f'<a href="#src-{turn}-{m.group(1)}" class="cite">[{m.group(1)}]</a>', text)
 
@@ -184,7 +199,7 @@ class App:
             history[-1] = {"role": "assistant", "content": f"⚠️ {html.escape(str(exc))}"}
             yield history, turns, _sources_panel(turns), ""
             return
-        content = link_markers(answer.text, turn)
+        content = link_markers(answer.text, turn) + source_line(answer, turn)
         if answer.abstained:
             content += (
                 "\n\n*ℹ️ "

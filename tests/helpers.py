@@ -23,6 +23,7 @@ class FakeEmbedder:
     model_name = "fake-hash-embedder"
     query_prompt = ""
     document_prompt = ""
+    quantize = ""
     dimension = 64
 
     def __init__(self) -> None:

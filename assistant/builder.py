@@ -110,9 +110,17 @@ def _build(
 
     progress("scanning", 0, 0)
     files = {source: path for source, path in list_sources(corpus)}
-    hashes = {source: file_hash(path) for source, path in files.items()}
+    hashes = {}
+    for source, path in list(files.items()):
+        try:
+            hashes[source] = file_hash(path)
+        except OSError as exc:
+            report.failed[source] = f"cannot read the file ({exc.strerror or exc})"
+            hashes[source] = ""
     to_read = []
     for source in files:
+        if source in report.failed:
+            continue
         old = old_sources.get(source) or old_failed.get(source)
         if old and old["hash"] == hashes[source]:
             if source in old_sources:
@@ -128,7 +136,7 @@ def _build(
         report.chunks = previous.get("chunk_count", 0)
         return report  # nothing changed: the index on disk is already right
 
-    documents = _read_all(files, to_read, settings, report, progress)
+    fresh = _read_all(files, to_read, settings, report, progress)
     old_chunks, old_vectors = _previous_chunks(target) if previous else ({}, None)
 
     chunks: list[Chunk] = []
@@ -136,9 +144,8 @@ def _build(
     for source in sorted(files):
         if source in report.failed:
             continue
-        if source in documents:
-            document = documents[source]
-            doc_chunks = chunk_document(document, settings.chunk_size, settings.chunk_overlap)
+        if source in fresh:
+            document, doc_chunks = fresh[source]
             meta = {
                 "title": document.title,
                 "kind": document.kind,
@@ -170,13 +177,17 @@ def _build(
 
 def _read_all(
     files: dict[str, Path], to_read: list[str], settings: Settings, report: BuildReport, progress: Progress
-) -> dict[str, Document]:
-    """Read the new and changed files, two at a time (PDFs are parsed in child processes)."""
-    documents: dict[str, Document] = {}
+) -> dict[str, tuple[Document, list[Chunk]]]:
+    """Read and chunk the new and changed files, several at a time (PDFs are parsed in child processes).
 
-    def read(source: str) -> Document | str:
+    Whatever goes wrong with one file, reading or chunking it, is that file's failure and no one else's.
+    """
+    documents: dict[str, tuple[Document, list[Chunk]]] = {}
+
+    def read(source: str) -> tuple[Document, list[Chunk]] | str:
         try:
-            return read_document(files[source], source, settings)
+            document = read_document(files[source], source, settings)
+            return document, chunk_document(document, settings.chunk_size, settings.chunk_overlap)
         except DocumentError as exc:
             return str(exc)
         except Exception as exc:  # noqa: BLE001 - one bad file must never break a build

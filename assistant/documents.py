@@ -66,6 +66,14 @@ def _title_line(text: str) -> str:
     return ""
 
 
+_UNENCODABLE = re.compile(r"[\ud800-\udfff\x00]")
+
+
+def _clean(text: str) -> str:
+    """Lone surrogates (from broken PDF fonts) and NUL characters cannot be stored or hashed: replace them."""
+    return _UNENCODABLE.sub("\ufffd", text)
+
+
 def _usable_title(title: str) -> str:
     title = " ".join(title.split())
     return "" if _JUNK_TITLE.search(title) else title
@@ -168,6 +176,7 @@ def read_document(path: Path, source: str, settings: Settings | None = None) -> 
             text = raw.replace("\r\n", "\n").replace("\r", "\n").strip()
             title = _title_line(text) or path.stem.replace("-", " ").replace("_", " ")
             kind = "txt"
+    text, title = _clean(text), _clean(title)
     if not text.strip():
         raise DocumentError("no text in the document (empty once markup is removed)")
     title = " ".join(title.split()) or path.stem

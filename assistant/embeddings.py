@@ -34,9 +34,15 @@ class Embedder:
     """Turns texts into unit-length float32 vectors. The model loads on first use, not in the constructor."""
 
     def __init__(
-        self, model: str = DEFAULT_MODEL, query_prompt: str = "", document_prompt: str = "", batch_size: int = 8
+        self,
+        model: str = DEFAULT_MODEL,
+        query_prompt: str = "",
+        document_prompt: str = "",
+        batch_size: int = 16,
+        quantize: str = "",
     ) -> None:
         self.model_name = model
+        self.quantize = quantize
         self.query_prompt = query_prompt
         self.document_prompt = document_prompt
         self.batch_size = batch_size

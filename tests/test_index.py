@@ -176,3 +176,30 @@ def test_readers_keep_answering_while_a_build_swaps_generations(tiny_corpus, tmp
         build(tiny_corpus, tmp_path / "index", fake_embedder)
     reader.join()
     assert errors == []
+
+
+def test_text_with_lone_surrogates_is_indexed_not_fatal(tiny_corpus, tmp_path, fake_embedder, monkeypatch):
+    make_pdf(tiny_corpus / "police-cassee.pdf", ["placeholder"])
+    monkeypatch.setattr(
+        "assistant.documents.extract_pdf", lambda *a: ("", ["Un glyphe cassé \udce9 dans le rapport sur les labos."])
+    )
+    report = build(tiny_corpus, tmp_path / "index", fake_embedder)
+    assert "police-cassee.pdf" in report.added and not report.failed
+    texts = [c.text for c in load_index(tmp_path / "index").chunks if c.source == "police-cassee.pdf"]
+    assert texts == ["Un glyphe cassé \ufffd dans le rapport sur les labos."]
+
+
+def test_an_unexpected_crash_on_one_file_fails_that_file_only(tiny_corpus, tmp_path, fake_embedder, monkeypatch):
+    from assistant import builder
+
+    real = builder.chunk_document
+
+    def fragile(document, *args):
+        if document.source == "forum.txt":
+            raise RecursionError("a pathological document")
+        return real(document, *args)
+
+    monkeypatch.setattr(builder, "chunk_document", fragile)
+    report = build(tiny_corpus, tmp_path / "index", fake_embedder)
+    assert list(report.failed) == ["forum.txt"] and "RecursionError" in report.failed["forum.txt"]
+    assert sorted(report.added) == ["ads.md", "rapport/bilan.txt"]

@@ -160,17 +160,23 @@ def _build(
 
     vectors = _vectors_for(chunks, old_chunks, old_vectors, embedder, report, progress)
     progress("indexing", 0, len(chunks))
-    keyword = KeywordIndex.build([analyze(chunk.indexed_text()) for chunk in chunks])
+    chunk_terms = [analyze(chunk.indexed_text()) for chunk in chunks]
+    keyword = KeywordIndex.build(chunk_terms)
+    document_terms: dict[str, list[str]] = {source: [] for source in sources_meta}
+    for chunk, terms in zip(chunks, chunk_terms):
+        document_terms[chunk.source].extend(terms)
+    documents = KeywordIndex.build(list(document_terms.values()))
     dense = make_dense_index(vectors, settings.approximate_above)
     manifest = {
         **wanted,
         "dimension": int(vectors.shape[1]),
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "sources": sources_meta,
+        "documents": list(document_terms),
         "failed": {s: {"hash": hashes[s], "reason": r} for s, r in report.failed.items()},
     }
     progress("writing", 0, len(chunks))
-    write_index(target, manifest, chunks, vectors, keyword, dense)
+    write_index(target, manifest, chunks, vectors, keyword, documents, dense)
     report.chunks = len(chunks)
     return report
 

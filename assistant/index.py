@@ -7,7 +7,8 @@ An index folder holds generations; the file ``CURRENT`` names the live one::
     index/gen-.../chunks.jsonl    one chunk record a line
     index/gen-.../vectors.npy     float32 unit vectors, row i = chunk i
     index/gen-.../dense.faiss     FAISS's own format (exact inner product, or HNSW past a size)
-    index/gen-.../keyword/        the BM25 index (NumPy arrays and JSON)
+    index/gen-.../keyword/        the BM25 index of chunks (NumPy arrays and JSON)
+    index/gen-.../documents/      the BM25 index of whole documents, one entry per source
 
 A build writes a new generation into a hidden temporary folder, fsyncs it, renames it into place,
 then swaps ``CURRENT`` with ``os.replace``: a crash at any point leaves the previous index loadable.
@@ -36,7 +37,7 @@ from assistant.records import Chunk
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 CURRENT = "CURRENT"
 HNSW_NEIGHBOURS = 32
 HNSW_EF_SEARCH = 128
@@ -53,6 +54,8 @@ class LoadedIndex:
     vectors: np.ndarray
     dense: object  # a faiss.Index
     keyword: KeywordIndex
+    documents: KeywordIndex  # one entry per source, in manifest["documents"] order
+    chunk_document: np.ndarray  # row of each chunk's document in ``documents``
 
     @property
     def model(self) -> str:
@@ -106,7 +109,13 @@ def current_generation(index_dir: Path) -> str | None:
 
 
 def write_index(
-    index_dir: Path, manifest: dict, chunks: list[Chunk], vectors: np.ndarray, keyword: KeywordIndex, dense
+    index_dir: Path,
+    manifest: dict,
+    chunks: list[Chunk],
+    vectors: np.ndarray,
+    keyword: KeywordIndex,
+    documents: KeywordIndex,
+    dense,
 ) -> str:
     """Write a new generation and make it current, atomically. Returns the generation name."""
     import faiss
@@ -124,6 +133,7 @@ def write_index(
         np.save(staging / "vectors.npy", np.ascontiguousarray(vectors, dtype=np.float32), allow_pickle=False)
         faiss.write_index(dense, str(staging / "dense.faiss"))
         keyword.save(staging / "keyword")
+        documents.save(staging / "documents")
         manifest = {
             **manifest,
             "format_version": FORMAT_VERSION,
@@ -197,6 +207,12 @@ def load_index(index_dir: Path) -> LoadedIndex:
     return _load(Path(index_dir))
 
 
+def chunk_rows(manifest: dict, chunks: list[Chunk]) -> np.ndarray:
+    """For each chunk, the row of its document in the document-level index."""
+    row = {source: i for i, source in enumerate(manifest["documents"])}
+    return np.fromiter((row[chunk.source] for chunk in chunks), dtype=np.int64, count=len(chunks))
+
+
 def _load(index_dir: Path) -> LoadedIndex:
     import faiss
 
@@ -217,8 +233,17 @@ def _load(index_dir: Path) -> LoadedIndex:
     vectors = np.load(folder / "vectors.npy", mmap_mode="r", allow_pickle=False)
     if dense.d != manifest["dimension"] or vectors.shape[0] != manifest["chunk_count"]:
         raise IndexMismatchError(f"the index in {index_dir} is inconsistent: rebuild it with `assistant build --full`")
+    chunks = read_chunks(folder)
     return LoadedIndex(
-        index_dir, generation, manifest, read_chunks(folder), vectors, dense, KeywordIndex.load(folder / "keyword")
+        index_dir,
+        generation,
+        manifest,
+        chunks,
+        vectors,
+        dense,
+        KeywordIndex.load(folder / "keyword"),
+        KeywordIndex.load(folder / "documents"),
+        chunk_rows(manifest, chunks),
     )
 
 

@@ -76,7 +76,12 @@ class Retriever:
         self.last = Timings()
 
     def search(
-        self, query: str, k: int = 5, source: str | None = None, keyword_weight: float | None = None
+        self,
+        query: str,
+        k: int = 5,
+        source: str | None = None,
+        keyword_weight: float | None = None,
+        document_weight: float | None = None,
     ) -> list[Passage]:
         """The ``k`` best passages for ``query``, best first, optionally only from sources matching ``source``."""
         if k < 1:
@@ -87,6 +92,7 @@ class Retriever:
         if not chunks:
             return []
         weight = self.settings.keyword_weight if keyword_weight is None else keyword_weight
+        document_weight = self.settings.document_weight if document_weight is None else document_weight
         timings = self.last = Timings()
 
         allowed = source_rows(self.index, source) if source else None
@@ -96,7 +102,8 @@ class Retriever:
         t0 = time.perf_counter()
         query_vector = self.embedder.embed_query(query)
         t1 = time.perf_counter()
-        keyword_scores = self.index.keyword.scores(analyze(query))
+        terms = analyze(query)
+        keyword_scores = self.index.keyword.scores(terms)
         t2 = time.perf_counter()
         pool = max(self.settings.candidates, 4 * k)
         if allowed is None:
@@ -114,6 +121,9 @@ class Retriever:
         dense = np.asarray(self.index.vectors[candidates]) @ query_vector
         keyword = keyword_scores[candidates]
         fused = (1 - weight) * _scale(dense) + weight * _scale(keyword)
+        if document_weight:
+            whole = self.index.documents.scores(terms)[self.index.chunk_document[candidates]]
+            fused = (1 - document_weight) * fused + document_weight * _scale(whole)
         order = np.argsort(-fused, kind="stable")
 
         passages: list[Passage] = []

@@ -25,6 +25,7 @@ ENVIRONMENT = {
     "batch_size": "ASSISTANT_BATCH_SIZE",
     "quantize": "ASSISTANT_QUANTIZE",
     "keyword_weight": "ASSISTANT_KEYWORD_WEIGHT",
+    "document_weight": "ASSISTANT_DOCUMENT_WEIGHT",
     "pdf_timeout": "ASSISTANT_PDF_TIMEOUT",
     "max_file_mb": "ASSISTANT_MAX_FILE_MB",
     "llm_url": "ASSISTANT_LLM_URL",
@@ -50,6 +51,7 @@ class Settings:
     batch_size: int = 16  # measured best on 2 cores for 700-character chunks (docs/benchmarks.md)
     quantize: str = ""  # "int8": dynamic int8 quantization of the model's linear layers (faster, see benchmarks)
     keyword_weight: float = 0.6  # share of the keyword side in the fused score
+    document_weight: float = 0.2  # share of the whole document's BM25 match in a passage's final score
     candidates: int = 100  # taken from each side before fusion
     pdf_timeout: float = 60.0  # seconds for one PDF
     pdf_memory_mb: int = 2048
@@ -73,6 +75,8 @@ class Settings:
             raise ValueError(f"quantize must be '' or 'int8', got {self.quantize!r}")
         if not 0.0 <= self.keyword_weight <= 1.0:
             raise ValueError(f"keyword_weight must be between 0 and 1, got {self.keyword_weight}")
+        if not 0.0 <= self.document_weight <= 1.0:
+            raise ValueError(f"document_weight must be between 0 and 1, got {self.document_weight}")
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> Settings:

@@ -74,8 +74,14 @@ def plain_bm25(index, questions):
     return out
 
 
-def ours(retriever, questions, weight):
-    return [[(p.source, p.text) for p in retriever.search(q, k=DEPTH, keyword_weight=weight)] for q, _, _ in questions]
+def ours(retriever, questions, weight, document_weight=0.0):
+    return [
+        [
+            (p.source, p.text)
+            for p in retriever.search(q, k=DEPTH, keyword_weight=weight, document_weight=document_weight)
+        ]
+        for q, _, _ in questions
+    ]
 
 
 def quantized_run(index, retriever, questions, rows, settings):
@@ -127,6 +133,9 @@ def main() -> None:
     ]
     for weight in (0.5, 0.7, 0.8):
         rows.append([f"hybrid, keyword weight {weight}", *score(ours(retriever, questions, weight), questions)])
+    for document_weight in (0.2, 0.3, 0.5):
+        run = ours(retriever, questions, settings.keyword_weight, document_weight)
+        rows.append([f"hybrid + document BM25 prior {document_weight}", *score(run, questions)])
     note = ""
     if args.int8:
         speed, cosine = quantized_run(index, retriever, questions, rows, settings)

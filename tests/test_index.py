@@ -203,3 +203,22 @@ def test_an_unexpected_crash_on_one_file_fails_that_file_only(tiny_corpus, tmp_p
     report = build(tiny_corpus, tmp_path / "index", fake_embedder)
     assert list(report.failed) == ["forum.txt"] and "RecursionError" in report.failed["forum.txt"]
     assert sorted(report.added) == ["ads.md", "rapport/bilan.txt"]
+
+
+def test_document_prior_lifts_passages_of_the_document_that_matches_as_a_whole(tmp_path, fake_embedder):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "rural.txt").write_text(
+        "Le laboratoire rural teste des services.\n\nLe laboratoire rural forme des agents publics.\n\n"
+        "Le laboratoire rural publie son bilan annuel.\n\nLe laboratoire rural recrute des designers."
+    )
+    (corpus / "urbain.txt").write_text(
+        "Le laboratoire urbain ouvre ses portes.\n\nIl accueille un laboratoire rural invité pour une journée."
+    )
+    build(corpus, tmp_path / "index", fake_embedder, settings=Settings(chunk_size=100))
+    index = load_index(tmp_path / "index")
+    assert index.manifest["documents"] == ["rural.txt", "urbain.txt"]
+    retriever = Retriever(index, Settings(), fake_embedder)
+    per_source = {s: sum(c.source == s for c in index.chunks) for s in ("rural.txt", "urbain.txt")}
+    ranked = [p.source for p in retriever.search("laboratoire rural", k=10, document_weight=1.0)]
+    assert ranked == ["rural.txt"] * per_source["rural.txt"] + ["urbain.txt"] * per_source["urbain.txt"]

@@ -17,6 +17,7 @@ import numpy as np
 from assistant.api import open_retriever
 from assistant.chunking import split_sentences
 from assistant.errors import LLMError
+from assistant.history import user_questions
 from assistant.keywords import analyze
 from assistant.language import PHRASES, detect_language
 from assistant.records import Answer, Citation, Passage
@@ -51,23 +52,13 @@ def escape_markdown(text: str) -> str:
 
 def contextualize(question: str, history: list | None) -> str:
     """The query to retrieve with: a follow-up question ("Et combien de membres ?") borrows the previous one."""
-    previous = [turn for turn in _user_turns(history)]
+    previous = user_questions(history)
     if not previous:
         return question
     terms = analyze(question)
     if _FOLLOW_UP_START.search(question.strip()) or (_ANAPHORA.search(question) and len(terms) <= 4) or len(terms) <= 2:
         return f"{previous[-1]} {question}"
     return question
-
-
-def _user_turns(history: list | None) -> list[str]:
-    turns = []
-    for turn in history or []:
-        if isinstance(turn, str):
-            turns.append(turn)
-        elif isinstance(turn, dict) and turn.get("role") == "user" and isinstance(turn.get("content"), str):
-            turns.append(turn["content"])
-    return turns
 
 
 @dataclass(frozen=True)
@@ -83,11 +74,7 @@ class _TermWeights:
     def __init__(self, retriever: Retriever) -> None:
         keyword = retriever.index.keyword
         self.total = max(1, keyword.size)
-        self.df = {}
-        if keyword.size:
-            indptr = np.asarray(keyword._retriever.scores["indptr"])
-            frequencies = np.diff(indptr)
-            self.df = {term: int(frequencies[i]) for term, i in keyword.vocabulary().items() if i < len(frequencies)}
+        self.df = keyword.document_frequencies()
 
     def idf(self, term: str) -> float:
         return float(np.log(1 + (self.total - self.df.get(term, 0) + 0.5) / (self.df.get(term, 0) + 0.5)))
@@ -258,7 +245,7 @@ def answer_stream(
     language = detect_language(question)
     query = contextualize(question, history)
     passages = retriever.search(query, k=k)
-    extractive = extractive_answer(retriever, query if query != question else question, passages, language)
+    extractive = extractive_answer(retriever, query, passages, language)
     extractive = replace(extractive, question=question)
     if mode == "extractive" or extractive.abstained:
         yield extractive

@@ -92,8 +92,12 @@ class KeywordIndex:
             return np.zeros(self.size, dtype=np.float32)
         return np.asarray(self._retriever.get_scores(known), dtype=np.float32)
 
-    def vocabulary(self) -> dict:
-        return self._retriever.vocab_dict
+    def document_frequencies(self) -> dict[str, int]:
+        """How many chunks hold each term (the columns of BM25's sparse matrix are terms)."""
+        if not self.size:
+            return {}
+        counts = np.diff(np.asarray(self._retriever.scores["indptr"]))
+        return {term: int(counts[i]) for term, i in self._retriever.vocab_dict.items() if i < len(counts)}
 
     def save(self, directory: Path) -> None:
         directory.mkdir(parents=True, exist_ok=True)

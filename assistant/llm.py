@@ -9,6 +9,7 @@ import urllib.request
 from collections.abc import Iterator
 
 from assistant.errors import LLMError
+from assistant.history import chat_messages
 from assistant.records import Passage
 
 SYSTEM_PROMPT = """Tu es un assistant qui répond aux questions d'agents publics à partir de documents.
@@ -34,10 +35,7 @@ def format_sources(passages: list[Passage]) -> str:
 
 
 def build_messages(question: str, passages: list[Passage], history: list[dict] | None = None) -> list[dict]:
-    messages = [{"role": "system", "content": SYSTEM_PROMPT}]
-    for turn in (history or [])[-6:]:
-        if turn.get("role") in ("user", "assistant") and isinstance(turn.get("content"), str):
-            messages.append({"role": turn["role"], "content": turn["content"]})
+    messages = [{"role": "system", "content": SYSTEM_PROMPT}, *chat_messages(history)]
     messages.append(
         {"role": "user", "content": f"<sources>\n{format_sources(passages)}\n</sources>\n\nQuestion : {question}"}
     )

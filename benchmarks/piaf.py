@@ -102,8 +102,9 @@ def quantized_run(index, retriever, questions, rows, settings):
     int8_index = replace(index, vectors=vectors, dense=make_dense_index(vectors, settings.approximate_above))
     int8_index.manifest = {**index.manifest, "quantization": "int8"}
     int8_retriever = Retriever(int8_index, settings, int8)
-    for name, weight in (("dense MiniLM int8 alone", 0.0), ("ours, hybrid, int8 model", settings.keyword_weight)):
-        rows.append([name, *score(ours(int8_retriever, questions, weight), questions)])
+    rows.append(["dense MiniLM int8 alone", *score(ours(int8_retriever, questions, 0.0), questions)])
+    run = ours(int8_retriever, questions, settings.keyword_weight, settings.document_weight)
+    rows.append(["ours (defaults) with the int8 model", *score(run, questions)])
     return fp32_time.seconds / int8_time.seconds, cosine
 
 
@@ -122,20 +123,22 @@ def main() -> None:
         f"Machine: {machine()}. {len(questions)} questions, {len(index.manifest['sources'])} fiches,"
         f" {len(index.chunks)} chunks (build {report.seconds:.0f} s, {report.embedded} embedded).\n"
     )
+    kw, dw = settings.keyword_weight, settings.document_weight
     rows = [
         ["plain BM25 (no stemming)", *score(plain_bm25(index, questions), questions)],
         ["dense MiniLM alone", *score(ours(retriever, questions, 0.0), questions)],
         ["French-aware BM25 alone", *score(ours(retriever, questions, 1.0), questions)],
         [
-            "ours: hybrid (0.6 keyword / 0.4 dense)",
-            *score(ours(retriever, questions, settings.keyword_weight), questions),
+            f"hybrid ({kw} keyword / {1 - kw:.1f} dense), no document prior",
+            *score(ours(retriever, questions, kw), questions),
         ],
+        [f"**ours: hybrid + document prior {dw} (defaults)**", *score(ours(retriever, questions, kw, dw), questions)],
     ]
     for weight in (0.5, 0.7, 0.8):
-        rows.append([f"hybrid, keyword weight {weight}", *score(ours(retriever, questions, weight), questions)])
-    for document_weight in (0.2, 0.3, 0.5):
-        run = ours(retriever, questions, settings.keyword_weight, document_weight)
-        rows.append([f"hybrid + document BM25 prior {document_weight}", *score(run, questions)])
+        rows.append([f"variant: keyword weight {weight}", *score(ours(retriever, questions, weight, dw), questions)])
+    for document_weight in (0.1, 0.3, 0.5):
+        run = ours(retriever, questions, kw, document_weight)
+        rows.append([f"variant: document prior {document_weight}", *score(run, questions)])
     note = ""
     if args.int8:
         speed, cosine = quantized_run(index, retriever, questions, rows, settings)

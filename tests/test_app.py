@@ -35,6 +35,12 @@ def test_asking_returns_a_cited_answer_and_its_sources(client):
     assert 'id="src-0-1"' in sources and "<mark>" in sources and "Gaité lyrique" in sources
 
 
+def test_follow_up_question_uses_the_conversation_the_app_returned(client):
+    history, _, _ = ask(client, "Qu'est-ce que le Forum des Jeunes au Québec ?")
+    history, sources, _ = ask(client, "Et combien de membres compte-t-il ?", history)
+    assert len(history) == 4 and "4400 membres" in sources
+
+
 def test_upload_rebuild_ask_then_delete(client, app_server, tmp_path):
     _, settings = app_server
     document = tmp_path / "atelier-ouvert.md"

@@ -222,3 +222,12 @@ def test_document_prior_lifts_passages_of_the_document_that_matches_as_a_whole(t
     per_source = {s: sum(c.source == s for c in index.chunks) for s in ("rural.txt", "urbain.txt")}
     ranked = [p.source for p in retriever.search("laboratoire rural", k=10, document_weight=1.0)]
     assert ranked == ["rural.txt"] * per_source["rural.txt"] + ["urbain.txt"] * per_source["urbain.txt"]
+
+
+def test_past_the_size_threshold_the_dense_index_is_approximate_and_says_so(tiny_corpus, tmp_path, fake_embedder):
+    build(tiny_corpus, tmp_path / "index", fake_embedder, settings=Settings(approximate_above=2))
+    index = load_index(tmp_path / "index")
+    assert index.manifest["dense_index"] == "hnsw" and hasattr(index.dense, "hnsw")
+    assert search(tmp_path / "index", fake_embedder, "Forum des Jeunes membres", k=1)[0].source == "forum.txt"
+    build(tiny_corpus, tmp_path / "flat", fake_embedder)
+    assert load_index(tmp_path / "flat").manifest["dense_index"] == "flat"

@@ -6,6 +6,7 @@ import logging
 from pathlib import Path
 
 from assistant.builder import build_index as _build_index
+from assistant.embeddings import get_embedder
 from assistant.errors import IndexNotFoundError
 from assistant.index import cached_index, current_generation
 from assistant.records import BuildReport, Passage
@@ -41,8 +42,6 @@ def open_retriever(settings: Settings) -> Retriever:
         log.info("no index in %s yet: building it from %s", settings.index_dir, settings.corpus_dir)
         _build_index(settings=settings)
     index = cached_index(settings.index_dir)
-    from assistant.embeddings import get_embedder
-
     query_prompt, document_prompt = settings.prompts
     embedder = get_embedder(
         settings.embedding_model, query_prompt, document_prompt, settings.batch_size, settings.quantize

@@ -53,16 +53,12 @@ def cmd_build(args) -> int:
     return 0
 
 
-def _passage_dict(passage) -> dict:
-    return asdict(passage)
-
-
 def cmd_search(args) -> int:
     from assistant.api import retrieve
 
     passages = retrieve(args.query, k=args.k, source=args.source, settings=_settings(args))
     if args.json:
-        print(json.dumps([_passage_dict(p) for p in passages], ensure_ascii=False, indent=1))
+        print(json.dumps([asdict(p) for p in passages], ensure_ascii=False, indent=1))
         return 0
     for rank, p in enumerate(passages, start=1):
         where = f"{p.source}" + (f", p. {p.page}" if p.page else "") + (f" — {p.heading}" if p.heading else "")

@@ -3,8 +3,10 @@
 >>> import assistant
 >>> report = assistant.build_index("corpus", "index")                  # doctest: +SKIP
 >>> passages = assistant.retrieve("Qu'est-ce que l'ADS+ ?", k=5)       # doctest: +SKIP
+>>> answer = assistant.ask("Qu'est-ce que l'ADS+ ?")                   # doctest: +SKIP
 """
 
+from assistant.answers import ask
 from assistant.api import build_index, retrieve
 from assistant.errors import (
     AssistantError,
@@ -33,6 +35,7 @@ __all__ = [
     "LLMError",
     "Passage",
     "Settings",
+    "ask",
     "build_index",
     "retrieve",
 ]

@@ -7,6 +7,7 @@ import re
 import pytest
 from helpers import FakeChatServer
 
+import assistant
 from assistant.answers import ask, check_generated, escape_markdown
 from assistant.records import Passage
 
@@ -51,7 +52,7 @@ def test_out_of_domain_questions_abstain_in_their_language(built_default, questi
 
 
 def test_english_question_gets_english_framing_and_french_quotes(built_default):
-    answer = ask("Where did the Futurs Publics barcamp take place in Paris?", settings=built_default)
+    answer = assistant.ask("Where did the Futurs Publics barcamp take place in Paris?", settings=built_default)
     assert not answer.abstained and answer.text.startswith("According to the documents")
     assert_checkable(answer)
 

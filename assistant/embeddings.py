@@ -16,6 +16,8 @@ from assistant.settings import DEFAULT_MODEL
 
 log = logging.getLogger(__name__)
 
+QUERY_CACHE = 64  # query vectors kept per embedder
+
 _BUNDLED = {DEFAULT_MODEL, "all-MiniLM-L6-v2", "all-minilm-l6-v2"}
 
 
@@ -48,6 +50,7 @@ class Embedder:
         self.batch_size = batch_size
         self._model = None
         self._lock = threading.Lock()
+        self._queries: dict[str, np.ndarray] = {}
 
     @property
     def model(self):
@@ -88,7 +91,18 @@ class Embedder:
         return vectors
 
     def embed_query(self, text: str) -> np.ndarray:
-        return self._encode([text], self.query_prompt)[0]
+        """The query's vector; the last few are kept, since answering embeds the question twice."""
+        with self._lock:
+            cached = self._queries.get(text)
+        if cached is not None:
+            return cached
+        vector = self._encode([text], self.query_prompt)[0]
+        vector.setflags(write=False)
+        with self._lock:
+            if len(self._queries) >= QUERY_CACHE:
+                self._queries.pop(next(iter(self._queries)))
+            self._queries[text] = vector
+        return vector
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
         return self._encode(list(texts), self.query_prompt)

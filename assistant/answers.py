@@ -21,7 +21,7 @@ from assistant.history import user_questions
 from assistant.keywords import analyze
 from assistant.language import PHRASES, detect_language
 from assistant.records import Answer, Citation, Passage
-from assistant.retrieval import Retriever
+from assistant.retrieval import Retriever, check_query
 from assistant.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -237,10 +237,7 @@ def answer_stream(
     retriever: Retriever | None = None,
 ) -> Iterator[Answer]:
     """Yield the answer as it grows; the last one yielded is complete, with checked citations."""
-    if not isinstance(question, str) or not question.strip():
-        raise ValueError("the question is empty")
-    if k < 1:
-        raise ValueError(f"k must be >= 1, got {k}")
+    check_query(question, k, what="question")
     settings = (settings or Settings.from_env()).with_(index_dir=index_dir, corpus_dir=corpus_dir)
     mode = _resolve_mode(mode, settings)
     retriever = retriever or open_retriever(settings)

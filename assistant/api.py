@@ -10,7 +10,7 @@ from assistant.embeddings import get_embedder
 from assistant.errors import IndexNotFoundError
 from assistant.index import cached_index, current_generation
 from assistant.records import BuildReport, Passage
-from assistant.retrieval import Retriever
+from assistant.retrieval import Retriever, check_query
 from assistant.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -63,9 +63,6 @@ def retrieve(
     >>> passages = retrieve("Qu'est-ce que l'ADS+ ?", k=5, index_dir="index")   # doctest: +SKIP
     >>> passages[0].source, passages[0].page, passages[0].score                 # doctest: +SKIP
     """
-    if k < 1:
-        raise ValueError(f"k must be >= 1, got {k}")
-    if not isinstance(query, str) or not query.strip():
-        raise ValueError("the query is empty")
+    check_query(query, k)  # before any build: a bad call must not cost one
     settings = (settings or Settings.from_env()).with_(index_dir=index_dir, corpus_dir=corpus_dir)
     return open_retriever(settings).search(query, k=k, source=source)

@@ -45,6 +45,14 @@ def source_rows(index: LoadedIndex, source: str) -> np.ndarray:
     return np.asarray(matches, dtype=np.int64)
 
 
+def check_query(text: object, k: int, what: str = "query") -> None:
+    """Raise ValueError, saying what is wrong, for an empty query or a k below 1."""
+    if k < 1:
+        raise ValueError(f"k must be >= 1, got {k}")
+    if not isinstance(text, str) or not text.strip():
+        raise ValueError(f"the {what} is empty")
+
+
 def _describe(model: str, quantization: str) -> str:
     return repr(model) + (f" ({quantization})" if quantization else "")
 
@@ -84,10 +92,7 @@ class Retriever:
         document_weight: float | None = None,
     ) -> list[Passage]:
         """The ``k`` best passages for ``query``, best first, optionally only from sources matching ``source``."""
-        if k < 1:
-            raise ValueError(f"k must be >= 1, got {k}")
-        if not query or not query.strip():
-            raise ValueError("the query is empty")
+        check_query(query, k)
         chunks = self.index.chunks
         if not chunks:
             return []

@@ -6,7 +6,7 @@ import logging
 from pathlib import Path
 
 from assistant.builder import build_index as _build_index
-from assistant.embeddings import get_embedder
+from assistant.embeddings import embedder_for
 from assistant.errors import IndexNotFoundError
 from assistant.index import cached_index, current_generation
 from assistant.records import BuildReport, Passage
@@ -42,11 +42,7 @@ def open_retriever(settings: Settings) -> Retriever:
         log.info("no index in %s yet: building it from %s", settings.index_dir, settings.corpus_dir)
         _build_index(settings=settings)
     index = cached_index(settings.index_dir)
-    query_prompt, document_prompt = settings.prompts
-    embedder = get_embedder(
-        settings.embedding_model, query_prompt, document_prompt, settings.batch_size, settings.quantize
-    )
-    return Retriever(index, settings, embedder)
+    return Retriever(index, settings, embedder_for(settings))
 
 
 def retrieve(

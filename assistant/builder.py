@@ -14,7 +14,7 @@ import numpy as np
 
 from assistant.chunking import chunk_document
 from assistant.documents import list_sources, read_document
-from assistant.embeddings import Embedder, get_embedder
+from assistant.embeddings import Embedder, embedder_for
 from assistant.errors import CorpusNotFoundError, DocumentError
 from assistant.index import (
     FORMAT_VERSION,
@@ -82,10 +82,7 @@ def build_index(
     corpus, target = Path(settings.corpus_dir), Path(settings.index_dir)
     if not corpus.is_dir():
         raise CorpusNotFoundError(f"corpus folder not found: {corpus}")
-    query_prompt, document_prompt = settings.prompts
-    embedder = embedder or get_embedder(
-        settings.embedding_model, query_prompt, document_prompt, settings.batch_size, settings.quantize
-    )
+    embedder = embedder or embedder_for(settings)
     started = time.perf_counter()
     with build_lock(target):
         report = _build(corpus, target, settings, embedder, full, progress or (lambda *_: None))

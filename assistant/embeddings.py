@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.settings import DEFAULT_MODEL
+from assistant.settings import DEFAULT_MODEL, Settings
 
 log = logging.getLogger(__name__)
 
@@ -130,3 +130,9 @@ def get_embedder(model: str, query_prompt: str, document_prompt: str, batch_size
         if key not in _cache:
             _cache[key] = Embedder(model, query_prompt, document_prompt, batch_size, quantize)
         return _cache[key]
+
+
+def embedder_for(settings: Settings) -> Embedder:
+    """The shared Embedder the settings ask for: model, prompts, batch size and quantization."""
+    query_prompt, document_prompt = settings.prompts
+    return get_embedder(settings.embedding_model, query_prompt, document_prompt, settings.batch_size, settings.quantize)

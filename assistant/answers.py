@@ -151,16 +151,14 @@ def _pick(sentences: list[_Sentence]) -> list[_Sentence]:
     return chosen
 
 
-def _number_citations(chosen: list[tuple[Passage, str]]) -> tuple[list[Citation], list[int]]:
+def _number_citations(chosen: list[tuple[Passage, str]]) -> list[Citation]:
     """Citations numbered by first use; the same passage keeps one number."""
     numbers: dict[str, int] = {}
-    citations, markers = [], []
+    citations = []
     for passage, quote in chosen:
-        if passage.id not in numbers:
-            numbers[passage.id] = len(numbers) + 1
-        citations.append(Citation(numbers[passage.id], passage, quote))
-        markers.append(numbers[passage.id])
-    return citations, markers
+        number = numbers.setdefault(passage.id, len(numbers) + 1)
+        citations.append(Citation(number, passage, quote))
+    return citations
 
 
 def extractive_answer(retriever: Retriever, question: str, passages: list[Passage], language: str) -> Answer:
@@ -173,8 +171,8 @@ def extractive_answer(retriever: Retriever, question: str, passages: list[Passag
     chosen = _pick(select_sentences(retriever, question, passages[:QUOTE_PASSAGES]))
     if not chosen:
         return Answer(question, f"{phrases['not_found']} {phrases['closest']}", [], True, passages, language)
-    citations, markers = _number_citations([(passages[s.passage], s.text) for s in chosen])
-    lines = [f"> {escape_markdown(c.quote)} [{number}]" for c, number in zip(citations, markers)]
+    citations = _number_citations([(passages[s.passage], s.text) for s in chosen])
+    lines = [f"> {escape_markdown(c.quote)} [{c.number}]" for c in citations]
     text = phrases["intro"] + "\n\n" + "\n>\n".join(lines)
     return Answer(question, text, citations, False, passages, language)
 

@@ -152,12 +152,14 @@ def _sources_panel(turns: list[str]) -> str:
     return "".join(blocks)
 
 
-def _documents_table(settings: Settings) -> list[list]:
+def _documents(settings: Settings) -> tuple[list[list], list[str]]:
+    """The documents table and the names for the delete list, from one look at the corpus and the manifest."""
     rows = []
-    for entry in list_documents(settings.corpus_dir, settings.index_dir):
+    entries = list_documents(settings.corpus_dir, settings.index_dir)
+    for entry in entries:
         status = entry.status if entry.status != "failed" else f"failed: {entry.reason}"
         rows.append([entry.source, entry.title, entry.kind, entry.pages or "", entry.chunks, status])
-    return rows
+    return rows, [entry.source for entry in entries]
 
 
 class App:
@@ -229,35 +231,39 @@ class App:
         note = "\n".join(messages) or "Aucun fichier."
         if any(m.startswith("✅") for m in messages):
             note += "\n\nReconstruisez l'index pour interroger les nouveaux documents."
-        return note, _documents_table(self.settings), gr.update(choices=self._sources()), None
+        table, sources = _documents(self.settings)
+        return note, table, gr.update(choices=sources), None
 
     def delete(self, source: str):
         if not source:
-            return "Choisissez un document.", _documents_table(self.settings), gr.update()
+            return "Choisissez un document.", _documents(self.settings)[0], gr.update()
         try:
             delete_file(self.settings.corpus_dir, source)
             note = f"🗑️ {source} supprimé. Reconstruisez l'index pour le retirer des réponses."
         except AssistantError as exc:
             note = f"❌ {exc}"
-        return note, _documents_table(self.settings), gr.update(choices=self._sources(), value=None)
+        table, sources = _documents(self.settings)
+        return note, table, gr.update(choices=sources, value=None)
+
+    def documents(self):
+        """The documents table and the delete list, fresh (on page load)."""
+        table, sources = _documents(self.settings)
+        return table, gr.update(choices=sources)
 
     def rebuild(self, progress=gr.Progress()):  # noqa: B008 - how Gradio asks for a progress bar
         if not self.rebuilding.acquire(blocking=False):
-            return "Une reconstruction est déjà en cours.", _documents_table(self.settings)
+            return "Une reconstruction est déjà en cours.", _documents(self.settings)[0]
         try:
 
             def report_progress(stage: str, done: int, total: int) -> None:
                 progress((done, total) if total else None, desc=stage)
 
             report = build_index(settings=self.settings, progress=report_progress)
-            return f"```\n{report.summary()}\n```", _documents_table(self.settings)
+            return f"```\n{report.summary()}\n```", _documents(self.settings)[0]
         except AssistantError as exc:
-            return f"❌ {exc}", _documents_table(self.settings)
+            return f"❌ {exc}", _documents(self.settings)[0]
         finally:
             self.rebuilding.release()
-
-    def _sources(self) -> list[str]:
-        return [entry.source for entry in list_documents(self.settings.corpus_dir, self.settings.index_dir)]
 
     # --- layout -------------------------------------------------------------------------------------------
     def blocks(self) -> gr.Blocks:
@@ -301,8 +307,9 @@ class App:
                 question.submit(self.respond, inputs, outputs, concurrency_limit=2)
                 clear.click(lambda: ([], [], _sources_panel([])), None, [chat, turns, sources])
             with gr.Tab("Documents"):
+                rows, names = _documents(self.settings)
                 table = gr.Dataframe(
-                    _documents_table(self.settings),
+                    rows,
                     headers=["Fichier", "Titre", "Type", "Pages", "Passages", "État"],
                     interactive=False,
                     wrap=True,
@@ -318,16 +325,14 @@ class App:
                         )
                         upload = gr.Button("Ajouter au corpus", elem_id="add")
                     with gr.Column():
-                        chosen = gr.Dropdown(self._sources(), label="Document à supprimer", elem_id="chosen")
+                        chosen = gr.Dropdown(names, label="Document à supprimer", elem_id="chosen")
                         remove = gr.Button("Supprimer", variant="stop", elem_id="delete")
                 rebuild = gr.Button("Reconstruire l'index", variant="primary", elem_id="rebuild")
                 status = gr.Markdown(elem_id="status")
                 upload.click(self.upload, files, [status, table, chosen, files])
                 remove.click(self.delete, chosen, [status, table, chosen])
                 rebuild.click(self.rebuild, None, [status, table], concurrency_limit=1)
-                demo.load(
-                    lambda: (_documents_table(self.settings), gr.update(choices=self._sources())), None, [table, chosen]
-                )
+                demo.load(self.documents, None, [table, chosen])
         demo.queue(default_concurrency_limit=2, max_size=64)
         return demo
 

@@ -108,7 +108,7 @@ def _build(
     progress("scanning", 0, 0)
     files = {source: path for source, path in list_sources(corpus)}
     hashes = {}
-    for source, path in list(files.items()):
+    for source, path in files.items():
         try:
             hashes[source] = file_hash(path)
         except OSError as exc:

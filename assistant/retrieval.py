@@ -63,16 +63,10 @@ class Retriever:
     def __init__(self, index: LoadedIndex, settings: Settings | None = None, embedder: Embedder | None = None):
         self.index = index
         self.settings = settings or Settings.from_env()
+        built = (index.model, index.manifest.get("quantization", ""))
         if embedder is None:
             query_prompt, document_prompt = index.manifest.get("prompts", ["", ""])
-            embedder = get_embedder(
-                index.model,
-                query_prompt,
-                document_prompt,
-                self.settings.batch_size,
-                index.manifest.get("quantization", ""),
-            )
-        built = (index.model, index.manifest.get("quantization", ""))
+            embedder = get_embedder(index.model, query_prompt, document_prompt, self.settings.batch_size, built[1])
         configured = (embedder.model_name, embedder.quantize)
         if built != configured:
             raise IndexMismatchError(

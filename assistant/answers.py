@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -23,19 +24,22 @@ from assistant.language import PHRASES, detect_language
 from assistant.records import Answer, Citation, Passage
 from assistant.retrieval import Retriever, check_query
 from assistant.settings import Settings
+from assistant.support import answers_kind, question_needs
 
 log = logging.getLogger(__name__)
 
-MAX_ANSWER_CHARS = 600
+MAX_ANSWER_CHARS = 600  # a closed question's answer; an open one may quote up to twice as much
 MAX_QUOTES = 3
-# Quotes come from the best passages only: same gold-set quality as all five, about 18% faster ask().
-QUOTE_PASSAGES = 3
-# Abstention thresholds, calibrated on the gold set (docs/benchmarks.md). French questions: the idf-weighted
-# share of their terms found in the best passage plus its cosine. English questions on French documents share
-# few terms with them, so only the cosine counts.
-MIN_EVIDENCE_FR = 0.76
-MIN_DENSE_EN = 0.37
+MAX_QUOTES_OPEN = 5
+RELATIVE_CUTOFF = 0.8  # a quote's support must reach this share of the best one's
 
+# A second ask inside one question: "... et combien ...", "... ? Et qui ...".
+_SECOND_ASK = re.compile(
+    r"\s+(?:et|and)\s+(?=(?:qui|que|qu['’]|quel|quelle|quels|quelles|combien|comment|où|quand|pourquoi|"
+    r"who|what|which|how|when|where|why)\b)|(?<=\?)\s+(?=\S)",
+    re.I,
+)
+_LIST_ITEM = re.compile(r"^\s*([•●▪■◦*\-–]|\d+[.)]|[a-z][.)])\s")
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]#+!|~])")
 _MARKER = re.compile(r"\[(\d+)\]")
 _FOLLOW_UP_START = re.compile(r"^(et|mais|puis|aussi|alors|and|but|also|what about|et si)\b", re.I)
@@ -64,10 +68,13 @@ def contextualize(question: str, history: list | None) -> str:
 
 
 @dataclass(frozen=True)
-class _Sentence:
-    passage: int
+class Candidate:
+    """A sentence of a retrieved passage that could be quoted, with its support features (support.FEATURES)."""
+
+    passage: int  # position in the passages list
     text: str
-    score: float
+    features: tuple[float, ...]
+    support: float = 0.0
 
 
 class _TermWeights:
@@ -81,73 +88,126 @@ class _TermWeights:
     def idf(self, term: str) -> float:
         return float(np.log(1 + (self.total - self.df.get(term, 0) + 0.5) / (self.df.get(term, 0) + 0.5)))
 
-    def coverage(self, query_terms: list[str], text_terms: set[str]) -> float:
+    def known_share(self, query_terms) -> float:
+        """The idf-weighted share of the query's terms that occur somewhere in the corpus."""
+        return self.coverage(query_terms, {term for term in query_terms if self.df.get(term)})
+
+    def coverage(self, query_terms, text_terms: set[str]) -> float:
         weights = {t: self.idf(t) for t in set(query_terms)}
         total = sum(weights.values())
         return sum(w for t, w in weights.items() if t in text_terms) / total if total else 0.0
 
 
 _weights_cache: dict[tuple, _TermWeights] = {}
+_weights_lock = threading.Lock()
 
 
 def _weights(retriever: Retriever) -> _TermWeights:
+    """The term weights of the retriever's index generation, computed once per generation (thread-safe)."""
     key = (str(retriever.index.directory), retriever.index.generation)
-    if key not in _weights_cache:
-        _weights_cache.clear()
-        _weights_cache[key] = _TermWeights(retriever)
-    return _weights_cache[key]
+    with _weights_lock:
+        weights = _weights_cache.get(key)
+        if weights is None:
+            _weights_cache.clear()
+            weights = _weights_cache[key] = _TermWeights(retriever)
+        return weights
 
 
-def relevance(retriever: Retriever, question: str, passages: list[Passage]) -> tuple[float, float]:
-    """(best idf-weighted share of the question's terms found in one passage, best cosine): the abstention signal."""
-    if not passages:
-        return 0.0, 0.0
+def candidates(retriever: Retriever, question: str, passages: list[Passage]) -> list[Candidate]:
+    """Every quotable sentence of the passages with its support features; vectors come from the index.
+
+    A sentence whose passage lacks a name, acronym or figure the question gives has no support at all.
+    """
+    index, profile = retriever.index, retriever.profile
+    needs = question_needs(question)
+    english = detect_language(question) == "en"
     weights = _weights(retriever)
-    terms = analyze(question)
-    coverage = max(weights.coverage(terms, set(analyze(f"{p.title} {p.heading} {p.text}"))) for p in passages)
-    return coverage, max(p.dense_score for p in passages)
-
-
-def select_sentences(retriever: Retriever, question: str, passages: list[Passage]) -> list[_Sentence]:
-    """The sentences of the passages that best answer the question, best first."""
-    candidates: list[tuple[int, str]] = []
+    query_vector = retriever.embedder.embed_query(question)
+    best_passage = max((p.score for p in passages), default=1.0) or 1.0
+    rarest = sorted(set(needs.terms), key=lambda term: -weights.idf(term))[:2]
+    known = weights.known_share(needs.terms)
+    missing_entity = _documents_missing(index, needs.entities)
+    out: list[Candidate] = []
+    vetoed: set[int] = set()
     seen: set[str] = set()
     for number, passage in enumerate(passages):
-        labels = {" ".join(passage.title.split()), " ".join(passage.heading.split())}
-        for start, end in split_sentences(passage.text):
-            sentence = passage.text[start:end]
-            folded = " ".join(sentence.split())
-            if folded in seen or folded in labels:
-                continue  # overlap between chunks repeats sentences; titles are no answers
-            seen.add(folded)
-            if 20 <= len(sentence) <= MAX_ANSWER_CHARS and len(sentence.split()) >= 4:
-                candidates.append((number, sentence))
-    if not candidates:
-        return []
-    weights = _weights(retriever)
-    terms = analyze(question)
-    query_vector = retriever.embedder.embed_query(question)
-    vectors = retriever.embedder.embed_documents([text for _, text in candidates])
-    dense = vectors @ query_vector
-    best_passage = max(p.score for p in passages) or 1.0
-    scored = []
-    for (number, text), similarity in zip(candidates, dense):
-        coverage = weights.coverage(terms, set(analyze(text)))
-        prior = passages[number].score / best_passage
-        scored.append(_Sentence(number, text, 0.35 * float(similarity) + 0.35 * coverage + 0.3 * prior))
-    return sorted(scored, key=lambda s: -s.score)
-
-
-def _pick(sentences: list[_Sentence]) -> list[_Sentence]:
-    chosen: list[_Sentence] = []
-    length = 0
-    for sentence in sentences:
-        if len(chosen) == MAX_QUOTES or sentence.score < 0.8 * sentences[0].score:
-            break
-        if chosen and length + len(sentence.text) > MAX_ANSWER_CHARS:
+        row = index.chunk_row.get(passage.id)
+        if row is None:
             continue
-        chosen.append(sentence)
-        length += len(sentence.text)
+        context = f"{passage.title}\n{passage.heading}\n{passage.text}"
+        context_terms = set(analyze(context))
+        passage_terms = weights.coverage(needs.terms, context_terms)
+        focus = sum(term in context_terms for term in rarest) / len(rarest) if rarest else 1.0
+        labels = {" ".join(passage.title.split()), " ".join(passage.heading.split())}
+        rows = index.sentence_rows(row)
+        cosines = np.asarray(index.sentence_vectors[rows.start : rows.stop], dtype=np.float32) @ query_vector
+        intro: tuple[float, float] | None = None  # (cosine, terms) of a sentence that announces a list
+        for (_, start, end), cosine in zip(index.sentences[rows.start : rows.stop], cosines):
+            sentence = passage.text[start:end]
+            terms = set(analyze(sentence))
+            sentence_terms = weights.coverage(needs.terms, terms)
+            if intro is not None and _LIST_ITEM.match(sentence):
+                # "... plusieurs conditions :" announces a list: its items answer what it announces
+                cosine, sentence_terms = max(float(cosine), intro[0]), max(sentence_terms, intro[1])
+            else:
+                intro = (float(cosine), sentence_terms) if sentence.endswith(":") else None
+            folded = " ".join(sentence.split())
+            if folded in seen or folded in labels or sentence.endswith("?"):
+                continue  # overlap between chunks repeats sentences; titles and questions are no answers
+            seen.add(folded)
+            if not (20 <= len(sentence) <= MAX_ANSWER_CHARS and len(sentence.split()) >= 4):
+                continue
+            features = (
+                float(cosine),
+                sentence_terms,
+                passage_terms,
+                float(answers_kind(needs.kind, sentence, needs.entities)),
+                float(needs.counted is None or needs.counted in terms),
+                focus,
+                known,
+                passage.score / best_passage,
+            )
+            if english:
+                features = (
+                    features[0],
+                    *profile.english_terms[:2],
+                    *features[3:5],
+                    *profile.english_terms[2:],
+                    features[7],
+                )
+            if missing_entity[index.chunk_document[row]]:
+                vetoed.add(len(out))
+            out.append(Candidate(number, sentence, features))
+    if out:
+        support = profile.support.score(np.asarray([c.features for c in out], dtype=np.float64))
+        support[list(vetoed)] = 0.0
+        out = [replace(c, support=float(value)) for c, value in zip(out, support)]
+    return sorted(out, key=lambda c: -c.support)
+
+
+def _documents_missing(index, entities: tuple[str, ...]) -> np.ndarray:
+    """For each document of the index, whether it lacks one of the names or figures the question gives."""
+    missing = np.zeros(index.documents.size, dtype=bool)
+    for entity in entities:
+        present = np.ones(index.documents.size, dtype=bool)
+        for term in analyze(entity) or [entity]:
+            present &= index.documents.scores([term]) > 0
+        missing |= ~present
+    return missing
+
+
+def _pick(ranked: list[Candidate], bar: float, open_question: bool) -> list[Candidate]:
+    """The quotes: supported sentences, best first, close to the best one, within the length budget."""
+    most, budget = (MAX_QUOTES_OPEN, 2 * MAX_ANSWER_CHARS) if open_question else (MAX_QUOTES, MAX_ANSWER_CHARS)
+    chosen: list[Candidate] = []
+    length = 0
+    for candidate in ranked:
+        if len(chosen) == most or candidate.support < bar or candidate.support < RELATIVE_CUTOFF * ranked[0].support:
+            break
+        if chosen and length + len(candidate.text) > budget:
+            continue
+        chosen.append(candidate)
+        length += len(candidate.text)
     return chosen
 
 
@@ -161,20 +221,58 @@ def _number_citations(chosen: list[tuple[Passage, str]]) -> list[Citation]:
     return citations
 
 
-def extractive_answer(retriever: Retriever, question: str, passages: list[Passage], language: str) -> Answer:
+def split_question(question: str) -> list[str]:
+    """The separate asks of a question: "Qui organise le barcamp et combien de participants ?" gives two.
+
+    >>> split_question("Qui organise le barcamp et combien de participants y viennent ?")
+    ['Qui organise le barcamp', 'combien de participants y viennent ?']
+    >>> split_question("Quelles sont les dates et les lieux ?")
+    ['Quelles sont les dates et les lieux ?']
+    """
+    parts = [part.strip() for part in _SECOND_ASK.split(question)]
+    return [part for part in parts if len(analyze(part)) >= 1] or [question]
+
+
+def _answer_lines(citations: list[Citation]) -> str:
+    return "\n>\n".join(f"> {escape_markdown(c.quote)} [{c.number}]" for c in citations)
+
+
+def extractive_answer(
+    retriever: Retriever, question: str, passages: list[Passage], language: str, asks: list[str] | None = None
+) -> Answer:
+    """Quote the sentences that answer the question, or abstain; ``asks`` are its separate parts, if any.
+
+    When some asks find supported sentences and others none, the answer is partial and says which part the
+    documents leave open.
+    """
     phrases = PHRASES[language]
-    coverage, dense = relevance(retriever, question, passages)
-    weak = dense < MIN_DENSE_EN if language == "en" else coverage + dense < MIN_EVIDENCE_FR
-    if not passages or weak:
-        text = f"{phrases['not_found']} {phrases['closest'] if passages else ''}".strip()
-        return Answer(question, text, [], True, passages, language)
-    chosen = _pick(select_sentences(retriever, question, passages[:QUOTE_PASSAGES]))
+    profile = retriever.profile
+    not_found = Answer(question, f"{phrases['not_found']} {phrases['closest']}", [], True, passages, language)
+    if not passages:
+        return replace(not_found, text=phrases["not_found"])
+    best_dense = max(p.dense_score for p in passages)
+    if best_dense < (profile.min_dense_en if language == "en" else profile.min_dense):
+        return not_found  # nothing in the documents is even about the question
+    weights = _weights(retriever)
+    chosen: list[Candidate] = []
+    unanswered: list[str] = []
+    for ask_text in asks or [question]:
+        needs = question_needs(ask_text)
+        if language == "fr" and weights.known_share(needs.terms) < profile.min_known:
+            picked = []  # the question's words are mostly unknown to the documents
+        else:
+            picked = _pick(candidates(retriever, ask_text, passages), profile.support.bar, needs.open)
+        if not picked:
+            unanswered.append(ask_text)
+        chosen += [c for c in picked if c.text not in {seen.text for seen in chosen}]
     if not chosen:
-        return Answer(question, f"{phrases['not_found']} {phrases['closest']}", [], True, passages, language)
-    citations = _number_citations([(passages[s.passage], s.text) for s in chosen])
-    lines = [f"> {escape_markdown(c.quote)} [{c.number}]" for c in citations]
-    text = phrases["intro"] + "\n\n" + "\n>\n".join(lines)
-    return Answer(question, text, citations, False, passages, language)
+        return not_found
+    citations = _number_citations([(passages[c.passage], c.text) for c in chosen])
+    text = phrases["intro"] + "\n\n" + _answer_lines(citations)
+    if unanswered:
+        text += "\n\n" + phrases["partial"].format(missing=", ".join(f"« {escape_markdown(a)} »" for a in unanswered))
+    status = "partial" if unanswered else "answered"
+    return Answer(question, text, citations, False, passages, language, status=status)
 
 
 def _quote_for(passage: Passage, claim: str) -> str:
@@ -185,8 +283,32 @@ def _quote_for(passage: Passage, claim: str) -> str:
     return passage.text[best[0] : best[1]]
 
 
-def check_generated(text: str, passages: list[Passage], language: str) -> tuple[str, list[Citation], list[str]]:
-    """Keep markers that point to a passage, drop the others, and flag sentences that cite nothing valid."""
+def claim_support(retriever: Retriever, claim: str, passage: Passage) -> float:
+    """How well a passage backs a generated claim: the claim's best cosine to one of the passage's sentences plus
+    the idf-weighted share of its terms found in the passage (0 to 2)."""
+    row = retriever.index.chunk_row.get(passage.id)
+    if row is None:
+        return 0.0
+    vector = retriever.embedder.embed_documents([claim])[0]
+    rows = retriever.index.sentence_rows(row)
+    stored = np.asarray(retriever.index.sentence_vectors[rows.start : rows.stop], dtype=np.float32)
+    cosine = float((stored @ vector).max()) if len(stored) else 0.0
+    context = set(analyze(f"{passage.title} {passage.heading} {passage.text}"))
+    return cosine + _weights(retriever).coverage(analyze(claim), context)
+
+
+def claim_checker(retriever: Retriever) -> Callable[[str, Passage], bool]:
+    """A test of whether a passage backs a claim, at the bar calibrated for the model (profile.min_claim)."""
+    return lambda claim, passage: claim_support(retriever, claim, passage) >= retriever.profile.min_claim
+
+
+def check_generated(
+    text: str, passages: list[Passage], language: str, supported: Callable[[str, Passage], bool] | None = None
+) -> tuple[str, list[Citation], list[str]]:
+    """Keep markers that point to a passage, drop the others, and flag sentences that cite nothing valid.
+
+    With ``supported``, a sentence none of whose cited passages backs it is flagged too.
+    """
     phrases = PHRASES[language]
     warnings: list[str] = []
     claims: dict[int, list[str]] = {}
@@ -208,6 +330,9 @@ def check_generated(text: str, passages: list[Passage], language: str) -> tuple[
         if not valid and len(analyze(claim)) >= 3:
             warnings.append(f"« {claim[:80]} » : {phrases['unsupported']}")
             cleaned += f" *({phrases['unsupported']})*"
+        elif valid and supported and not any(supported(claim, passages[n - 1]) for n in valid):
+            warnings.append(f"« {claim[:80]} » : {phrases['unsupported_cited']}")
+            cleaned += f" *({phrases['unsupported_cited']})*"
         out.append(cleaned)
     citations = [
         Citation(number, passages[number - 1], _quote_for(passages[number - 1], " ".join(claims[number])))
@@ -242,15 +367,16 @@ def answer_stream(
     language = detect_language(question)
     query = contextualize(question, history)
     passages = retriever.search(query, k=k)
-    extractive = extractive_answer(retriever, query, passages, language)
+    asks = split_question(question) if query == question else None  # a follow-up is one ask with its context
+    extractive = extractive_answer(retriever, query, passages, language, asks)
     extractive = replace(extractive, question=question)
     if mode == "extractive" or extractive.abstained:
         yield extractive
         return
-    yield from _generate(question, passages, history, settings, language, extractive)
+    yield from _generate(question, passages, history, settings, language, extractive, retriever)
 
 
-def _generate(question, passages, history, settings, language, fallback: Answer) -> Iterator[Answer]:
+def _generate(question, passages, history, settings, language, fallback: Answer, retriever) -> Iterator[Answer]:
     from assistant.llm import build_messages, stream_chat
 
     text = ""
@@ -269,7 +395,7 @@ def _generate(question, passages, history, settings, language, fallback: Answer)
         notice = PHRASES[language]["llm_down"].format(error=exc)
         yield replace(fallback, text=f"*{notice}*\n\n{fallback.text}", warnings=[notice])
         return
-    checked, citations, warnings = check_generated(text, passages, language)
+    checked, citations, warnings = check_generated(text, passages, language, claim_checker(retriever))
     yield Answer(question, checked, citations, not citations, passages, language, "llm", warnings)
 
 

@@ -8,11 +8,12 @@ import os
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from assistant.chunking import chunk_document
+from assistant.chunking import chunk_document, split_sentences
 from assistant.documents import list_sources, read_document
 from assistant.embeddings import Embedder, embedder_for
 from assistant.errors import CorpusNotFoundError, DocumentError
@@ -31,7 +32,7 @@ from assistant.settings import Settings
 
 log = logging.getLogger(__name__)
 
-CHUNK_RECIPE = 2  # bump when chunking or the indexed text changes, to force a full rebuild
+CHUNK_RECIPE = 3  # bump when chunking or the indexed text changes, to force a full rebuild
 
 Progress = Callable[[str, int, int], None]
 
@@ -47,6 +48,7 @@ def file_hash(path: Path) -> str:
 def _index_settings(settings: Settings, embedder: Embedder) -> dict:
     return {
         "embedding_model": embedder.model_name,
+        "embedding_backend": getattr(embedder, "backend", ""),
         "quantization": embedder.quantize,
         "prompts": [embedder.query_prompt, embedder.document_prompt],
         "chunking": {"size": settings.chunk_size, "overlap": settings.chunk_overlap, "recipe": CHUNK_RECIPE},
@@ -134,7 +136,7 @@ def _build(
         return report  # nothing changed: the index on disk is already right
 
     fresh = _read_all(files, to_read, settings, report, progress)
-    old_chunks, old_vectors = _previous_chunks(target) if previous else ({}, None)
+    old_chunks = {chunk.id: chunk for chunk in read_chunks(target / current_generation(target))} if previous else {}
 
     chunks: list[Chunk] = []
     sources_meta: dict[str, dict] = {}
@@ -150,12 +152,13 @@ def _build(
                 "characters": len(document.text),
             }
         else:
-            doc_chunks = [old_chunks[cid][0] for cid in old_sources[source]["chunks"]]
+            doc_chunks = [old_chunks[cid] for cid in old_sources[source]["chunks"]]
             meta = {k: v for k, v in old_sources[source].items() if k not in ("hash", "chunks")}
         chunks.extend(doc_chunks)
         sources_meta[source] = {"hash": hashes[source], **meta, "chunks": [c.id for c in doc_chunks]}
 
-    vectors = _vectors_for(chunks, old_chunks, old_vectors, embedder, report, progress)
+    old = _previous(target) if previous else None
+    vectors, sentences, sentence_vectors = _vectors_for(chunks, old, embedder, report, progress)
     progress("indexing", 0, len(chunks))
     chunk_terms = [analyze(chunk.indexed_text()) for chunk in chunks]
     keyword = KeywordIndex.build(chunk_terms)
@@ -173,7 +176,7 @@ def _build(
         "failed": {s: {"hash": hashes[s], "reason": r} for s, r in report.failed.items()},
     }
     progress("writing", 0, len(chunks))
-    write_index(target, manifest, chunks, vectors, keyword, documents, dense)
+    write_index(target, manifest, chunks, vectors, keyword, documents, dense, sentences, sentence_vectors)
     report.chunks = len(chunks)
     return report
 
@@ -211,39 +214,84 @@ def _read_all(
     return documents
 
 
-def _previous_chunks(target: Path) -> tuple[dict[str, tuple[Chunk, int]], np.ndarray | None]:
-    generation = current_generation(target)
-    folder = target / generation
-    chunks = read_chunks(folder)
-    vectors = np.load(folder / "vectors.npy", mmap_mode="r", allow_pickle=False)
-    return {chunk.id: (chunk, row) for row, chunk in enumerate(chunks)}, vectors
+@dataclass
+class _Stored:
+    """The previous generation's vectors, by the content hash of the text they embed."""
+
+    chunk_rows: dict[str, int]
+    vectors: np.ndarray
+    sentence_rows: dict[str, int]
+    sentence_vectors: np.ndarray
+
+
+def _previous(target: Path) -> _Stored | None:
+    """What the current generation embedded, read without loading its search structures."""
+    folder = target / current_generation(target)
+    try:
+        chunks = read_chunks(folder)
+        vectors = np.load(folder / "vectors.npy", mmap_mode="r", allow_pickle=False)
+        sentences = np.load(folder / "sentences.npy", allow_pickle=False)
+        sentence_vectors = np.load(folder / "sentence_vectors.npy", mmap_mode="r", allow_pickle=False)
+        sentence_rows = {
+            content_hash(chunks[chunk_row].text[start:end]): row
+            for row, (chunk_row, start, end) in enumerate(sentences)
+        }
+    except (OSError, ValueError, KeyError, IndexError, TypeError) as exc:
+        log.warning("the previous index cannot be reused, every text is embedded again: %s", exc)
+        return None
+    if len(vectors) != len(chunks) or len(sentence_vectors) != len(sentences):
+        log.warning("the previous index is inconsistent, every text is embedded again")
+        return None
+    chunk_rows = {content_hash(chunk.indexed_text()): row for row, chunk in enumerate(chunks)}
+    return _Stored(chunk_rows, vectors, sentence_rows, sentence_vectors)
+
+
+def _reuse_or_embed(
+    texts: list[str], stored: dict[str, int], stored_vectors: np.ndarray | None, embed, dimension: int
+) -> tuple[np.ndarray, int]:
+    """Vectors for ``texts``: the stored one where the same text was embedded before, else embedded once.
+
+    Returns the vectors and how many texts were embedded.
+    """
+    keys = [content_hash(text) for text in texts]
+    missing: dict[str, str] = {}
+    for key, text in zip(keys, texts):
+        if key not in stored and key not in missing:
+            missing[key] = text
+    fresh = embed(list(missing.values())) if missing else np.zeros((0, dimension), np.float32)
+    fresh_rows = {key: i for i, key in enumerate(missing)}
+    vectors = np.zeros((len(texts), dimension), dtype=np.float32)
+    for i, key in enumerate(keys):
+        vectors[i] = fresh[fresh_rows[key]] if key in fresh_rows else stored_vectors[stored[key]]
+    return vectors, len(missing)
+
+
+def chunk_sentences(chunks: list[Chunk]) -> np.ndarray:
+    """(chunk row, start, end) of every sentence of every chunk, in chunk order: what answers quote from."""
+    rows = [(row, start, end) for row, chunk in enumerate(chunks) for start, end in split_sentences(chunk.text)]
+    return np.asarray(rows, dtype=np.int32).reshape(-1, 3)
 
 
 def _vectors_for(
-    chunks: list[Chunk],
-    old_chunks: dict[str, tuple[Chunk, int]],
-    old_vectors: np.ndarray | None,
-    embedder: Embedder,
-    report: BuildReport,
-    progress: Progress,
-) -> np.ndarray:
-    """Reuse the stored vector of every chunk whose indexed text was embedded before; embed the rest once."""
-    reusable: dict[str, int] = {}
-    if old_vectors is not None:
-        for chunk, row in old_chunks.values():
-            reusable[content_hash(chunk.indexed_text())] = row
-    keys = [content_hash(chunk.indexed_text()) for chunk in chunks]
-    missing: dict[str, str] = {}
-    for key, chunk in zip(keys, chunks):
-        if key not in reusable and key not in missing:
-            missing[key] = chunk.indexed_text()
-    report.embedded = len(missing)
-    fresh = embedder.embed_documents(list(missing.values()), lambda d, t: progress("embedding", d, t))
-    fresh_rows = {key: i for i, key in enumerate(missing)}
-    dimension = fresh.shape[1] if len(missing) else (old_vectors.shape[1] if old_vectors is not None else None)
-    if dimension is None:
-        dimension = embedder.dimension
-    vectors = np.zeros((len(chunks), dimension), dtype=np.float32)
-    for i, key in enumerate(keys):
-        vectors[i] = fresh[fresh_rows[key]] if key in fresh_rows else old_vectors[reusable[key]]
-    return vectors
+    chunks: list[Chunk], old: _Stored | None, embedder: Embedder, report: BuildReport, progress: Progress
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Chunk vectors, the sentence table and sentence vectors; only text never embedded before is embedded."""
+    dimension = old.vectors.shape[1] if old is not None and len(old.vectors) else embedder.dimension
+    sentences = chunk_sentences(chunks)
+    texts = [chunks[row].text[start:end] for row, start, end in sentences]
+    sentence_vectors, embedded = _reuse_or_embed(
+        texts,
+        old.sentence_rows if old else {},
+        old.sentence_vectors if old else None,
+        lambda missing: embedder.embed_documents(missing, lambda d, t: progress("sentences", d, t)),
+        dimension,
+    )
+    vectors, report.embedded = _reuse_or_embed(
+        [chunk.indexed_text() for chunk in chunks],
+        old.chunk_rows if old else {},
+        old.vectors if old else None,
+        lambda missing: embedder.embed_documents(missing, lambda d, t: progress("embedding", d, t)),
+        dimension,
+    )
+    report.embedded_sentences = embedded
+    return vectors, sentences, sentence_vectors.astype(np.float16)

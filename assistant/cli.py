@@ -91,7 +91,9 @@ def cmd_serve(args) -> int:
 def cmd_eval(args) -> int:
     from assistant.evaluation import main as evaluate
 
-    return evaluate(gold=args.gold, settings=_settings(args), thresholds=args.check, as_json=args.json)
+    return evaluate(
+        gold=args.gold, settings=_settings(args), thresholds=args.check, as_json=args.json, split=args.split
+    )
 
 
 def parser() -> argparse.ArgumentParser:
@@ -139,6 +141,7 @@ def parser() -> argparse.ArgumentParser:
     paths(evaluate)
     evaluate.add_argument("--gold", default=None, help="gold questions (JSON); default: the shipped set")
     evaluate.add_argument("--check", default=None, help="thresholds file: exit 1 if a figure falls below")
+    evaluate.add_argument("--split", choices=["dev", "test"], default=None, help="one split only (default: both)")
     evaluate.add_argument("--json", action="store_true", help="print JSON")
     evaluate.set_defaults(run=cmd_eval)
     return top

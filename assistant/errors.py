@@ -27,3 +27,7 @@ class LLMError(AssistantError):
 
 class CorpusNotFoundError(AssistantError, FileNotFoundError):
     """The corpus folder does not exist."""
+
+
+class EmbeddingError(AssistantError):
+    """The embedding model could not be loaded or used; the message names the setting that fixes it."""

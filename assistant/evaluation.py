@@ -14,7 +14,14 @@ from assistant.api import open_retriever
 from assistant.settings import Settings
 
 # Figures where lower is better; every other figure is better higher.
-LOWER_IS_BETTER = {"abstained_answerable", "retrieve_p50_ms", "retrieve_p95_ms", "ask_p50_ms", "ask_p95_ms"}
+LOWER_IS_BETTER = {
+    "abstained_answerable",
+    "partial_answerable",
+    "retrieve_p50_ms",
+    "retrieve_p95_ms",
+    "ask_p50_ms",
+    "ask_p95_ms",
+}
 
 
 def normalize(text: str) -> str:
@@ -41,43 +48,57 @@ def _hit_rank(passages, source: str, snippet: str) -> int | None:
     return None
 
 
-def evaluate(gold: dict, settings: Settings, k: int = 5) -> dict:
-    """Every figure of the report, as a flat dict of numbers."""
-    retriever = open_retriever(settings)
+def _asks(item: dict) -> list[str]:
+    return item.get("snippets") or [item["snippet"]]
+
+
+def evaluate(gold: dict, settings: Settings, k: int = 5, split: str | None = None, retriever=None) -> dict:
+    """Every figure of the report, as a flat dict of numbers; ``split`` keeps only "dev" or "test" items."""
+
+    def kept(name: str) -> list[dict]:
+        return [item for item in gold.get(name, []) if split is None or item.get("split", "dev") == split]
+
+    retriever = retriever or open_retriever(settings)
     retriever.search("échauffement", k=1)  # load the model outside the timings
+
+    def answer(question: str, **options):
+        return ask(question, k=k, settings=settings, retriever=retriever, mode="extractive", **options)
+
     retrieve_ms, ask_ms = [], []
-    ranks, right_doc, contains, answered_right, verbatim, quotes, abstained = [], 0, 0, 0, 0, 0, 0
-    for item in gold["answerable"]:
+    ranks, right_doc, contains, answered_right, verbatim, quotes, abstained, partial = [], 0, 0, 0, 0, 0, 0, 0
+    answerable = kept("answerable")
+    for item in answerable:
         started = time.perf_counter()
         passages = retriever.search(item["question"], k=k)
         retrieve_ms.append(1000 * (time.perf_counter() - started))
         ranks.append(_hit_rank(passages, item["source"], item["snippet"]))
         right_doc += bool(passages) and passages[0].source == item["source"]
+    open_right = 0
+    for item in answerable + kept("open"):
         started = time.perf_counter()
-        answer = ask(item["question"], k=k, settings=settings, retriever=retriever, mode="extractive")
+        result = answer(item["question"])
         ask_ms.append(1000 * (time.perf_counter() - started))
-        abstained += answer.abstained
-        quoted = normalize(" ".join(c.quote for c in answer.citations))
-        contains += normalize(item["snippet"]) in quoted
-        answered_right += any(c.passage.source == item["source"] for c in answer.citations)
-        quotes += len(answer.citations)
-        verbatim += sum(c.quote in c.passage.text for c in answer.citations)
-    unanswerable = [
-        ask(i["question"], k=k, settings=settings, retriever=retriever, mode="extractive").abstained
-        for i in gold["unanswerable"]
-    ]
+        abstained += result.abstained
+        partial += result.status == "partial"
+        quoted = normalize(" ".join(c.quote for c in result.citations if c.passage.source == item["source"]))
+        hit = any(normalize(snippet) in quoted for snippet in _asks(item))
+        contains += hit
+        open_right += hit and "snippets" in item
+        answered_right += any(c.passage.source == item["source"] for c in result.citations)
+        quotes += len(result.citations)
+        verbatim += sum(c.quote in c.passage.text for c in result.citations)
+    unanswerable = {"in_domain": [], "out_of_domain": []}
+    for item in kept("unanswerable"):
+        unanswerable[item.get("kind", "in_domain")].append(answer(item["question"]).abstained)
     follow_hits = []
-    for item in gold.get("follow_ups", []):
-        answer = ask(
-            item["question"],
-            k=k,
-            settings=settings,
-            retriever=retriever,
-            mode="extractive",
-            history=[{"role": "user", "content": item["first"]}],
-        )
-        follow_hits.append(_hit_rank(answer.passages, item["source"], item["snippet"]) is not None)
-    n = len(gold["answerable"])
+    for item in kept("follow_ups"):
+        result = answer(item["question"], history=[{"role": "user", "content": item["first"]}])
+        follow_hits.append(_hit_rank(result.passages, item["source"], item["snippet"]) is not None)
+    n, asked, opened = len(answerable), len(ask_ms), len(kept("open"))
+
+    def share(values: list) -> float:
+        return sum(values) / len(values) if values else 1.0
+
     return {
         "questions": n,
         "hit@1": sum(r is not None and r <= 1 for r in ranks) / n,
@@ -85,12 +106,17 @@ def evaluate(gold: dict, settings: Settings, k: int = 5) -> dict:
         "hit@5": sum(r is not None and r <= 5 for r in ranks) / n,
         "mrr": sum(1 / r for r in ranks if r) / n,
         "right_document@1": right_doc / n,
-        "answer_contains_snippet": contains / n,
-        "answer_cites_right_document": answered_right / n,
+        "open_questions": opened,
+        "gold_in_answer": contains / asked,
+        "open_answered_right": open_right / opened if opened else 1.0,
+        "answer_cites_right_document": answered_right / asked,
         "quote_verbatim_rate": verbatim / quotes if quotes else 1.0,
-        "abstained_answerable": abstained / n,
-        "abstained_unanswerable": sum(unanswerable) / len(unanswerable) if unanswerable else 1.0,
-        "follow_up_hit@5": sum(follow_hits) / len(follow_hits) if follow_hits else 1.0,
+        "abstained_answerable": abstained / asked,
+        "partial_answerable": partial / asked,
+        "unanswerable_in_domain": len(unanswerable["in_domain"]),
+        "abstained_in_domain": share(unanswerable["in_domain"]),
+        "abstained_out_of_domain": share(unanswerable["out_of_domain"]),
+        "follow_up_hit@5": share(follow_hits),
         "retrieve_p50_ms": statistics.median(retrieve_ms),
         "retrieve_p95_ms": _percentile(retrieve_ms, 0.95),
         "ask_p50_ms": statistics.median(ask_ms),
@@ -112,21 +138,37 @@ def check(figures: dict, thresholds: dict) -> list[str]:
     return failures
 
 
-def format_table(figures: dict) -> str:
-    lines = ["| figure | value |", "|---|---|"]
-    for name, value in figures.items():
-        lines.append(f"| {name} | {value:.3f} |" if isinstance(value, float) else f"| {name} | {value} |")
+def format_table(figures: dict[str, dict]) -> str:
+    """One column per split."""
+    splits = list(figures)
+    lines = ["| figure | " + " | ".join(splits) + " |", "|---|" + "---|" * len(splits)]
+    for name in figures[splits[0]]:
+        cells = [figures[split][name] for split in splits]
+        lines.append(f"| {name} | " + " | ".join(f"{v:.3f}" if isinstance(v, float) else str(v) for v in cells) + " |")
     return "\n".join(lines)
 
 
 def main(
-    gold: str | None = None, settings: Settings | None = None, thresholds: str | None = None, as_json: bool = False
+    gold: str | None = None,
+    settings: Settings | None = None,
+    thresholds: str | None = None,
+    as_json: bool = False,
+    split: str | None = None,
 ) -> int:
-    """Print the figures; with a ``thresholds`` file, exit 1 when one falls short of its threshold."""
-    figures = evaluate(load_gold(gold), settings or Settings.from_env())
-    print(json.dumps(figures, indent=1) if as_json else format_table(figures))
+    """Print the figures for each split; with a ``thresholds`` file, exit 1 when one falls short of its threshold.
+
+    The thresholds file maps a split ("dev", "test") to the figures it must reach.
+    """
+    gold_set, settings = load_gold(gold), settings or Settings.from_env()
+    splits = [split] if split else ["dev", "test"]
+    figures = {name: evaluate(gold_set, settings, split=name) for name in splits}
+    if as_json:
+        print(json.dumps(figures, indent=1))
+    else:
+        print(format_table(figures))
     if thresholds:
-        failures = check(figures, json.loads(Path(thresholds).read_text(encoding="utf-8")))
+        limits = json.loads(Path(thresholds).read_text(encoding="utf-8"))
+        failures = [f"{name}: {failure}" for name in splits for failure in check(figures[name], limits.get(name, {}))]
         for failure in failures:
             print(f"REGRESSION: {failure}", file=sys.stderr)
         return 1 if failures else 0

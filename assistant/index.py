@@ -6,6 +6,8 @@ An index folder holds generations; the file ``CURRENT`` names the live one::
     index/gen-.../manifest.json   format version, model, dimension, settings, per-source hashes
     index/gen-.../chunks.jsonl    one chunk record a line
     index/gen-.../vectors.npy     float32 unit vectors, row i = chunk i
+    index/gen-.../sentences.npy   int32 rows (chunk row, start, end): the sentences of every chunk, in chunk order
+    index/gen-.../sentence_vectors.npy  float16 unit vectors, row j = sentence j (answering embeds only the question)
     index/gen-.../dense.faiss     FAISS's own format (exact inner product, or HNSW past a size)
     index/gen-.../keyword/        the BM25 index of chunks (NumPy arrays and JSON)
     index/gen-.../documents/      the BM25 index of whole documents, one entry per source
@@ -37,7 +39,7 @@ from assistant.records import Chunk
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 CURRENT = "CURRENT"
 HNSW_NEIGHBOURS = 32
 HNSW_EF_SEARCH = 512  # recall@10 0.992 at 1M chunks, p50 1.1 ms (docs/benchmarks.md)
@@ -56,10 +58,18 @@ class LoadedIndex:
     keyword: KeywordIndex
     documents: KeywordIndex  # one entry per source, in manifest["documents"] order
     chunk_document: np.ndarray  # row of each chunk's document in ``documents``
+    sentences: np.ndarray  # (chunk row, start, end) per sentence, ordered by chunk row
+    sentence_vectors: np.ndarray  # float16, one row per sentence
+    first_sentence: np.ndarray  # chunk i's sentences are rows first_sentence[i] to first_sentence[i + 1]
+    chunk_row: dict[str, int]  # chunk id -> row
 
     @property
     def model(self) -> str:
         return self.manifest["embedding_model"]
+
+    def sentence_rows(self, chunk_row: int) -> range:
+        """The rows of ``sentences`` (and ``sentence_vectors``) that belong to one chunk."""
+        return range(int(self.first_sentence[chunk_row]), int(self.first_sentence[chunk_row + 1]))
 
 
 def _fsync_dir(path: Path) -> None:
@@ -116,6 +126,8 @@ def write_index(
     keyword: KeywordIndex,
     documents: KeywordIndex,
     dense,
+    sentences: np.ndarray,
+    sentence_vectors: np.ndarray,
 ) -> str:
     """Write a new generation and make it current, atomically. Returns the generation name."""
     import faiss
@@ -131,6 +143,8 @@ def write_index(
             for chunk in chunks:
                 handle.write(json.dumps(asdict(chunk), ensure_ascii=False) + "\n")
         np.save(staging / "vectors.npy", np.ascontiguousarray(vectors, dtype=np.float32), allow_pickle=False)
+        np.save(staging / "sentences.npy", np.ascontiguousarray(sentences, dtype=np.int32), allow_pickle=False)
+        np.save(staging / "sentence_vectors.npy", np.ascontiguousarray(sentence_vectors, dtype=np.float16), False)
         faiss.write_index(dense, str(staging / "dense.faiss"))
         keyword.save(staging / "keyword")
         documents.save(staging / "documents")
@@ -138,6 +152,7 @@ def write_index(
             **manifest,
             "format_version": FORMAT_VERSION,
             "chunk_count": len(chunks),
+            "sentence_count": len(sentences),
             "dense_index": dense_kind(dense),
         }
         (staging / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1), "utf-8")
@@ -233,6 +248,10 @@ def _load(index_dir: Path) -> LoadedIndex:
     vectors = np.load(folder / "vectors.npy", mmap_mode="r", allow_pickle=False)
     if dense.d != manifest["dimension"] or vectors.shape[0] != manifest["chunk_count"]:
         raise IndexMismatchError(f"the index in {index_dir} is inconsistent: rebuild it with `assistant build --full`")
+    sentences = np.load(folder / "sentences.npy", allow_pickle=False)
+    sentence_vectors = np.load(folder / "sentence_vectors.npy", mmap_mode="r", allow_pickle=False)
+    if len(sentences) != manifest["sentence_count"] or len(sentence_vectors) != len(sentences):
+        raise IndexMismatchError(f"the index in {index_dir} is inconsistent: rebuild it with `assistant build --full`")
     chunks = read_chunks(folder)
     return LoadedIndex(
         index_dir,
@@ -244,6 +263,10 @@ def _load(index_dir: Path) -> LoadedIndex:
         KeywordIndex.load(folder / "keyword"),
         KeywordIndex.load(folder / "documents"),
         chunk_rows(manifest, chunks),
+        sentences,
+        sentence_vectors,
+        np.searchsorted(sentences[:, 0], np.arange(len(chunks) + 1)),
+        {chunk.id: row for row, chunk in enumerate(chunks)},
     )
 
 

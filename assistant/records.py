@@ -100,6 +100,12 @@ class Answer:
     language: str = "fr"
     mode: str = "extractive"
     warnings: list[str] = field(default_factory=list)
+    # "answered", "partial" (some of what the question asks is not in the documents) or "not_found"
+    status: str = "answered"
+
+    def __post_init__(self) -> None:
+        if self.abstained:
+            object.__setattr__(self, "status", "not_found")
 
 
 @dataclass
@@ -113,6 +119,7 @@ class BuildReport:
     failed: dict[str, str] = field(default_factory=dict)
     chunks: int = 0
     embedded: int = 0  # chunks whose vectors were computed in this build (the rest were reused)
+    embedded_sentences: int = 0  # likewise for the sentences answers quote from
     seconds: float = 0.0
     full: bool = False
     reason: str = ""  # why a full rebuild happened, when it did
@@ -124,7 +131,7 @@ class BuildReport:
     def summary(self) -> str:
         lines = [
             f"{self.chunks} chunks from {len(self.added) + len(self.updated) + len(self.unchanged)} documents"
-            f" in {self.seconds:.1f} s ({self.embedded} embedded)",
+            f" in {self.seconds:.1f} s ({self.embedded} chunks and {self.embedded_sentences} sentences embedded)",
             f"added {len(self.added)}, updated {len(self.updated)}, removed {len(self.removed)},"
             f" unchanged {len(self.unchanged)}, failed {len(self.failed)}",
         ]

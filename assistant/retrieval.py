@@ -13,6 +13,7 @@ from assistant.embeddings import Embedder, get_embedder
 from assistant.errors import IndexMismatchError
 from assistant.index import LoadedIndex
 from assistant.keywords import analyze
+from assistant.profiles import ModelProfile, profile_for
 from assistant.records import Passage
 from assistant.settings import Settings
 
@@ -53,6 +54,10 @@ def check_query(text: object, k: int, what: str = "query") -> None:
         raise ValueError(f"the {what} is empty")
 
 
+def _first_given(*values: float | None) -> float:
+    return next(value for value in values if value is not None)
+
+
 def _describe(model: str, quantization: str) -> str:
     return repr(model) + (f" ({quantization})" if quantization else "")
 
@@ -75,6 +80,7 @@ class Retriever:
                 " back to what the index was built with"
             )
         self.embedder = embedder
+        self.profile: ModelProfile = profile_for(index.model)
         self.last = Timings()
 
     def search(
@@ -90,8 +96,8 @@ class Retriever:
         chunks = self.index.chunks
         if not chunks:
             return []
-        weight = self.settings.keyword_weight if keyword_weight is None else keyword_weight
-        document_weight = self.settings.document_weight if document_weight is None else document_weight
+        weight = _first_given(keyword_weight, self.settings.keyword_weight, self.profile.keyword_weight)
+        document_weight = _first_given(document_weight, self.settings.document_weight, self.profile.document_weight)
         timings = self.last = Timings()
 
         allowed = source_rows(self.index, source) if source else None

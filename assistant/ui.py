@@ -42,7 +42,28 @@ CSS = """
 #sources mark { background: #fff3a3; color: inherit; }
 #sources .abstained { background: var(--background-fill-secondary); padding: 6px 10px; border-radius: 6px; }
 a.cite { text-decoration: none; font-weight: 600; }
+.status { display: inline-block; border-radius: 10px; padding: 1px 10px; font-size: 0.85em; font-weight: 600; }
+.status-answered { background: #dcfce7; color: #14532d; }
+.status-partial { background: #fef3c7; color: #78350f; }
+.status-not_found { background: #e5e7eb; color: #1f2937; }
 """
+
+# What the badge above an answer says, by Answer.status and language.
+STATUS = {
+    "fr": {
+        "answered": "Réponse trouvée",
+        "partial": "Réponse partielle",
+        "not_found": "Pas de réponse dans les documents",
+    },
+    "en": {"answered": "Answer found", "partial": "Partial answer", "not_found": "No answer in the documents"},
+}
+
+
+def status_badge(answer: Answer) -> str:
+    """A coloured label saying at a glance whether the documents answer the question fully, partly or not."""
+    label = STATUS.get(answer.language, STATUS["fr"])[answer.status]
+    return f'<span class="status status-{answer.status}">{label}</span>\n\n'
+
 
 # Markers are links to their source card: open it, highlight it, scroll to it.
 HEAD = """<script>
@@ -201,7 +222,7 @@ class App:
             history[-1] = {"role": "assistant", "content": f"⚠️ {html.escape(str(exc))}"}
             yield history, turns, _sources_panel(turns), ""
             return
-        content = link_markers(answer.text, turn) + source_line(answer, turn)
+        content = status_badge(answer) + link_markers(answer.text, turn) + source_line(answer, turn)
         if answer.abstained:
             content += (
                 "\n\n*ℹ️ "

@@ -51,6 +51,61 @@ def test_out_of_domain_questions_abstain_in_their_language(built_default, questi
     assert answer.text.startswith(expected)
 
 
+IN_DOMAIN_UNANSWERED = [
+    "Quel est le rôle de la CNIL dans les projets d'innovation publique ?",  # never named in the documents
+    "Quels sont les freins à l'innovation dans l'administration ?",  # about the field, but not discussed
+    "Quel est le salaire d'un intrapreneur en 2024 ?",
+]
+
+
+@pytest.mark.parametrize("question", IN_DOMAIN_UNANSWERED)
+def test_questions_of_the_field_the_documents_do_not_answer_get_not_found(built_default, question):
+    answer = ask(question, settings=built_default)
+    assert answer.abstained and answer.status == "not_found" and answer.citations == []
+    assert answer.passages  # the closest passages are still listed
+
+
+def test_an_answer_to_half_of_a_question_is_partial_and_says_which_half(built_default):
+    answer = ask("Qui organisait le barcamp Futurs Publics et quel était son budget ?", settings=built_default)
+    assert answer.status == "partial" and not answer.abstained
+    assert any("SGMAP" in c.quote for c in answer.citations)
+    assert "Réponse partielle" in answer.text and "quel était son budget" in answer.text
+    assert_checkable(answer)
+
+
+def test_open_question_quotes_the_items_that_answer_it(built_default):
+    answer = ask(
+        "Quelles conditions garantissent la qualité des réseaux informels d'innovateurs ?", settings=built_default
+    )
+    assert answer.status == "answered" and len(answer.citations) >= 2
+    quoted = " ".join(c.quote for c in answer.citations)
+    assert "hors du cadre hiérarchique" in quoted or "climat de convivialité" in quoted
+    assert not any(c.quote.endswith("?") for c in answer.citations)  # a question is no answer
+    assert_checkable(answer)
+
+
+def ask_a_fake_model(reply: str, question: str, settings):
+    """Ask in language-model mode, the model being a local fake server that answers ``reply``: (answer, server)."""
+    server = FakeChatServer(reply)
+    try:
+        return ask(question, settings=settings.with_(llm_url=server.url, llm_model="tiny")), server
+    finally:
+        server.close()
+
+
+def test_generated_claim_its_cited_source_does_not_back_is_flagged(built_default):
+    answer, _ = ask_a_fake_model(
+        "Le groupe de travail a fait émerger 50 propositions concrètes [1]. "
+        "Les gendarmes pilotent des drones grâce à des hologrammes à Montréal [1].",
+        "Combien de propositions le groupe de travail a-t-il formulées ?",
+        built_default,
+    )
+    supported, unsupported = answer.text.split("[1]")[0], answer.text.split("[1]", 1)[1]
+    assert "non étayé" not in supported
+    assert "non étayé par la source citée" in unsupported
+    assert any("drones" in w and "source citée" in w for w in answer.warnings)
+
+
 def test_english_question_gets_english_framing_and_french_quotes(built_default):
     answer = assistant.ask("Where did the Futurs Publics barcamp take place in Paris?", settings=built_default)
     assert not answer.abstained and answer.text.startswith("According to the documents")
@@ -65,14 +120,11 @@ def test_follow_up_question_uses_the_previous_turn(built_default):
 
 
 def test_generative_answer_keeps_valid_markers_and_flags_the_rest(built_default):
-    server = FakeChatServer(
-        "Le groupe a formulé 50 propositions [1]. Il a aussi écrit un roman [7]. Le ciel est toujours bleu partout."
+    answer, server = ask_a_fake_model(
+        "Le groupe a formulé 50 propositions [1]. Il a aussi écrit un roman [7]. Le ciel est toujours bleu partout.",
+        "Combien de propositions le groupe de travail a-t-il formulées ?",
+        built_default,
     )
-    try:
-        settings = built_default.with_(llm_url=server.url, llm_model="tiny")
-        answer = ask("Combien de propositions le groupe de travail a-t-il formulées ?", settings=settings)
-    finally:
-        server.close()
     assert answer.mode == "llm"
     assert "[7]" not in answer.text and "[1]" in answer.text
     assert any("[7]" in w for w in answer.warnings)

@@ -43,7 +43,7 @@ def test_changed_file_is_reembedded_and_others_are_not(tiny_corpus, tmp_path, fa
     report = build(tiny_corpus, tmp_path / "index", fake_embedder)
     assert report.updated == ["forum.txt"] and sorted(report.unchanged) == ["ads.md", "rapport/bilan.txt"]
     assert fake_embedder.embedded and all("Forum" in text for text in fake_embedder.embedded)
-    assert report.embedded == len(fake_embedder.embedded)
+    assert report.embedded + report.embedded_sentences == len(fake_embedder.embedded)
     assert "55 membres" in search(tmp_path / "index", fake_embedder, "membres du forum", k=1)[0].text
 
 

@@ -21,16 +21,22 @@ def test_gold_set_is_complete_and_its_snippets_are_in_the_documents():
     gold = load_gold()
     english = [q for q in gold["answerable"] if q["question"].split()[0] in ("How", "What", "Which", "When", "Who")]
     assert len(gold["answerable"]) >= 45 and len(english) >= 8
-    assert len(gold["unanswerable"]) >= 10 and len(gold["follow_ups"]) >= 5
-    for item in gold["answerable"] + gold["follow_ups"]:
+    in_domain = [q for q in gold["unanswerable"] if q["kind"] == "in_domain"]
+    assert len(in_domain) >= 20 and len(gold["open"]) >= 20 and len(gold["follow_ups"]) >= 5
+    for item in gold["answerable"] + gold["follow_ups"] + gold["open"]:
         text = read_document(DEFAULT_CORPUS / item["source"], item["source"]).text
-        assert normalize(item["snippet"]) in normalize(text), item
+        for snippet in item.get("snippets") or [item["snippet"]]:
+            assert normalize(snippet) in normalize(text), item
+    for name in ("answerable", "unanswerable", "open", "follow_ups"):
+        splits = [item["split"] for item in gold[name]]
+        assert set(splits) == {"dev", "test"} and splits.count("test") >= len(splits) // 3, name
 
 
-def test_quality_does_not_regress(built_default):
+@pytest.mark.parametrize("split", ["dev", "test"])
+def test_quality_does_not_regress(built_default, split):
     thresholds = json.loads(resources.files("assistant").joinpath("gold/thresholds.json").read_text("utf-8"))
-    figures = evaluate(load_gold(), built_default)
-    assert check(figures, thresholds) == []
+    figures = evaluate(load_gold(), built_default, split=split)
+    assert check(figures, thresholds[split]) == []
 
 
 def test_check_reports_figures_below_their_threshold():

@@ -1,0 +1,85 @@
+"""The Embedder interface: batching, length sorting, progress and the query cache, shared by every backend."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+QUERY_CACHE = 64  # query vectors kept per embedder
+
+
+class Embedder:
+    """Turns texts into unit-length float32 vectors. The model loads on first use, not in the constructor.
+
+    A backend implements ``_load()`` (return the model) and ``_encode(texts, query)`` (return vectors).
+    """
+
+    backend = ""
+
+    def __init__(
+        self, model: str, query_prompt: str = "", document_prompt: str = "", batch_size: int = 16, quantize: str = ""
+    ) -> None:
+        self.model_name = model
+        self.quantize = quantize
+        self.query_prompt = query_prompt
+        self.document_prompt = document_prompt
+        self.batch_size = batch_size
+        self._model = None
+        self._lock = threading.Lock()
+        self._queries: dict[str, np.ndarray] = {}
+
+    def _load(self):
+        raise NotImplementedError
+
+    def _encode(self, texts: list[str], query: bool) -> np.ndarray:
+        raise NotImplementedError
+
+    def _dimension(self) -> int:
+        raise NotImplementedError
+
+    @property
+    def model(self):
+        with self._lock:
+            if self._model is None:
+                self._model = self._load()
+            return self._model
+
+    @property
+    def dimension(self) -> int:
+        return self._dimension()
+
+    def embed_documents(self, texts: Sequence[str], progress: Callable[[int, int], None] | None = None) -> np.ndarray:
+        """Vectors for document texts, batch by batch; ``progress(done, total)`` after each batch."""
+        total = len(texts)
+        if total == 0:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        # Sorting by length keeps padding low inside each batch (and threads evenly loaded); results go back to
+        # the input order.
+        order = np.argsort([len(t) for t in texts], kind="stable")
+        vectors = np.zeros((total, self.dimension), dtype=np.float32)
+        step = self.batch_size * 8
+        for begin in range(0, total, step):
+            rows = order[begin : begin + step]
+            vectors[rows] = self._encode([texts[i] for i in rows], False)
+            if progress:
+                progress(min(begin + step, total), total)
+        return vectors
+
+    def embed_query(self, text: str) -> np.ndarray:
+        """The query's vector; the last few are kept, since retrieving and answering ask for the same one."""
+        with self._lock:
+            cached = self._queries.get(text)
+        if cached is not None:
+            return cached
+        vector = np.asarray(self._encode([text], True)[0], dtype=np.float32)
+        vector.setflags(write=False)
+        with self._lock:
+            if len(self._queries) >= QUERY_CACHE:
+                self._queries.pop(next(iter(self._queries)))
+            self._queries[text] = vector
+        return vector
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self._encode(list(texts), True)

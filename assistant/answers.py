@@ -1,7 +1,7 @@
 """Answers with citations: extractive by default (verbatim quotes), generative with a language model if configured.
 
 >>> escape_markdown("<img src=x onerror=alert(1)> **gras** [lien](http://x)")
-'&lt;img src=x onerror=alert(1)&gt; \\\\*\\\\*gras\\\\*\\\\* \\\\[lien\\\\](http://x)'
+'&lt;img src=x onerror=alert(1)&gt; \\\\*\\\\*gras\\\\*\\\\* \\\\[lien\\\\](http&#58;//x)'
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from assistant.api import open_retriever
-from assistant.chunking import split_sentences
+from assistant.chunking import is_quotable, split_sentences
 from assistant.errors import LLMError
 from assistant.history import user_questions
 from assistant.keywords import analyze
@@ -40,6 +40,7 @@ _SECOND_ASK = re.compile(
     re.I,
 )
 _LIST_ITEM = re.compile(r"^\s*([•●▪■◦*\-–]|\d+[.)]|[a-z][.)])\s")
+_AUTOLINK = re.compile(r"\b(?:https?|ftp|mailto|javascript|data):|\bwww\.", re.I)
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]#+!|~])")
 _MARKER = re.compile(r"\[(\d+)\]")
 _FOLLOW_UP_START = re.compile(r"^(et|mais|puis|aussi|alors|and|but|also|what about|et si)\b", re.I)
@@ -51,9 +52,20 @@ _ANAPHORA = re.compile(
 
 
 def escape_markdown(text: str) -> str:
-    """Document text made inert inside Markdown: HTML escaped, Markdown punctuation backslashed."""
+    """Document text made inert inside Markdown: HTML escaped, Markdown punctuation backslashed, and addresses
+    written so that no renderer turns them into links."""
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+    text = _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+    return _AUTOLINK.sub(lambda m: m.group(0).replace(":", "&#58;").replace(".", "&#46;"), text)
+
+
+def inert(generated: str) -> str:
+    """A language model's text made as inert as document text, but for its citation markers [n].
+
+    >>> inert("Voir [1] ![x](https://ailleurs/?q=1) <b>gras</b>")
+    'Voir [1] \\\\!\\\\[x\\\\](https&#58;//ailleurs/?q=1) &lt;b&gt;gras&lt;/b&gt;'
+    """
+    return re.sub(r"\\\[(\d+)\\\]", r"[\1]", escape_markdown(generated))
 
 
 def contextualize(question: str, history: list | None) -> str:
@@ -155,7 +167,7 @@ def candidates(retriever: Retriever, question: str, passages: list[Passage]) -> 
             if folded in seen or folded in labels or sentence.endswith("?"):
                 continue  # overlap between chunks repeats sentences; titles and questions are no answers
             seen.add(folded)
-            if not (20 <= len(sentence) <= MAX_ANSWER_CHARS and len(sentence.split()) >= 4):
+            if not is_quotable(sentence):
                 continue
             features = (
                 float(cosine),
@@ -325,6 +337,7 @@ def check_generated(
         cleaned = _MARKER.sub(lambda m: m.group(0) if 1 <= int(m.group(1)) <= len(passages) else "", sentence)
         cleaned = re.sub(r"\s+([.,;:!?])", r"\1", re.sub(r"[ \t]{2,}", " ", cleaned)).strip()
         claim = _MARKER.sub("", cleaned)
+        cleaned = inert(cleaned)
         for number in valid:
             claims.setdefault(number, []).append(claim)
         if not valid and len(analyze(claim)) >= 3:
@@ -345,6 +358,15 @@ def _resolve_mode(mode: str | None, settings: Settings) -> str:
     mode = mode or ("llm" if settings.llm_url else "extractive")
     if mode not in ("extractive", "llm"):
         raise ValueError(f"mode must be 'extractive' or 'llm', got {mode!r}")
+    if mode == "llm":
+        if not settings.llm_url:
+            raise ValueError("mode 'llm' needs a language-model endpoint: set ASSISTANT_LLM_URL")
+        from assistant.llm import check_url
+
+        try:
+            check_url(settings.llm_url)
+        except LLMError as exc:
+            raise ValueError(str(exc)) from None
     return mode
 
 
@@ -361,6 +383,8 @@ def answer_stream(
 ) -> Iterator[Answer]:
     """Yield the answer as it grows; the last one yielded is complete, with checked citations."""
     check_query(question, k, what="question")
+    if history is not None and not isinstance(history, list):
+        raise ValueError(f"history must be a list of messages, got {type(history).__name__}")
     settings = (settings or Settings.from_env()).with_(index_dir=index_dir, corpus_dir=corpus_dir)
     mode = _resolve_mode(mode, settings)
     retriever = retriever or open_retriever(settings)
@@ -376,7 +400,24 @@ def answer_stream(
     yield from _generate(question, passages, history, settings, language, extractive, retriever)
 
 
+# Language-model answers at once, process-wide: they take seconds, and must not hold up extractive ones.
+LLM_SLOTS = threading.BoundedSemaphore(2)
+LLM_WAIT = 5.0  # seconds to wait for a slot before answering extractively
+
+
 def _generate(question, passages, history, settings, language, fallback: Answer, retriever) -> Iterator[Answer]:
+
+    if not LLM_SLOTS.acquire(timeout=LLM_WAIT):
+        notice = PHRASES[language]["llm_busy"]
+        yield replace(fallback, text=f"*{notice}*\n\n{fallback.text}", warnings=[notice])
+        return
+    try:
+        yield from _stream(question, passages, history, settings, language, fallback, retriever)
+    finally:
+        LLM_SLOTS.release()
+
+
+def _stream(question, passages, history, settings, language, fallback: Answer, retriever) -> Iterator[Answer]:
     from assistant.llm import build_messages, stream_chat
 
     text = ""
@@ -389,7 +430,7 @@ def _generate(question, passages, history, settings, language, fallback: Answer,
             settings.llm_timeout,
         ):
             text += piece
-            yield Answer(question, text, [], False, passages, language, "llm")
+            yield Answer(question, inert(text), [], False, passages, language, "llm")
     except LLMError as exc:
         log.warning("language model unavailable: %s", exc)
         notice = PHRASES[language]["llm_down"].format(error=exc)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.chunking import chunk_document, split_sentences
+from assistant.chunking import chunk_document, is_quotable, split_sentences
 from assistant.documents import list_sources, read_document
 from assistant.embeddings import Embedder, embedder_for
 from assistant.errors import CorpusNotFoundError, DocumentError
@@ -32,7 +32,7 @@ from assistant.settings import Settings
 
 log = logging.getLogger(__name__)
 
-CHUNK_RECIPE = 3  # bump when chunking or the indexed text changes, to force a full rebuild
+CHUNK_RECIPE = 4  # bump when chunking or the indexed text changes, to force a full rebuild
 
 Progress = Callable[[str, int, int], None]
 
@@ -279,8 +279,11 @@ def _vectors_for(
     dimension = old.vectors.shape[1] if old is not None and len(old.vectors) else embedder.dimension
     sentences = chunk_sentences(chunks)
     texts = [chunks[row].text[start:end] for row, start, end in sentences]
-    sentence_vectors, embedded = _reuse_or_embed(
-        texts,
+    # Only what an answer can quote, or a sentence that announces a list, is ever compared with a question.
+    wanted = [i for i, text in enumerate(texts) if is_quotable(text) or text.endswith(":")]
+    sentence_vectors = np.zeros((len(texts), dimension), dtype=np.float32)
+    sentence_vectors[wanted], embedded = _reuse_or_embed(
+        [texts[i] for i in wanted],
         old.sentence_rows if old else {},
         old.sentence_vectors if old else None,
         lambda missing: embedder.embed_documents(missing, lambda d, t: progress("sentences", d, t)),

@@ -67,6 +67,14 @@ def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[t
     return _merge_enumerators(text, trimmed)
 
 
+MIN_QUOTE_CHARS, MAX_QUOTE_CHARS, MIN_QUOTE_WORDS = 20, 600, 4
+
+
+def is_quotable(sentence: str) -> bool:
+    """Whether an answer may quote this sentence alone: long enough to say something, short enough to read."""
+    return MIN_QUOTE_CHARS <= len(sentence) <= MAX_QUOTE_CHARS and len(sentence.split()) >= MIN_QUOTE_WORDS
+
+
 def _merge_enumerators(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
     """Join a bare list number ("1." or "a)") to the sentence that follows it on the same line."""
     merged: list[tuple[int, int]] = []

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import html
 import json
+import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 
@@ -47,8 +49,35 @@ def _endpoint(url: str) -> str:
     return url if url.endswith("/chat/completions") else f"{url}/chat/completions"
 
 
-def stream_chat(url: str, model: str, messages: list[dict], api_key: str = "", timeout: float = 60.0) -> Iterator[str]:
-    """Yield the answer's text as it is generated. Raises LLMError if the endpoint fails."""
+MAX_REPLY_CHARS = 8000  # a reply longer than this is cut: answers are a few sentences
+
+
+def check_url(url: str) -> str:
+    """The endpoint URL, if it is http or https with a host; LLMError otherwise."""
+    parts = urllib.parse.urlsplit(url or "")
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise LLMError(
+            f"the language-model URL must be http:// or https:// with a host, got {url!r} (ASSISTANT_LLM_URL)"
+        )
+    return url
+
+
+def stream_chat(
+    url: str,
+    model: str,
+    messages: list[dict],
+    api_key: str = "",
+    timeout: float = 60.0,
+    max_chars: int = MAX_REPLY_CHARS,
+) -> Iterator[str]:
+    """Yield the answer's text as it is generated. Raises LLMError if the endpoint fails.
+
+    ``timeout`` bounds the whole reply, not only each read: an endpoint that keeps the connection alive without
+    finishing is cut off. A reply past ``max_chars`` is cut too.
+    """
+    check_url(url)
+    deadline = time.monotonic() + timeout
+    sent = 0
     body = json.dumps({"model": model, "messages": messages, "stream": True, "temperature": 0.1}).encode()
     headers = {"Content-Type": "application/json", "Accept": "text/event-stream"}
     if api_key:
@@ -63,6 +92,8 @@ def stream_chat(url: str, model: str, messages: list[dict], api_key: str = "", t
     with response:
         try:
             for raw in response:
+                if time.monotonic() > deadline:
+                    raise LLMError(f"the language model took longer than {timeout:g} s to answer")
                 line = raw.decode("utf-8", errors="replace").strip()
                 if not line.startswith("data:"):
                     continue
@@ -75,6 +106,11 @@ def stream_chat(url: str, model: str, messages: list[dict], api_key: str = "", t
                 except (ValueError, KeyError, IndexError, TypeError):
                     raise LLMError("the endpoint sent a malformed event") from None
                 if delta.get("content"):
-                    yield delta["content"]
+                    piece = delta["content"][: max(0, max_chars - sent)]
+                    sent += len(piece)
+                    if piece:
+                        yield piece
+                    if sent >= max_chars:
+                        return
         except (OSError, TimeoutError) as exc:
             raise LLMError(f"the connection to {url} broke ({exc})") from None

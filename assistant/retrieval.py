@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fnmatch
 import logging
+import re
 import time
 from dataclasses import dataclass, field
 
@@ -46,12 +47,26 @@ def source_rows(index: LoadedIndex, source: str) -> np.ndarray:
     return np.asarray(matches, dtype=np.int64)
 
 
-def check_query(text: object, k: int, what: str = "query") -> None:
-    """Raise ValueError, saying what is wrong, for an empty query or a k below 1."""
-    if k < 1:
-        raise ValueError(f"k must be >= 1, got {k}")
-    if not isinstance(text, str) or not text.strip():
+def check_query(text: object, k: object, what: str = "query") -> None:
+    """Raise ValueError, saying what is wrong, for a query that is not text or a k that is not a whole number >= 1.
+
+    >>> check_query("Qui ?", 2.5)
+    Traceback (most recent call last):
+    ValueError: k must be a whole number >= 1, got 2.5
+    """
+    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+        raise ValueError(f"k must be a whole number >= 1, got {k!r}")
+    if isinstance(text, bytes):
+        raise ValueError(f"the {what} must be text (str), not bytes: decode it first")
+    if not isinstance(text, str):
+        raise ValueError(f"the {what} must be text (str), got {type(text).__name__}")
+    if not text.strip():
         raise ValueError(f"the {what} is empty")
+    if _SURROGATE.search(text):
+        raise ValueError(f"the {what} holds a lone surrogate (\\ud800-\\udfff): it is not valid text")
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _first_given(*values: float | None) -> float:

@@ -218,8 +218,11 @@ class App:
             ):
                 history[-1] = {"role": "assistant", "content": link_markers(answer.text, turn)}
                 yield history, turns, _sources_panel(turns), ""
-        except (AssistantError, ValueError) as exc:
-            history[-1] = {"role": "assistant", "content": f"⚠️ {html.escape(str(exc))}"}
+        except Exception as exc:  # noqa: BLE001 - whatever fails, the reader gets a message, never an empty error
+            if not isinstance(exc, (AssistantError, ValueError)):
+                log.exception("answering failed")
+            message = str(exc) or type(exc).__name__
+            history[-1] = {"role": "assistant", "content": f"⚠️ {html.escape(message)}"}
             yield history, turns, _sources_panel(turns), ""
             return
         content = status_badge(answer) + link_markers(answer.text, turn) + source_line(answer, turn)
@@ -324,8 +327,9 @@ class App:
                         sources = gr.HTML(_sources_panel([]), elem_id="sources")
                 inputs = [question, chat, turns, k, mode]
                 outputs = [chat, turns, sources, question]
-                send.click(self.respond, inputs, outputs, concurrency_limit=2)
-                question.submit(self.respond, inputs, outputs, concurrency_limit=2)
+                # Extractive answers take milliseconds; language-model ones are bounded apart (answers.LLM_SLOTS).
+                send.click(self.respond, inputs, outputs, concurrency_limit=8, concurrency_id="ask")
+                question.submit(self.respond, inputs, outputs, concurrency_limit=8, concurrency_id="ask")
                 clear.click(lambda: ([], [], _sources_panel([])), None, [chat, turns, sources])
             with gr.Tab("Documents"):
                 rows, names = _documents(self.settings)

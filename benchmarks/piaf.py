@@ -1,10 +1,12 @@
 """French retrieval benchmark on PIAF's Service-Public.fr set (530 fiches, 105 questions with known answers).
 
-    python benchmarks/piaf.py [--int8]
+    python benchmarks/piaf.py [--sweep]
 
 Prints, side by side and in one run: plain BM25 (lower-cased words, no stemming: a search engine's default),
-dense MiniLM alone (a typical tutorial pipeline), our French-aware BM25 alone, and our hybrid. With --int8,
-also the hybrid with the embedding model's linear layers quantized to int8 (speed and quality).
+our French-aware BM25 alone, each model's dense side alone (MiniLM, a typical tutorial pipeline, and the default
+multilingual-e5-small), and each model's hybrid with its own weights. Then retrieve() and ask() latency at this
+size (about 5,000 chunks) for both models. With --sweep, also other fusion weights for the default model and
+chunk vectors derived from sentence vectors instead of embedded (the alternative to storing both).
 """
 
 from __future__ import annotations
@@ -12,17 +14,20 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import statistics
 import sys
 import time
 from dataclasses import replace
 
 import numpy as np
-from common import CACHE, ROOT, SHARED, Timer, machine, need, table
+from common import CACHE, ROOT, SHARED, machine, need, percentile, table
 
+from assistant.answers import ask
 from assistant.api import build_index
 from assistant.evaluation import normalize
 from assistant.index import load_index, make_dense_index
 from assistant.keywords import KeywordIndex, plain_tokens
+from assistant.profiles import MINILM
 from assistant.retrieval import Retriever
 from assistant.settings import Settings
 
@@ -84,68 +89,88 @@ def ours(retriever, questions, weight, document_weight=0.0):
     ]
 
 
-def quantized_run(index, retriever, questions, rows, settings):
-    """The same index re-embedded with the int8 model: encoding speed, drift from fp32, and retrieval quality."""
-    from assistant.embeddings import Embedder
+def cold_latency(retriever, settings, questions) -> list[float]:
+    """retrieve() and ask() p50 / p95 in ms, each question's vector computed afresh (no query cache)."""
+    retriever.search("échauffement", k=5)
+    retrieve_ms, ask_ms = [], []
+    for question, _, _ in questions:
+        retriever.embedder._queries.clear()
+        started = time.perf_counter()
+        retriever.search(question, k=5)
+        retrieve_ms.append(1000 * (time.perf_counter() - started))
+        retriever.embedder._queries.clear()
+        started = time.perf_counter()
+        ask(question, settings=settings, retriever=retriever, mode="extractive")
+        ask_ms.append(1000 * (time.perf_counter() - started))
+    r50, a50 = statistics.median(retrieve_ms), statistics.median(ask_ms)
+    return [r50, percentile(retrieve_ms, 0.95), a50, percentile(ask_ms, 0.95), f"{a50 / r50:.2f}x"]
 
-    texts = [c.indexed_text() for c in index.chunks]
-    int8 = Embedder(retriever.embedder.model_name, "", "", settings.batch_size, quantize="int8")
-    sample = texts[:400]
-    retriever.embedder.embed_documents(sample[:16])
-    int8.embed_documents(sample[:16])
-    with Timer() as fp32_time:
-        reference = retriever.embedder.embed_documents(sample)
-    with Timer() as int8_time:
-        moved = int8.embed_documents(sample)
-    cosine = float(np.mean(np.sum(reference * moved, axis=1)))
-    vectors = int8.embed_documents(texts)
-    int8_index = replace(index, vectors=vectors, dense=make_dense_index(vectors, settings.approximate_above))
-    int8_index.manifest = {**index.manifest, "quantization": "int8"}
-    int8_retriever = Retriever(int8_index, settings, int8)
-    rows.append(["dense MiniLM int8 alone", *score(ours(int8_retriever, questions, 0.0), questions)])
-    run = ours(int8_retriever, questions, settings.keyword_weight, settings.document_weight)
-    rows.append(["ours (defaults) with the int8 model", *score(run, questions)])
-    return fp32_time.seconds / int8_time.seconds, cosine
+
+def build(corpus, model: str | None):
+    name = (model or "default").replace("/", "_")
+    settings = Settings.from_env(corpus_dir=corpus, index_dir=CACHE / "piaf" / f"index-{name}", embedding_model=model)
+    report = build_index(settings=settings)
+    index = load_index(settings.index_dir)
+    return settings, report, index, Retriever(index, settings)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--int8", action="store_true", help="also measure the int8-quantized model")
+    parser.add_argument("--sweep", action="store_true", help="also sweep the fusion weights of the default model")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     corpus, questions = load_questions()
-    settings = Settings(corpus_dir=corpus, index_dir=CACHE / "piaf" / "index")
     started = time.perf_counter()
-    report = build_index(settings=settings)
-    index = load_index(settings.index_dir)
-    retriever = Retriever(index, settings)
+    e5_settings, e5_report, index, e5 = build(corpus, None)
+    mini_settings, mini_report, mini_index, minilm = build(corpus, MINILM)
     print(
         f"Machine: {machine()}. {len(questions)} questions, {len(index.manifest['sources'])} fiches,"
-        f" {len(index.chunks)} chunks (build {report.seconds:.0f} s, {report.embedded} embedded).\n"
+        f" {len(index.chunks)} chunks, {len(index.sentences)} sentences.\n"
     )
-    kw, dw = settings.keyword_weight, settings.document_weight
+    kw, dw = e5.profile.keyword_weight, e5.profile.document_weight
+    mkw, mdw = minilm.profile.keyword_weight, minilm.profile.document_weight
     rows = [
         ["plain BM25 (no stemming)", *score(plain_bm25(index, questions), questions)],
-        ["dense MiniLM alone", *score(ours(retriever, questions, 0.0), questions)],
-        ["French-aware BM25 alone", *score(ours(retriever, questions, 1.0), questions)],
+        ["French-aware BM25 alone", *score(ours(e5, questions, 1.0), questions)],
+        ["dense MiniLM alone", *score(ours(minilm, questions, 0.0), questions)],
+        ["dense multilingual-e5-small alone", *score(ours(e5, questions, 0.0), questions)],
+        [f"hybrid MiniLM ({mkw} keyword, document prior {mdw})", *score(ours(minilm, questions, mkw, mdw), questions)],
         [
-            f"hybrid ({kw} keyword / {1 - kw:.1f} dense), no document prior",
-            *score(ours(retriever, questions, kw), questions),
+            f"**hybrid e5, the default ({kw} keyword, document prior {dw})**",
+            *score(ours(e5, questions, kw, dw), questions),
         ],
-        [f"**ours: hybrid + document prior {dw} (defaults)**", *score(ours(retriever, questions, kw, dw), questions)],
     ]
-    for weight in (0.5, 0.7, 0.8):
-        rows.append([f"variant: keyword weight {weight}", *score(ours(retriever, questions, weight, dw), questions)])
-    for document_weight in (0.1, 0.3, 0.5):
-        run = ours(retriever, questions, kw, document_weight)
-        rows.append([f"variant: document prior {document_weight}", *score(run, questions)])
-    note = ""
-    if args.int8:
-        speed, cosine = quantized_run(index, retriever, questions, rows, settings)
-        note = f"\nint8 dynamic quantization: {speed:.2f}x the fp32 encoding speed, mean cosine to fp32 {cosine:.3f}."
+    if args.sweep:
+        for weight, prior in ((0.0, 0.2), (0.05, 0.2), (0.2, 0.2), (0.3, 0.2), (0.1, 0.1), (0.1, 0.3), (0.2, 0.3)):
+            rows.append(
+                [f"variant e5: keyword {weight}, prior {prior}", *score(ours(e5, questions, weight, prior), questions)]
+            )
+        derived = np.stack(
+            [
+                np.asarray(index.sentence_vectors[r.start : r.stop], np.float32).mean(0)
+                for r in map(index.sentence_rows, range(len(index.chunks)))
+            ]
+        )
+        derived /= np.linalg.norm(derived, axis=1, keepdims=True)
+        mean_index = replace(index, vectors=derived, dense=make_dense_index(derived, e5_settings.approximate_above))
+        mean = Retriever(mean_index, e5_settings, e5.embedder)
+        rows.append(
+            [
+                "variant e5: chunk vector = mean of its sentence vectors",
+                *score(ours(mean, questions, kw, dw), questions),
+            ]
+        )
     print(table(["method", "fiche hit@1", "hit@5", "hit@10", "MRR", "span in passage@1", "span@5"], rows))
-    print(note)
-    print(f"\n(total {time.perf_counter() - started:.0f} s)")
+    print("\n## Latency at this size (no query cache; ask() includes retrieve())\n")
+    latency = [
+        ["multilingual-e5-small (default)", len(index.chunks), *cold_latency(e5, e5_settings, questions)],
+        ["all-MiniLM-L6-v2", len(mini_index.chunks), *cold_latency(minilm, mini_settings, questions)],
+    ]
+    print(table(["model", "chunks", "retrieve p50 ms", "p95", "ask p50 ms", "p95", "ask / retrieve"], latency))
+    print(
+        f"\nBuild (when not cached): e5 {e5_report.seconds:.0f} s, MiniLM {mini_report.seconds:.0f} s."
+        f" (total {time.perf_counter() - started:.0f} s)"
+    )
 
 
 if __name__ == "__main__":

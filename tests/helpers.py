@@ -130,10 +130,11 @@ def make_docx(path: Path, title: str, heading: str, paragraphs: list[str], table
 class FakeChatServer:
     """A local server speaking the OpenAI chat-completions streaming API, replying with a scripted text."""
 
-    def __init__(self, reply: str) -> None:
+    def __init__(self, reply: str, keep_alive_seconds: float = 0.0) -> None:
         import http.server
         import json
         import threading
+        import time
 
         self.reply = reply
         self.requests: list[dict] = []
@@ -146,6 +147,11 @@ class FakeChatServer:
                 self.send_response(200)
                 self.send_header("Content-Type", "text/event-stream")
                 self.end_headers()
+                stalling = time.monotonic() + keep_alive_seconds
+                while time.monotonic() < stalling:  # an endpoint that keeps the line open without answering
+                    self.wfile.write(b": keep-alive\n\n")
+                    self.wfile.flush()
+                    time.sleep(0.1)
                 for word in server.reply.split(" "):
                     event = {"choices": [{"delta": {"content": word + " "}}]}
                     self.wfile.write(f"data: {json.dumps(event)}\n\n".encode())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 from helpers import FakeChatServer
@@ -156,3 +157,55 @@ def test_document_markup_is_escaped_in_answers():
     passages = [Passage("x", "a.txt", "T", "Le budget est de 3 millions.", 0, 10, "", None, 1.0)]
     text, citations, warnings = check_generated("Le budget est de 3 millions [1].", passages, "fr")
     assert citations[0].quote == "Le budget est de 3 millions." and not warnings
+
+
+def test_language_model_text_is_inert_but_for_its_markers():
+    passages = [Passage("x", "a.txt", "T", "Le budget est de 3 millions.", 0, 10, "", None, 1.0)]
+    reply = (
+        "Le budget est de 3 millions [1]. ![](https://ailleurs.example/?q=secret) [clic](javascript:alert(1)) <b>x</b>"
+    )
+    text, _, _ = check_generated(reply, passages, "fr")
+    assert "[1]" in text and "<b>" not in text and "](" not in text.replace("\\](", "")
+    assert "https://" not in text and "javascript:" not in text
+
+
+def test_language_model_client_takes_http_only_and_bounds_the_reply():
+    from assistant.errors import LLMError
+    from assistant.llm import stream_chat
+
+    with pytest.raises(LLMError, match="http"):
+        list(stream_chat("file:///etc/passwd", "m", []))
+    server = FakeChatServer("trop tard", keep_alive_seconds=5)
+    started = time.monotonic()
+    try:
+        with pytest.raises(LLMError, match="longer than 1 s"):
+            list(stream_chat(server.url, "m", [], timeout=1))
+    finally:
+        server.close()
+    assert time.monotonic() - started < 4  # cut at the deadline, not when the endpoint chose to answer
+    server = FakeChatServer("mot " * 100)
+    try:
+        assert len("".join(stream_chat(server.url, "m", [], max_chars=50))) == 50
+    finally:
+        server.close()
+
+
+def test_llm_mode_without_an_endpoint_says_what_to_set(built_default):
+    with pytest.raises(ValueError, match="ASSISTANT_LLM_URL"):
+        ask("Où s'est tenu le barcamp ?", settings=built_default, mode="llm")
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda s: assistant.retrieve("barcamp", k=2.5, settings=s), "whole number"),
+        (lambda s: assistant.retrieve("barcamp", k="5", settings=s), "whole number"),
+        (lambda s: assistant.retrieve("barcamp", k=None, settings=s), "whole number"),
+        (lambda s: assistant.retrieve("barcamp\ud800", settings=s), "surrogate"),
+        (lambda s: assistant.retrieve(b"barcamp \xe9t\xe9", settings=s), "bytes"),
+        (lambda s: assistant.ask("Où ?", history=5, settings=s), "history must be a list"),
+    ],
+)
+def test_bad_api_arguments_get_a_clear_value_error(built_default, call, message):
+    with pytest.raises(ValueError, match=message):
+        call(built_default)

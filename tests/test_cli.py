@@ -31,6 +31,6 @@ def test_build_search_ask_and_errors(tiny_corpus, tmp_path, capsys):
     assert not answer["abstained"] and answer["citations"][0]["passage"]["source"] == "forum.txt"
 
     assert main(["search", "forum", "-k", "0", *paths]) == 2
-    assert "k must be >= 1" in capsys.readouterr().err
+    assert "k must be a whole number >= 1" in capsys.readouterr().err
     assert main(["build", "--corpus", str(tmp_path / "absent"), "--index", str(tmp_path / "i2")]) == 2
     assert "corpus folder not found" in capsys.readouterr().err

@@ -152,7 +152,7 @@ def test_bad_arguments_raise_clear_errors(tiny_corpus, tmp_path, fake_embedder):
     with pytest.raises(IndexNotFoundError, match="assistant build"):
         load_index(tmp_path / "nowhere")
     build(tiny_corpus, tmp_path / "index", fake_embedder)
-    with pytest.raises(ValueError, match="k must be >= 1"):
+    with pytest.raises(ValueError, match="k must be a whole number >= 1"):
         search(tmp_path / "index", fake_embedder, "forum", k=0)
     with pytest.raises(ValueError, match="empty"):
         search(tmp_path / "index", fake_embedder, "   ")

@@ -4,38 +4,39 @@
 >>> report = assistant.build_index("corpus", "index")                  # doctest: +SKIP
 >>> passages = assistant.retrieve("Qu'est-ce que l'ADS+ ?", k=5)       # doctest: +SKIP
 >>> answer = assistant.ask("Qu'est-ce que l'ADS+ ?")                   # doctest: +SKIP
+
+Names load on first use, so that a module of the package (a reader in a child process, say) can be imported
+without the models and indexes behind the rest.
 """
 
-from assistant.answers import ask
-from assistant.api import build_index, retrieve
-from assistant.errors import (
-    AssistantError,
-    CorpusNotFoundError,
-    DocumentError,
-    IndexBusyError,
-    IndexMismatchError,
-    IndexNotFoundError,
-    LLMError,
-)
-from assistant.records import Answer, BuildReport, Chunk, Citation, Document, Passage
-from assistant.settings import Settings
+from importlib import import_module
 
-__all__ = [
-    "Answer",
-    "AssistantError",
-    "BuildReport",
-    "Chunk",
-    "Citation",
-    "CorpusNotFoundError",
-    "Document",
-    "DocumentError",
-    "IndexBusyError",
-    "IndexMismatchError",
-    "IndexNotFoundError",
-    "LLMError",
-    "Passage",
-    "Settings",
-    "ask",
-    "build_index",
-    "retrieve",
-]
+_EXPORTS = {
+    "ask": "assistant.answers",
+    "build_index": "assistant.api",
+    "retrieve": "assistant.api",
+    "Settings": "assistant.settings",
+    **{name: "assistant.records" for name in ("Answer", "BuildReport", "Chunk", "Citation", "Document", "Passage")},
+    **{
+        name: "assistant.errors"
+        for name in (
+            "AssistantError",
+            "CorpusNotFoundError",
+            "DocumentError",
+            "EmbeddingError",
+            "IndexBusyError",
+            "IndexDamagedError",
+            "IndexMismatchError",
+            "IndexNotFoundError",
+            "LLMError",
+        )
+    },
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'assistant' has no attribute {name!r}")
+    return getattr(import_module(_EXPORTS[name]), name)

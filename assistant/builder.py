@@ -16,11 +16,14 @@ import numpy as np
 from assistant.chunking import chunk_document, is_quotable, split_sentences
 from assistant.documents import list_sources, read_document
 from assistant.embeddings import Embedder, embedder_for
-from assistant.errors import CorpusNotFoundError, DocumentError
+from assistant.errors import AssistantError, CorpusNotFoundError, DocumentError, IndexDamagedError
 from assistant.index import (
+    CURRENT,
     FORMAT_VERSION,
+    LOAD_ERRORS,
     build_lock,
     current_generation,
+    load_index,
     make_dense_index,
     read_chunks,
     read_manifest,
@@ -53,6 +56,17 @@ def _index_settings(settings: Settings, embedder: Embedder) -> dict:
         "prompts": [embedder.query_prompt, embedder.document_prompt],
         "chunking": {"size": settings.chunk_size, "overlap": settings.chunk_overlap, "recipe": CHUNK_RECIPE},
     }
+
+
+def _damage(target: Path) -> str:
+    """Why the current generation cannot be loaded, or "" when it loads."""
+    try:
+        load_index(target)
+    except IndexDamagedError as exc:
+        return str(exc).split(": rebuild it")[0]
+    except AssistantError:
+        return ""  # no index, or another format: the usual rules decide
+    return ""
 
 
 def _full_rebuild_reason(previous: dict | None, wanted: dict) -> str:
@@ -99,10 +113,16 @@ def _build(
     report = BuildReport()
     wanted = _index_settings(settings, embedder)
     previous = read_manifest(target)
-    reason = "asked for (--full)" if full else _full_rebuild_reason(previous, wanted)
+    damage = _damage(target) if previous is not None else ""
+    # A damaged index built with the same model and chunking still lends whatever vectors can be read.
+    reusable = not full and previous is not None and not _full_rebuild_reason(previous, wanted)
+    reason = "asked for (--full)" if full else (f"repairing: {damage}" if damage else "")
+    reason = reason or _full_rebuild_reason(previous, wanted)
+    if current_generation(target) is None and (Path(target) / CURRENT).exists():
+        reason = "repairing: the index's CURRENT pointer names no readable generation"
     if reason:
-        if previous is not None:
-            log.info("full rebuild: %s", reason)
+        if previous is not None or damage:
+            log.warning("full rebuild: %s", reason)
         report.full, report.reason, previous = True, reason, None
     old_sources = previous["sources"] if previous else {}
     old_failed = previous.get("failed", {}) if previous else {}
@@ -157,7 +177,7 @@ def _build(
         chunks.extend(doc_chunks)
         sources_meta[source] = {"hash": hashes[source], **meta, "chunks": [c.id for c in doc_chunks]}
 
-    old = _previous(target) if previous else None
+    old = _previous(target) if reusable else None
     vectors, sentences, sentence_vectors = _vectors_for(chunks, old, embedder, report, progress)
     progress("indexing", 0, len(chunks))
     chunk_terms = [analyze(chunk.indexed_text()) for chunk in chunks]
@@ -236,7 +256,7 @@ def _previous(target: Path) -> _Stored | None:
             content_hash(chunks[chunk_row].text[start:end]): row
             for row, (chunk_row, start, end) in enumerate(sentences)
         }
-    except (OSError, ValueError, KeyError, IndexError, TypeError) as exc:
+    except LOAD_ERRORS as exc:
         log.warning("the previous index cannot be reused, every text is embedded again: %s", exc)
         return None
     if len(vectors) != len(chunks) or len(sentence_vectors) != len(sentences):

@@ -8,16 +8,20 @@ import unicodedata
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from assistant.errors import DocumentError
 from assistant.htmltext import html_to_text
+from assistant.isolated import parse_isolated
 from assistant.markdown import markdown_to_text
-from assistant.pdf import extract_pdf
 from assistant.records import Document
-from assistant.settings import Settings
 from assistant.text import TextBuilder, decode
 
-SUPPORTED = (".txt", ".md", ".markdown", ".pdf", ".html", ".htm", ".docx")
+if TYPE_CHECKING:  # imported when needed: the bounded child that parses files needs none of the settings
+    from assistant.settings import Settings
+
+KINDS = {".txt": "txt", ".md": "md", ".markdown": "md", ".pdf": "pdf", ".html": "html", ".htm": "html", ".docx": "docx"}
+SUPPORTED = tuple(KINDS)
 IGNORE_FILE = ".assistantignore"
 
 # Metadata titles that are no titles: tool defaults and file names.
@@ -85,8 +89,7 @@ def _join_pdf_lines(page: str) -> str:
     return _SOFT_BREAK.sub(" ", page).strip()
 
 
-def _read_pdf(path: Path, settings: Settings) -> tuple[str, str, tuple, tuple]:
-    meta_title, pages = extract_pdf(path, settings.pdf_timeout, settings.pdf_memory_mb)
+def _pdf_text(meta_title: str, pages: list[str]) -> tuple[str, str, tuple, tuple]:
     parts, offsets, length = [], [], 0
     for number, page in enumerate(pages, start=1):
         text = _join_pdf_lines(unicodedata.normalize("NFKC", page))  # NFKC: "ﬁ" ligatures become "fi"
@@ -141,9 +144,24 @@ def _read_docx(path: Path) -> tuple[str, str, tuple, tuple]:
     return title or _first_line(text), text, (), out.sections()
 
 
+def parse(kind: str, path: Path) -> tuple[str, str, tuple, tuple]:
+    """(title, text, pages, sections) of a Markdown, HTML or DOCX file; what the bounded child runs."""
+    if kind == "docx":
+        return _read_docx(path)
+    raw = decode(path.read_bytes())
+    title, text, sections = markdown_to_text(raw) if kind == "md" else html_to_text(raw)
+    return title, text, (), sections
+
+
 def read_document(path: Path, source: str, settings: Settings | None = None) -> Document:
-    """Read one file. ``source`` is its path relative to the corpus, kept on every chunk."""
-    settings = settings or Settings()
+    """Read one file. ``source`` is its path relative to the corpus, kept on every chunk.
+
+    Every format but plain text is parsed in a child process bounded in time and memory (assistant.isolated).
+    """
+    if settings is None:
+        from assistant.settings import Settings
+
+        settings = Settings()
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED:
         raise DocumentError(f"unsupported file type {suffix or '(no extension)'}")
@@ -156,26 +174,18 @@ def read_document(path: Path, source: str, settings: Settings | None = None) -> 
     if size > settings.max_file_mb * 1024 * 1024:
         raise DocumentError(f"file too large ({size / 1e6:.0f} MB; the limit is {settings.max_file_mb:g} MB)")
 
-    pages: tuple = ()
-    sections: tuple = ()
-    if suffix == ".pdf":
-        title, text, pages, sections = _read_pdf(path, settings)
-        kind = "pdf"
-    elif suffix == ".docx":
-        title, text, pages, sections = _read_docx(path)
-        kind = "docx"
+    kind = KINDS[suffix]
+    if kind == "txt":
+        text = decode(path.read_bytes()).replace("\r\n", "\n").replace("\r", "\n").strip()
+        title, pages, sections = _title_line(text) or path.stem.replace("-", " ").replace("_", " "), (), ()
     else:
-        raw = decode(path.read_bytes())
-        if suffix in (".md", ".markdown"):
-            title, text, sections = markdown_to_text(raw)
-            kind = "md"
-        elif suffix in (".html", ".htm"):
-            title, text, sections = html_to_text(raw)
-            kind = "html"
+        parsed = parse_isolated(kind, path, settings.parse_timeout, settings.parse_memory_mb)
+        if kind == "pdf":
+            title, text, pages, sections = _pdf_text(parsed["title"], parsed["pages"])
         else:
-            text = raw.replace("\r\n", "\n").replace("\r", "\n").strip()
-            title = _title_line(text) or path.stem.replace("-", " ").replace("_", " ")
-            kind = "txt"
+            title, text = parsed["title"], parsed["text"]
+            pages = tuple(tuple(p) for p in parsed["pages"])
+            sections = tuple(tuple(s) for s in parsed["sections"])
     text, title = _clean(text), _clean(title)
     if not text.strip():
         raise DocumentError("no text in the document (empty once markup is removed)")

@@ -17,6 +17,10 @@ class IndexMismatchError(AssistantError):
     """The index was built with settings (model, format) that differ from the ones in use."""
 
 
+class IndexDamagedError(AssistantError):
+    """A file of the index cannot be read or disagrees with the manifest; a build repairs it."""
+
+
 class IndexBusyError(AssistantError):
     """Another build holds the index lock."""
 

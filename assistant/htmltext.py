@@ -44,6 +44,8 @@ class _Visible(HTMLParser):
         self.title = ""
         self.first_h1 = ""
         self._open: list[tuple[str, bool]] = []  # open elements, and whether each hides its content
+        self._open_names: dict[str, int] = {}  # how many of each are open: no scan of the stack per tag
+        self._hiding = 0  # how many open elements hide their content
         self._in_title = False
         self._heading: list[str] | None = None
         self._line: list[str] = []
@@ -56,13 +58,24 @@ class _Visible(HTMLParser):
 
     @property
     def _hidden(self) -> bool:
-        return any(hides for _, hides in self._open)
+        return self._hiding > 0
+
+    def _push(self, tag: str, hides: bool) -> None:
+        self._open.append((tag, hides))
+        self._open_names[tag] = self._open_names.get(tag, 0) + 1
+        self._hiding += hides
+
+    def _pop(self) -> str:
+        tag, hides = self._open.pop()
+        self._open_names[tag] -= 1
+        self._hiding -= hides
+        return tag
 
     def handle_starttag(self, tag, attrs):
         attributes = dict(attrs)
         hides = tag in _INVISIBLE or "hidden" in attributes or attributes.get("aria-hidden") == "true"
         if tag not in _VOID:
-            self._open.append((tag, hides and tag != "title"))
+            self._push(tag, hides and tag != "title")
         if tag == "title":
             self._in_title = True
         elif hides:
@@ -76,8 +89,8 @@ class _Visible(HTMLParser):
             self._line.append(" ")
 
     def handle_endtag(self, tag):
-        if any(name == tag for name, _ in self._open):
-            while self._open and self._open.pop()[0] != tag:
+        if self._open_names.get(tag):
+            while self._open and self._pop() != tag:
                 pass
         if tag == "title":
             self._in_title = False

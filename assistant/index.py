@@ -33,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.errors import IndexBusyError, IndexMismatchError, IndexNotFoundError
+from assistant.errors import IndexBusyError, IndexDamagedError, IndexMismatchError, IndexNotFoundError
 from assistant.keywords import KeywordIndex
 from assistant.records import Chunk
 
@@ -43,6 +43,8 @@ FORMAT_VERSION = 3
 CURRENT = "CURRENT"
 HNSW_NEIGHBOURS = 32
 HNSW_EF_SEARCH = 512  # recall@10 0.992 at 1M chunks, p50 1.1 ms (docs/benchmarks.md)
+LOAD_ATTEMPTS = 5  # loads tried again when a build swapped generations meanwhile
+GRACE_SECONDS = 120  # replaced generations younger than this are kept for readers still loading them
 
 
 @dataclass
@@ -174,9 +176,13 @@ def write_index(
 def _remove_stale(index_dir: Path, keep: set) -> None:
     """Delete older generations and leftovers of crashed builds (only ever called under the build lock).
 
-    The generation just replaced is kept, so that a reader that has just read ``CURRENT`` can finish loading.
+    The generation just replaced, and any replaced less than GRACE_SECONDS ago, are kept, so that a reader that
+    read ``CURRENT`` before a swap (or two) can finish loading.
     """
+    now = time.time()
     for item in index_dir.iterdir():
+        if item.name.startswith("gen-") and now - item.stat().st_mtime < GRACE_SECONDS:
+            continue
         if item.name not in keep and (item.name.startswith(("gen-", ".tmp-gen-", f".{CURRENT}."))):
             if item.is_dir():
                 shutil.rmtree(item, ignore_errors=True)
@@ -201,10 +207,15 @@ def build_lock(index_dir: Path, wait: bool = False):
 
 
 def read_manifest(index_dir: Path) -> dict | None:
+    """The current generation's manifest; None when there is no index or its manifest cannot be read."""
     generation = current_generation(index_dir)
     if generation is None:
         return None
-    return json.loads((Path(index_dir) / generation / "manifest.json").read_text(encoding="utf-8"))
+    try:
+        manifest = json.loads((Path(index_dir) / generation / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return manifest if isinstance(manifest, dict) else None
 
 
 def read_chunks(folder: Path) -> list[Chunk]:
@@ -213,13 +224,20 @@ def read_chunks(folder: Path) -> list[Chunk]:
 
 
 def load_index(index_dir: Path) -> LoadedIndex:
-    """Load the current generation. Raises IndexNotFoundError or IndexMismatchError with what to do."""
-    for _ in range(3):
+    """Load the current generation. Raises IndexNotFoundError, IndexMismatchError or IndexDamagedError.
+
+    A build may swap generations while we read: any failure to load is tried again, from ``CURRENT``, as long as
+    the generation has changed meanwhile. A generation that fails to load and is still current is damaged.
+    """
+    index_dir = Path(index_dir)
+    for _ in range(LOAD_ATTEMPTS):
+        generation = current_generation(index_dir)
         try:
-            return _load(Path(index_dir))
-        except FileNotFoundError:
-            continue  # a build swapped generations while we read: read CURRENT again
-    return _load(Path(index_dir))
+            return _load(index_dir, generation)
+        except (IndexDamagedError, IndexNotFoundError):
+            if current_generation(index_dir) == generation:
+                raise
+    return _load(index_dir, current_generation(index_dir))
 
 
 def chunk_rows(manifest: dict, chunks: list[Chunk]) -> np.ndarray:
@@ -228,31 +246,73 @@ def chunk_rows(manifest: dict, chunks: list[Chunk]) -> np.ndarray:
     return np.fromiter((row[chunk.source] for chunk in chunks), dtype=np.int64, count=len(chunks))
 
 
-def _load(index_dir: Path) -> LoadedIndex:
-    import faiss
+# What a damaged file makes the loaders raise: truncated JSON, random bytes in a .npy, a bad faiss file...
+LOAD_ERRORS = (OSError, ValueError, RuntimeError, KeyError, TypeError, IndexError, EOFError, AttributeError)
 
-    generation = current_generation(index_dir)
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text[:160]
+
+
+def _load(index_dir: Path, generation: str | None) -> LoadedIndex:
     if generation is None:
         raise IndexNotFoundError(f"no index in {index_dir}: build one with `assistant build --index {index_dir}`")
+    reading = ["manifest.json"]  # the part being read, for the message
+    try:
+        manifest = json.loads((index_dir / generation / "manifest.json").read_text(encoding="utf-8"))
+        version = manifest.get("format_version")
+        if version != FORMAT_VERSION:
+            raise IndexMismatchError(
+                f"the index in {index_dir} has format version {version}, this version reads {FORMAT_VERSION}:"
+                f" rebuild it with `assistant build --full --index {index_dir}`"
+            )
+        return _read_parts(index_dir, generation, manifest, reading)
+    except IndexMismatchError:
+        raise
+    except LOAD_ERRORS as exc:
+        raise IndexDamagedError(
+            f"the index in {index_dir} is damaged ({reading[-1]}: {_short(exc)}): rebuild it with"
+            f" `assistant build --full --index {index_dir}` (a plain `assistant build` repairs it too)"
+        ) from None
+
+
+def _read_parts(index_dir: Path, generation: str, manifest: dict, reading: list[str]) -> LoadedIndex:
+    """Every part of a generation, each checked against the manifest; ``reading`` says which part is being read."""
+    import faiss
+
     folder = index_dir / generation
-    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-    version = manifest.get("format_version")
-    if version != FORMAT_VERSION:
-        raise IndexMismatchError(
-            f"the index in {index_dir} has format version {version}, this version reads {FORMAT_VERSION}:"
-            f" rebuild it with `assistant build --full --index {index_dir}`"
-        )
+    count, sentence_count, dimension = manifest["chunk_count"], manifest["sentence_count"], manifest["dimension"]
+
+    def expect(condition: bool, what: str) -> None:
+        if not condition:
+            raise ValueError(what)
+
+    reading.append("chunks.jsonl")
+    chunks = read_chunks(folder)
+    expect(len(chunks) == count, f"{len(chunks)} chunks, the manifest says {count}")
+    reading.append("vectors.npy")
+    vectors = np.load(folder / "vectors.npy", mmap_mode="r", allow_pickle=False)
+    expect(vectors.shape == (count, dimension), f"shape {vectors.shape}, expected {(count, dimension)}")
+    reading.append("dense.faiss")
     dense = faiss.read_index(str(folder / "dense.faiss"))
+    expect(dense.d == dimension and dense.ntotal == count, f"{dense.ntotal} vectors of {dense.d}, expected {count}")
     if hasattr(dense, "hnsw"):
         dense.hnsw.efSearch = HNSW_EF_SEARCH
-    vectors = np.load(folder / "vectors.npy", mmap_mode="r", allow_pickle=False)
-    if dense.d != manifest["dimension"] or vectors.shape[0] != manifest["chunk_count"]:
-        raise IndexMismatchError(f"the index in {index_dir} is inconsistent: rebuild it with `assistant build --full`")
+    reading.append("sentences.npy")
     sentences = np.load(folder / "sentences.npy", allow_pickle=False)
+    expect(sentences.shape == (sentence_count, 3), f"shape {sentences.shape}, expected {(sentence_count, 3)}")
+    expect(not len(sentences) or 0 <= int(sentences[:, 0].max()) < count, "sentences point to no chunk")
+    reading.append("sentence_vectors.npy")
     sentence_vectors = np.load(folder / "sentence_vectors.npy", mmap_mode="r", allow_pickle=False)
-    if len(sentences) != manifest["sentence_count"] or len(sentence_vectors) != len(sentences):
-        raise IndexMismatchError(f"the index in {index_dir} is inconsistent: rebuild it with `assistant build --full`")
-    chunks = read_chunks(folder)
+    expect(sentence_vectors.shape == (sentence_count, dimension), f"shape {sentence_vectors.shape}")
+    reading.append("keyword")
+    keyword = KeywordIndex.load(folder / "keyword")
+    expect(keyword.size == count, f"{keyword.size} entries, expected {count}")
+    reading.append("documents")
+    documents = KeywordIndex.load(folder / "documents")
+    expect(documents.size == len(manifest["documents"]), f"{documents.size} entries")
+    reading.append("manifest.json")
     return LoadedIndex(
         index_dir,
         generation,
@@ -260,8 +320,8 @@ def _load(index_dir: Path) -> LoadedIndex:
         chunks,
         vectors,
         dense,
-        KeywordIndex.load(folder / "keyword"),
-        KeywordIndex.load(folder / "documents"),
+        keyword,
+        documents,
         chunk_rows(manifest, chunks),
         sentences,
         sentence_vectors,

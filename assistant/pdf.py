@@ -1,55 +1,10 @@
-"""PDF text extraction, page by page, in a child process bounded in time and memory.
-
-pypdf has a history of inputs that loop or exhaust memory; a child process can be stopped, a thread cannot.
-Run as a script, this file reads one PDF and prints JSON: {"title": ..., "pages": [...]} or {"error": ...}.
-"""
+"""PDF text extraction, page by page, with pypdf (run in a bounded child process: see assistant.isolated)."""
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-from pathlib import Path
 
-
-def _limit_memory(megabytes: int):
-    def apply() -> None:
-        import resource
-
-        limit = megabytes * 1024 * 1024
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-
-    return apply
-
-
-def extract_pdf(path: Path, timeout: float = 60.0, memory_mb: int = 2048) -> tuple[str, list[str]]:
-    """Return (metadata title, text of each page). Raises DocumentError with the reason on failure."""
-    from assistant.errors import DocumentError  # imported here: the child process runs without the package
-
-    try:
-        done = subprocess.run(
-            [sys.executable, "-I", __file__, str(path)],
-            capture_output=True,
-            timeout=timeout,
-            preexec_fn=_limit_memory(memory_mb) if sys.platform != "win32" else None,
-        )
-    except subprocess.TimeoutExpired:
-        raise DocumentError(f"PDF parsing took longer than {timeout:g} s (timeout)") from None
-    try:
-        result = json.loads(done.stdout.decode("utf-8"))
-    except (ValueError, UnicodeDecodeError):
-        if b"MemoryError" in done.stderr:
-            raise DocumentError(f"PDF parsing needed more than {memory_mb} MB of memory") from None
-        raise DocumentError(f"PDF parser crashed (exit code {done.returncode})") from None
-    if "error" in result:
-        raise DocumentError(result["error"])
-    return result.get("title") or "", result["pages"]
-
-
-def _read(path: str) -> dict:
-    import logging
-
-    logging.disable(logging.CRITICAL)  # pypdf warns on every small defect; the parent reports failures
+def read_pdf_pages(path: str) -> dict:
+    """{"title": metadata title, "pages": text of each page}, or {"error": reason}. Run in a bounded child."""
     from pypdf import PdfReader
     from pypdf.errors import FileNotDecryptedError, PdfReadError
 
@@ -79,7 +34,3 @@ def _read(path: str) -> dict:
     if sum(len(page.strip()) for page in pages) < 20:
         return {"error": "no text layer (scanned or image-only PDF; OCR is not supported)"}
     return {"title": title, "pages": pages}
-
-
-if __name__ == "__main__":
-    sys.stdout.write(json.dumps(_read(sys.argv[1])))

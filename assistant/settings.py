@@ -26,7 +26,8 @@ ENVIRONMENT = {
     "quantize": "ASSISTANT_QUANTIZE",
     "keyword_weight": "ASSISTANT_KEYWORD_WEIGHT",
     "document_weight": "ASSISTANT_DOCUMENT_WEIGHT",
-    "pdf_timeout": "ASSISTANT_PDF_TIMEOUT",
+    "parse_timeout": "ASSISTANT_PARSE_TIMEOUT",
+    "parse_memory_mb": "ASSISTANT_PARSE_MEMORY_MB",
     "max_file_mb": "ASSISTANT_MAX_FILE_MB",
     "llm_url": "ASSISTANT_LLM_URL",
     "llm_model": "ASSISTANT_LLM_MODEL",
@@ -55,8 +56,8 @@ class Settings:
     keyword_weight: float | None = None  # share of the keyword side in the fused score
     document_weight: float | None = None  # share of the whole document's BM25 match in a passage's final score
     candidates: int = 100  # taken from each side before fusion
-    pdf_timeout: float = 60.0  # seconds for one PDF
-    pdf_memory_mb: int = 2048
+    parse_timeout: float = 60.0  # seconds to parse one file (every format but plain text)
+    parse_memory_mb: int = 2048  # memory the parser of one file may use
     max_file_mb: float = 50.0
     approximate_above: int = 200_000  # chunks; past this the dense index is HNSW, not exact
     llm_url: str = ""

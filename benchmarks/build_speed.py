@@ -1,40 +1,25 @@
-"""Build speed, incremental rebuilds and query latency, on the default corpus and on corpus-beta.
+"""Build speed: the default model against MiniLM in the same run, and incremental rebuilds.
 
-    python benchmarks/build_speed.py                     # all of it (about 25 minutes on 2 cores)
-    python benchmarks/build_speed.py --throughput-only   # the embedding throughput table only
+    python benchmarks/build_speed.py          # default corpus and 120 corpus-beta pages (about 10 minutes)
+    python benchmarks/build_speed.py --whole  # also every corpus-beta file (md, pdf, docx) with the default model
 
-Prints Markdown tables. Every speed figure is also given as a ratio to a baseline measured in the same run.
+Prints Markdown tables. A build embeds each chunk (for retrieval) and each quotable sentence (so that answering
+embeds only the question); the table splits the time between the two. Speed figures are also given as ratios to
+MiniLM measured in the same run.
 """
 
 from __future__ import annotations
 
 import logging
 import shutil
-import statistics
 import sys
 import time
 
-from common import ROOT, SHARED, Timer, fresh, machine, need, percentile, table
+from common import ROOT, SHARED, fresh, machine, need, table
 
-from assistant.answers import ask
-from assistant.api import build_index, open_retriever
-from assistant.chunking import chunk_document
-from assistant.documents import list_sources, read_document
-from assistant.embeddings import get_embedder
+from assistant.api import build_index
+from assistant.profiles import DEFAULT_MODEL, MINILM
 from assistant.settings import Settings
-
-QUESTIONS = [
-    "Comment lancer une startup d'État ?",
-    "Qu'est-ce que la phase d'investigation ?",
-    "Comment recruter un coach ?",
-    "Quels sont les standards de beta.gouv.fr ?",
-    "Comment mesurer l'impact d'un service public numérique ?",
-    "Qui finance les produits ?",
-    "Qu'est-ce que l'innovation participative ?",
-    "Où s'est tenu le barcamp Futurs Publics ?",
-    "Comment obtenir un compte mail beta.gouv.fr ?",
-    "Quelle est la durée de la phase de construction ?",
-]
 
 
 def copy_markdown(limit: int | None, target):
@@ -47,172 +32,116 @@ def copy_markdown(limit: int | None, target):
     return len(pages[:limit])
 
 
-def incremental(name: str, corpus, rows):
-    index = corpus.parent / "index"
-    settings = Settings(corpus_dir=corpus, index_dir=index)
-    full = build_index(settings=settings)
+class StageClock:
+    """A progress callback that adds up the time spent in each stage of a build."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self.stage, self.since = "", time.perf_counter()
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        now = time.perf_counter()
+        if self.stage:
+            self.seconds[self.stage] = self.seconds.get(self.stage, 0.0) + now - self.since
+        self.stage, self.since = stage, now
+
+
+def full_build(corpus, model: str, name: str):
+    settings = Settings(corpus_dir=corpus, index_dir=corpus.parent / f"index-{name}", embedding_model=model)
+    clock = StageClock()
+    report = build_index(settings=settings, full=True, progress=clock)
+    clock("done", 0, 0)
+    return settings, report, clock.seconds
+
+
+def incremental(settings: Settings, corpus, full_seconds: float) -> list:
     noop = build_index(settings=settings)
-    edited = sorted(p for p in corpus.rglob("*") if p.suffix in (".md", ".txt"))[len(full.added) // 2]
+    edited = sorted(p for p in corpus.rglob("*") if p.suffix in (".md", ".txt"))[len(noop.unchanged) // 2]
     edited.write_text(edited.read_text(encoding="utf-8") + "\n\nUn paragraphe ajouté pour la mesure.\n", "utf-8")
     one = build_index(settings=settings)
-    rows.append(
-        [
-            name,
-            len(full.added),
-            full.chunks,
-            full.seconds,
-            full.chunks / full.seconds,
-            noop.seconds,
-            f"{noop.seconds / full.seconds:.1%}",
-            one.seconds,
-            f"{one.seconds / full.seconds:.1%}",
-            one.embedded,
-        ]
-    )
-    return settings
-
-
-def plain_encode_baseline(corpus):
-    """Our chunks, embedded the way a tutorial would: SentenceTransformer.encode, default batch size 32."""
-    settings = Settings()
-    chunks = [
-        c.indexed_text()
-        for source, path in list_sources(corpus)
-        for c in chunk_document(read_document(path, source), settings.chunk_size, settings.chunk_overlap)
+    return [
+        noop.seconds,
+        f"{noop.seconds / full_seconds:.1%}",
+        one.seconds,
+        f"{one.seconds / full_seconds:.1%}",
+        f"{one.embedded} + {one.embedded_sentences}",
     ]
-    embedder = get_embedder(settings.embedding_model, "", "", 8)
-    model = embedder.model
-    model.encode(chunks[:16])
-    rows = []
-    with Timer() as plain:
-        model.encode(chunks, batch_size=32, normalize_embeddings=True)
-    rows.append(
-        ["plain encode(), batch 32, input order", len(chunks), plain.seconds, len(chunks) / plain.seconds, "1.00x"]
-    )
-    for batch, quantize in ((8, ""), (16, ""), (32, ""), (16, "int8")):
-        ours = get_embedder(settings.embedding_model, "", "", batch, quantize)
-        ours.embed_documents(chunks[:16])
-        with Timer() as t:
-            ours.embed_documents(chunks)
-        label = f"ours: length-sorted, batch {batch}" + (", int8 linear layers" if quantize else "")
-        rows.append([label, len(chunks), t.seconds, len(chunks) / t.seconds, f"{plain.seconds / t.seconds:.2f}x"])
-    return rows
 
 
-def latency(settings, questions, label, rows):
-    retriever = open_retriever(settings)
-    retriever.search("échauffement", k=5)
-    parts = {"embedding": [], "keyword": [], "dense": [], "fusion": []}
-    retrieve_ms, ask_ms = [], []
-    for _ in range(3):
-        for question in questions:
-            started = time.perf_counter()
-            retriever.search(question, k=5)
-            retrieve_ms.append(1000 * (time.perf_counter() - started))
-            for part in parts:
-                parts[part].append(1000 * getattr(retriever.last, part))
-            started = time.perf_counter()
-            ask(question, settings=settings, retriever=retriever, mode="extractive")
-            ask_ms.append(1000 * (time.perf_counter() - started))
-    rows.append(
-        [
-            label,
-            len(retriever.index.chunks),
-            statistics.median(retrieve_ms),
-            percentile(retrieve_ms, 0.95),
-            statistics.median(ask_ms),
-            percentile(ask_ms, 0.95),
-            *[statistics.median(v) for v in parts.values()],
-            statistics.median(ask_ms) - statistics.median(retrieve_ms),
-        ]
-    )
+def compare(label: str, corpus, rows: list, incremental_rows: list) -> None:
+    baseline = None
+    for model, name in ((MINILM, "minilm"), (DEFAULT_MODEL, "e5")):
+        settings, report, stages = full_build(corpus, model, name)
+        chunks_per_second = report.chunks / report.seconds
+        baseline = baseline or chunks_per_second
+        rows.append(
+            [
+                label,
+                name,
+                len(report.added),
+                report.chunks,
+                report.embedded_sentences,
+                report.seconds,
+                stages.get("embedding", 0.0),
+                stages.get("sentences", 0.0),
+                chunks_per_second,
+                f"{chunks_per_second / baseline:.2f}x",
+            ]
+        )
+        if model == DEFAULT_MODEL:
+            incremental_rows.append([label, report.seconds, *incremental(settings, corpus, report.seconds)])
 
 
 def main() -> None:
     logging.basicConfig(level=logging.WARNING)
     print(f"Machine: {machine()}\n")
-    build_rows, latency_rows = [], []
+    rows, incremental_rows = [], []
 
     default = fresh("default") / "corpus"
     shutil.copytree(ROOT / "corpus", default)
-    default_settings = incremental("default corpus (5 txt)", default, build_rows)
+    compare("default corpus (5 txt)", default, rows, incremental_rows)
 
     md120 = fresh("md120") / "corpus"
     copy_markdown(120, md120)
-    print("## Embedding throughput on the chunks of 120 Markdown pages\n")
-    print(table(["method", "chunks", "seconds", "chunks/s", "speed-up"], plain_encode_baseline(md120)), "\n")
-    if "--throughput-only" in sys.argv:
-        return
-    md120_settings = incremental("corpus-beta, 120 md pages", md120, build_rows)
+    compare("corpus-beta, 120 md pages", md120, rows, incremental_rows)
 
-    mdall = fresh("mdall") / "corpus"
-    copy_markdown(None, mdall)
-    incremental("corpus-beta, all md pages", mdall, build_rows)
-
-    whole = fresh("whole") / "corpus"
-    shutil.copytree(need(SHARED / "corpus-beta"), whole)
-    whole_settings = Settings(corpus_dir=whole, index_dir=whole.parent / "index")
-    report = build_index(settings=whole_settings)
-    build_rows.append(
-        [
-            "corpus-beta, everything (md, pdf, docx)",
-            len(report.added),
-            report.chunks,
-            report.seconds,
-            report.chunks / report.seconds,
-            "",
-            "",
-            "",
-            "",
-            "",
-        ]
-    )
-    print("## Builds (full, no-op, one file edited)\n")
-    print(
-        table(
+    if "--whole" in sys.argv:
+        whole = fresh("whole") / "corpus"
+        shutil.copytree(need(SHARED / "corpus-beta"), whole)
+        settings, report, stages = full_build(whole, DEFAULT_MODEL, "e5")
+        rows.append(
             [
-                "corpus",
-                "files",
-                "chunks",
-                "full s",
-                "chunks/s",
-                "no-op s",
-                "no-op/full",
-                "one-edit s",
-                "one-edit/full",
-                "re-embedded",
-            ],
-            build_rows,
-        ),
-        "\n",
-    )
-    print(f"Whole corpus-beta: {len(report.failed)} files left out:")
-    for source, reason in sorted(report.failed.items()):
-        print(f"- `{source}`: {reason}")
-    print()
-
-    latency(default_settings, QUESTIONS, "default corpus", latency_rows)
-    latency(md120_settings, QUESTIONS, "corpus-beta 120 md", latency_rows)
-    latency(whole_settings, QUESTIONS, "corpus-beta whole", latency_rows)
-    print("## Query latency (ms; 10 questions x 3)\n")
-    print(
-        table(
-            [
-                "corpus",
-                "chunks",
-                "retrieve p50",
-                "retrieve p95",
-                "ask p50",
-                "ask p95",
-                "query embedding",
-                "BM25",
-                "FAISS",
-                "fusion",
-                "sentence selection",
-            ],
-            latency_rows,
+                "corpus-beta, everything",
+                "e5",
+                len(report.added),
+                report.chunks,
+                report.embedded_sentences,
+                report.seconds,
+                stages.get("embedding", 0.0),
+                stages.get("sentences", 0.0),
+                report.chunks / report.seconds,
+                "",
+            ]
         )
-    )
+        print(f"Whole corpus-beta: {len(report.failed)} files left out:")
+        for source, reason in sorted(report.failed.items()):
+            print(f"- `{source}`: {reason}")
+        print()
+
+    print("## Full builds, MiniLM against the default model (multilingual-e5-small, 4-bit)\n")
+    headers = ["corpus", "model", "files", "chunks", "sentences", "full s", "chunk vectors s", "sentence vectors s"]
+    print(table([*headers, "chunks/s", "vs MiniLM"], rows), "\n")
+    print("## Incremental rebuilds with the default model\n")
+    headers = [
+        "corpus",
+        "full s",
+        "no-op s",
+        "no-op/full",
+        "one edit s",
+        "one edit/full",
+        "embedded (chunks + sentences)",
+    ]
+    print(table(headers, incremental_rows))
 
 
 if __name__ == "__main__":

@@ -131,7 +131,7 @@ def test_truncated_pdf_is_reported(tmp_path):
 def test_pdf_parsing_is_bounded_in_time(tmp_path):
     path = make_pdf(tmp_path / "lent.pdf", ["Texte."] * 3)
     with pytest.raises(DocumentError, match="timeout"):
-        read_document(path, path.name, Settings(pdf_timeout=0.001))
+        read_document(path, path.name, Settings(parse_timeout=0.001))
 
 
 def test_oversized_file_is_refused(tmp_path):
@@ -150,3 +150,21 @@ def test_corpus_listing_skips_hidden_and_ignored_files(tmp_path):
     (tmp_path / "README.md").write_text("d")
     (tmp_path / ".assistantignore").write_text("# notes\nREADME.md\n")
     assert [source for source, _ in list_sources(tmp_path)] == ["a.txt", "sub/README.md"]
+
+
+def test_hostile_files_are_parsed_or_reported_within_their_bounds(tmp_path):
+    from hostile import write_hostile_files
+
+    settings = Settings(parse_timeout=30, parse_memory_mb=1024)
+    outcomes = {}
+    for name, path in write_hostile_files(tmp_path / "hostile").items():
+        try:
+            document = read_document(path, name, settings)
+            outcomes[name] = "read"
+            assert document.text
+        except DocumentError as exc:
+            outcomes[name] = str(exc)
+    assert len(outcomes) == 11
+    assert "unzipped" in outcomes["docx-zip-bomb.docx"]
+    assert outcomes["md-unclosed-gitbook-tags.md"] == "read" and outcomes["html-deep-nesting.html"] == "read"
+    assert not any("timeout" in outcome for outcome in outcomes.values()), outcomes

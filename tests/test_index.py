@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 import threading
 
 import numpy as np
@@ -10,7 +11,13 @@ import pytest
 from helpers import make_blank_pdf, make_pdf
 
 from assistant.builder import build_index
-from assistant.errors import CorpusNotFoundError, IndexBusyError, IndexMismatchError, IndexNotFoundError
+from assistant.errors import (
+    CorpusNotFoundError,
+    IndexBusyError,
+    IndexDamagedError,
+    IndexMismatchError,
+    IndexNotFoundError,
+)
 from assistant.index import build_lock, current_generation, load_index
 from assistant.retrieval import Retriever
 from assistant.settings import Settings
@@ -180,9 +187,11 @@ def test_readers_keep_answering_while_a_build_swaps_generations(tiny_corpus, tmp
 
 def test_text_with_lone_surrogates_is_indexed_not_fatal(tiny_corpus, tmp_path, fake_embedder, monkeypatch):
     make_pdf(tiny_corpus / "police-cassee.pdf", ["placeholder"])
-    monkeypatch.setattr(
-        "assistant.documents.extract_pdf", lambda *a: ("", ["Un glyphe cassé \udce9 dans le rapport sur les labos."])
-    )
+    from assistant import documents
+
+    real = documents.parse_isolated
+    broken = {"title": "", "pages": ["Un glyphe cassé \udce9 dans le rapport sur les labos."]}
+    monkeypatch.setattr(documents, "parse_isolated", lambda kind, *a: broken if kind == "pdf" else real(kind, *a))
     report = build(tiny_corpus, tmp_path / "index", fake_embedder)
     assert "police-cassee.pdf" in report.added and not report.failed
     texts = [c.text for c in load_index(tmp_path / "index").chunks if c.source == "police-cassee.pdf"]
@@ -231,3 +240,78 @@ def test_past_the_size_threshold_the_dense_index_is_approximate_and_says_so(tiny
     assert search(tmp_path / "index", fake_embedder, "Forum des Jeunes membres", k=1)[0].source == "forum.txt"
     build(tiny_corpus, tmp_path / "flat", fake_embedder)
     assert load_index(tmp_path / "flat").manifest["dense_index"] == "flat"
+
+
+DAMAGEABLE = [
+    "manifest.json",
+    "chunks.jsonl",
+    "vectors.npy",
+    "dense.faiss",
+    "sentences.npy",
+    "sentence_vectors.npy",
+    "keyword/vocab.index.json",
+    "keyword/data.csc.index.npy",
+    "documents/indptr.csc.index.npy",
+]
+DAMAGE = {
+    "empty": lambda data: b"",
+    "truncated": lambda data: data[: len(data) // 2],
+    "random": lambda data: bytes(random.Random(7).randrange(256) for _ in range(max(64, len(data)))),
+}
+
+
+@pytest.mark.parametrize("damage", DAMAGE)
+@pytest.mark.parametrize("part", DAMAGEABLE)
+def test_a_damaged_index_is_explained_then_repaired_by_a_plain_build(
+    tiny_corpus, tmp_path, fake_embedder, part, damage
+):
+    index = tmp_path / "index"
+    build(tiny_corpus, index, fake_embedder)
+    target = index / current_generation(index) / part
+    target.write_bytes(DAMAGE[damage](target.read_bytes()))
+    if part == "manifest.json":
+        with pytest.raises((IndexDamagedError, IndexMismatchError), match="assistant build --full"):
+            load_index(index)
+    else:
+        with pytest.raises(IndexDamagedError, match=f"damaged \\({part.split('/')[0]}.*assistant build --full"):
+            load_index(index)
+    report = build(tiny_corpus, index, fake_embedder)
+    assert report.full and report.reason and report.chunks == 4
+    passages = Retriever(load_index(index), Settings(), fake_embedder).search("Forum des Jeunes", k=1)
+    assert passages[0].source == "forum.txt"
+
+
+@pytest.mark.parametrize("content", ["", "gen-nowhere\n", "\x00\x01"])
+def test_a_damaged_current_pointer_is_repaired_by_a_plain_build(tiny_corpus, tmp_path, fake_embedder, content):
+    index = tmp_path / "index"
+    build(tiny_corpus, index, fake_embedder)
+    (index / "CURRENT").write_text(content)
+    with pytest.raises(IndexNotFoundError):
+        load_index(index)
+    report = build(tiny_corpus, index, fake_embedder)
+    assert report.full and report.chunks == 4 and load_index(index).manifest["chunk_count"] == 4
+
+
+def test_loads_never_fail_during_back_to_back_builds(tiny_corpus, tmp_path, fake_embedder):
+    index = tmp_path / "index"
+    build(tiny_corpus, index, fake_embedder)
+    failures, loads, done = [], [0], threading.Event()
+
+    def hammer():
+        while not done.is_set():
+            try:
+                load_index(index)
+                loads[0] += 1
+            except Exception as exc:  # noqa: BLE001 - every failure counts
+                failures.append(exc)
+
+    readers = [threading.Thread(target=hammer) for _ in range(2)]
+    for reader in readers:
+        reader.start()
+    for i in range(100):
+        (tiny_corpus / "tour.txt").write_text(f"Le tour numéro {i} du forum.")
+        build(tiny_corpus, index, fake_embedder)
+    done.set()
+    for reader in readers:
+        reader.join()
+    assert failures == [] and loads[0] > 100

@@ -1,0 +1,103 @@
+"""Parsing a file in a child process bounded in time and memory, whatever its format.
+
+A parser can loop, or a small file can expand to gigabytes (a DOCX zip bomb): a child process can be stopped and
+capped, a thread cannot. The child caps its own address space first thing (no ``preexec_fn``, which is unsafe
+when the parent runs threads), parses, and prints one JSON object: the parsed parts, or ``{"error": reason}``.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+ROOT = str(Path(__file__).resolve().parents[1])
+MAX_DOCX_EXPANSION_MB = 256  # uncompressed size past which a DOCX is refused before it is opened
+
+
+def parse_isolated(kind: str, path: Path, timeout: float, memory_mb: int) -> dict:
+    """Parse ``path`` as ``kind`` in a child process; DocumentError with the reason on any failure."""
+    from assistant.errors import DocumentError
+
+    command = [
+        sys.executable,
+        "-I",
+        "-c",
+        f"import sys; sys.path.insert(0, {ROOT!r}); from assistant.isolated import main; main()",
+        kind,
+        str(path),
+        str(memory_mb),
+    ]
+    try:
+        done = subprocess.run(command, capture_output=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise DocumentError(f"parsing took longer than {timeout:g} s (timeout)") from None
+    try:
+        result = json.loads(done.stdout.decode("utf-8"))
+    except (ValueError, UnicodeDecodeError):
+        if b"MemoryError" in done.stderr:
+            raise DocumentError(f"parsing needed more than {memory_mb} MB of memory") from None
+        raise DocumentError(f"the parser crashed (exit code {done.returncode})") from None
+    if "error" in result:
+        raise DocumentError(result["error"])
+    return result
+
+
+def _limit_memory(megabytes: int) -> None:
+    try:
+        import resource
+    except ImportError:  # not on this platform: the time bound still holds
+        return
+    limit = megabytes * 1024 * 1024
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
+def _check_docx(path: str) -> None:
+    from assistant.errors import DocumentError
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            expanded = sum(item.file_size for item in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise DocumentError(f"corrupt or unreadable DOCX ({type(exc).__name__})") from None
+    if expanded > MAX_DOCX_EXPANSION_MB * 1024 * 1024:
+        raise DocumentError(
+            f"DOCX expands to {expanded / 1e6:.0f} MB once unzipped (over {MAX_DOCX_EXPANSION_MB} MB): refused"
+        )
+
+
+def _parse(kind: str, path: str) -> dict:
+    from assistant import documents
+    from assistant.errors import DocumentError
+
+    try:
+        if kind == "pdf":
+            from assistant.pdf import read_pdf_pages
+
+            return read_pdf_pages(path)
+        if kind == "docx":
+            _check_docx(path)
+        title, text, pages, sections = documents.parse(kind, Path(path))
+        return {"title": title, "text": text, "pages": pages, "sections": sections}
+    except DocumentError as exc:
+        return {"error": str(exc)}
+    except MemoryError:
+        return {"error": "parsing ran out of memory"}
+
+
+def main() -> None:
+    import logging
+
+    logging.disable(logging.CRITICAL)  # parsers warn on every small defect; the parent reports failures
+    kind, path, memory_mb = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    _limit_memory(memory_mb)
+    try:
+        result = _parse(kind, path)
+    except MemoryError:
+        result = {"error": "parsing ran out of memory"}
+    except Exception as exc:  # noqa: BLE001 - any parser failure means a bad file
+        reason = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
+        result = {"error": f"could not be parsed ({type(exc).__name__}: {reason})"}
+    sys.stdout.write(json.dumps(result, ensure_ascii=True))

@@ -21,6 +21,7 @@ def build_index(
     index_dir: str | Path | None = None,
     *,
     full: bool = False,
+    retry_failed: bool = False,
     settings: Settings | None = None,
     progress=None,
 ) -> BuildReport:
@@ -29,7 +30,9 @@ def build_index(
     >>> report = build_index("corpus", "index")       # doctest: +SKIP
     >>> report.added, report.failed                   # doctest: +SKIP
     """
-    return _build_index(corpus_dir, index_dir, full=full, settings=settings, progress=progress)
+    return _build_index(
+        corpus_dir, index_dir, full=full, retry_failed=retry_failed, settings=settings, progress=progress
+    )
 
 
 def open_retriever(settings: Settings) -> Retriever:

@@ -85,6 +85,7 @@ def build_index(
     index_dir: Path | str | None = None,
     *,
     full: bool = False,
+    retry_failed: bool = False,
     settings: Settings | None = None,
     embedder: Embedder | None = None,
     progress: Progress | None = None,
@@ -92,7 +93,8 @@ def build_index(
     """Bring the index up to date with the corpus and return what was done.
 
     Unchanged files keep their chunks and vectors; changed and new files are read, chunked and embedded;
-    removed files are dropped. A file that cannot be read is left out with its reason in ``report.failed``.
+    removed files are dropped. A file that cannot be read is left out with its reason in ``report.failed``,
+    and is tried again when it changes, when the reading limits change, or with ``retry_failed``.
     """
     settings = (settings or Settings.from_env()).with_(corpus_dir=corpus_dir, index_dir=index_dir)
     corpus, target = Path(settings.corpus_dir), Path(settings.index_dir)
@@ -101,14 +103,29 @@ def build_index(
     embedder = embedder or embedder_for(settings)
     started = time.perf_counter()
     with build_lock(target):
-        report = _build(corpus, target, settings, embedder, full, progress or (lambda *_: None))
+        report = _build(corpus, target, settings, embedder, full, retry_failed, progress or (lambda *_: None))
     report.seconds = time.perf_counter() - started
     log.info("build done: %s", report.summary().replace("\n", "; "))
     return report
 
 
+def _reading_limits(settings: Settings) -> dict:
+    """The settings a file can fail under: a file that failed is tried again when they change."""
+    return {
+        "parse_timeout": settings.parse_timeout,
+        "parse_memory_mb": settings.parse_memory_mb,
+        "max_file_mb": settings.max_file_mb,
+    }
+
+
 def _build(
-    corpus: Path, target: Path, settings: Settings, embedder: Embedder, full: bool, progress: Progress
+    corpus: Path,
+    target: Path,
+    settings: Settings,
+    embedder: Embedder,
+    full: bool,
+    retry_failed: bool,
+    progress: Progress,
 ) -> BuildReport:
     report = BuildReport()
     wanted = _index_settings(settings, embedder)
@@ -126,6 +143,8 @@ def _build(
         report.full, report.reason, previous = True, reason, None
     old_sources = previous["sources"] if previous else {}
     old_failed = previous.get("failed", {}) if previous else {}
+    if retry_failed or (previous and previous.get("reading_limits") != _reading_limits(settings)):
+        old_failed = {}  # read the files that failed again: they may pass now
 
     progress("scanning", 0, 0)
     files = {source: path for source, path in list_sources(corpus)}
@@ -194,6 +213,7 @@ def _build(
         "sources": sources_meta,
         "documents": list(document_terms),
         "failed": {s: {"hash": hashes[s], "reason": r} for s, r in report.failed.items()},
+        "reading_limits": _reading_limits(settings),
     }
     progress("writing", 0, len(chunks))
     write_index(target, manifest, chunks, vectors, keyword, documents, dense, sentences, sentence_vectors)

@@ -46,7 +46,7 @@ def cmd_build(args) -> int:
 
     bar = ProgressBar()
     try:
-        report = build_index(full=args.full, settings=_settings(args), progress=bar)
+        report = build_index(full=args.full, retry_failed=args.retry_failed, settings=_settings(args), progress=bar)
     finally:
         bar.close()
     print(report.summary())
@@ -108,6 +108,7 @@ def parser() -> argparse.ArgumentParser:
     build = commands.add_parser("build", help="index new and changed documents")
     paths(build)
     build.add_argument("--full", action="store_true", help="re-read and re-embed everything")
+    build.add_argument("--retry-failed", action="store_true", help="read again the files that failed before")
     build.set_defaults(run=cmd_build)
 
     search = commands.add_parser("search", help="show the passages that best match a question")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import unicodedata
@@ -68,16 +69,24 @@ def add_file(corpus_dir: Path, upload: Path, original_name: str, max_mb: float) 
         raise AssistantError(f"{original_name}: {size / 1e6:.1f} MB is over the {max_mb:g} MB limit")
     if size == 0:
         raise AssistantError(f"{original_name}: the file is empty")
-    target = corpus / name
-    counter = 2
-    while target.exists():
-        target = corpus / f"{Path(name).stem} ({counter}){suffix}"
-        counter += 1
-    if target.resolve().parent != corpus:
-        raise AssistantError(f"{original_name}: refused name")
     corpus.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(upload, target)
-    return target.name
+    for counter in range(1, 1000):
+        target = corpus / (name if counter == 1 else f"{Path(name).stem} ({counter}){suffix}")
+        if target.resolve().parent != corpus:
+            raise AssistantError(f"{original_name}: refused name")
+        try:
+            # Claiming the name and creating the file are one step: two uploads of one name never overwrite.
+            descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        except FileExistsError:
+            continue
+        try:
+            with os.fdopen(descriptor, "wb") as out, open(upload, "rb") as source:
+                shutil.copyfileobj(source, out)
+        except BaseException:
+            target.unlink(missing_ok=True)
+            raise
+        return target.name
+    raise AssistantError(f"{original_name}: too many files of this name in the corpus")
 
 
 def delete_file(corpus_dir: Path, source: str) -> None:

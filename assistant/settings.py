@@ -33,6 +33,8 @@ ENVIRONMENT = {
     "llm_model": "ASSISTANT_LLM_MODEL",
     "llm_api_key": "ASSISTANT_LLM_API_KEY",
     "approximate_above": "ASSISTANT_APPROXIMATE_ABOVE",
+    "auth": "ASSISTANT_AUTH",
+    "read_only": "ASSISTANT_READ_ONLY",
 }
 
 
@@ -64,6 +66,10 @@ class Settings:
     llm_model: str = ""
     llm_api_key: str = ""
     llm_timeout: float = 60.0
+    # The app: a users file ("name:password" or "name:sha256:<hex>" a line) makes it ask for a login; read-only
+    # hides upload, delete and rebuild ("1" or "0"; unset: read-only unless it listens on this machine only).
+    auth: str = ""
+    read_only: str = ""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "corpus_dir", Path(self.corpus_dir))
@@ -74,6 +80,8 @@ class Settings:
             raise ValueError(f"chunk_overlap must be >= 0, got {self.chunk_overlap}")
         if self.batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {self.batch_size}")
+        if self.read_only not in ("", "0", "1"):
+            raise ValueError(f"read_only must be '0' or '1', got {self.read_only!r}")
         if self.quantize not in ("", "int8"):
             raise ValueError(f"quantize must be '' or 'int8', got {self.quantize!r}")
         for name in ("keyword_weight", "document_weight"):

@@ -5,6 +5,7 @@ Document text is escaped wherever it is shown. ``app.py`` only builds this and l
 
 from __future__ import annotations
 
+import contextlib
 import html
 import logging
 import os
@@ -14,9 +15,11 @@ from pathlib import Path
 
 import gradio as gr
 
+from assistant.access import is_read_only, load_users
 from assistant.answers import answer_stream, escape_markdown
 from assistant.api import build_index, open_retriever
 from assistant.corpus import add_file, delete_file, list_documents
+from assistant.documents import SUPPORTED
 from assistant.errors import AssistantError, IndexBusyError
 from assistant.records import Answer, Passage
 from assistant.settings import Settings
@@ -189,6 +192,9 @@ class App:
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or Settings.from_env()
         self.rebuilding = threading.Lock()
+        # Read-only: no upload, delete or rebuild, neither shown nor served (their events are never declared).
+        # launch() settles it from the address the app listens on.
+        self.read_only = self.settings.read_only == "1"
 
     def refresh_index(self) -> str:
         """Bring the index up to date (incremental); on start, so that edited documents are picked up."""
@@ -252,6 +258,8 @@ class App:
                 messages.append(f"✅ {added}")
             except AssistantError as exc:
                 messages.append(f"❌ {exc}")
+            finally:
+                discard_upload(path)
         note = "\n".join(messages) or "Aucun fichier."
         if any(m.startswith("✅") for m in messages):
             note += "\n\nReconstruisez l'index pour interroger les nouveaux documents."
@@ -290,6 +298,27 @@ class App:
             self.rebuilding.release()
 
     # --- layout -------------------------------------------------------------------------------------------
+    def _corpus_controls(self, demo: gr.Blocks, table: gr.Dataframe, names: list[str]) -> None:
+        """Upload, delete and rebuild, with their events: only when the app may change the corpus."""
+        with gr.Row():
+            with gr.Column():
+                files = gr.File(
+                    label="Ajouter des documents (txt, md, pdf, html, docx)",
+                    file_count="multiple",
+                    file_types=list(SUPPORTED),
+                    elem_id="upload",
+                )
+                upload = gr.Button("Ajouter au corpus", elem_id="add")
+            with gr.Column():
+                chosen = gr.Dropdown(names, label="Document à supprimer", elem_id="chosen")
+                remove = gr.Button("Supprimer", variant="stop", elem_id="delete")
+        rebuild = gr.Button("Reconstruire l'index", variant="primary", elem_id="rebuild")
+        status = gr.Markdown(elem_id="status")
+        upload.click(self.upload, files, [status, table, chosen, files])
+        remove.click(self.delete, chosen, [status, table, chosen])
+        rebuild.click(self.rebuild, None, [status, table], concurrency_limit=1)
+        demo.load(self.documents, None, [table, chosen])
+
     def blocks(self) -> gr.Blocks:
         llm = bool(self.settings.llm_url)
         with gr.Blocks(title="Assistant documentaire — innovation publique") as demo:
@@ -340,26 +369,27 @@ class App:
                     wrap=True,
                     elem_id="documents",
                 )
-                with gr.Row():
-                    with gr.Column():
-                        files = gr.File(
-                            label="Ajouter des documents (txt, md, pdf, html, docx)",
-                            file_count="multiple",
-                            file_types=[".txt", ".md", ".pdf", ".html", ".htm", ".docx"],
-                            elem_id="upload",
-                        )
-                        upload = gr.Button("Ajouter au corpus", elem_id="add")
-                    with gr.Column():
-                        chosen = gr.Dropdown(names, label="Document à supprimer", elem_id="chosen")
-                        remove = gr.Button("Supprimer", variant="stop", elem_id="delete")
-                rebuild = gr.Button("Reconstruire l'index", variant="primary", elem_id="rebuild")
-                status = gr.Markdown(elem_id="status")
-                upload.click(self.upload, files, [status, table, chosen, files])
-                remove.click(self.delete, chosen, [status, table, chosen])
-                rebuild.click(self.rebuild, None, [status, table], concurrency_limit=1)
-                demo.load(self.documents, None, [table, chosen])
+                if self.read_only:
+                    gr.Markdown(
+                        "Lecture seule : le corpus ne peut pas être modifié depuis cette page.", elem_id="status"
+                    )
+                    demo.load(lambda: _documents(self.settings)[0], None, table)
+                else:
+                    self._corpus_controls(demo, table, names)
         demo.queue(default_concurrency_limit=2, max_size=64)
         return demo
+
+
+def discard_upload(path: Path) -> None:
+    """Remove an upload from Gradio's cache once it is copied (or refused): no copy stays downloadable there."""
+    from gradio.utils import get_upload_folder
+
+    cache = Path(get_upload_folder()).resolve()
+    path = Path(path).resolve()
+    if cache in path.parents:
+        path.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            path.parent.rmdir()  # Gradio keeps each upload in a folder of its own
 
 
 def build_app(settings: Settings | None = None) -> gr.Blocks:
@@ -370,8 +400,12 @@ def launch(app: App, host: str | None = None, port: int | None = None, **kwargs)
     """Launch the app; binds to 127.0.0.1 unless told otherwise; the corpus and index are never served."""
     host = host or os.environ.get("GRADIO_SERVER_NAME") or "127.0.0.1"
     port = port or int(os.environ.get("GRADIO_SERVER_PORT") or 7860)
+    app.read_only = is_read_only(app.settings.read_only, host)
     demo = app.blocks()
     blocked = [str(Path(app.settings.corpus_dir).resolve()), str(Path(app.settings.index_dir).resolve())]
+    if app.settings.auth:
+        kwargs.setdefault("auth", load_users(app.settings.auth))
+        kwargs.setdefault("auth_message", "Assistant documentaire : connectez-vous.")
     return demo, demo.launch(
         server_name=host,
         server_port=port,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 import pytest
 from gradio_client import Client, handle_file
@@ -114,3 +115,89 @@ def test_document_text_is_escaped_in_source_cards_and_markers():
     assert "<img" not in html and "<script>" not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
     assert "p. 3" in html and "<mark>" in html
     assert link_markers("voir \\[2\\] et [1]", 4) == 'voir \\[2\\] et <a href="#src-4-1" class="cite">[1]</a>'
+
+
+def launched(settings, **kwargs):
+    """Another app on the same corpus and index: (url, demo)."""
+    from helpers import free_port
+
+    from assistant.ui import App, launch
+
+    port = free_port()
+    demo, _ = launch(App(settings), "127.0.0.1", port, prevent_thread_lock=True, quiet=True, **kwargs)
+    return f"http://127.0.0.1:{port}/", demo
+
+
+def test_read_only_app_answers_but_serves_no_corpus_change(app_server):
+    url, demo = launched(app_server[1].with_(read_only="1"))
+    try:
+        client = Client(url, verbose=False)
+        endpoints = str(client.view_api(print_info=False, return_format="dict"))
+        assert "/respond" in endpoints
+        assert "/upload" not in endpoints and "/delete" not in endpoints and "/rebuild" not in endpoints
+        history, _, _ = ask(client, "Où s'est tenu le barcamp Futurs Publics en 2016 ?")
+        assert "Gaité lyrique" in str(history[-1]["content"])
+    finally:
+        demo.close()
+
+
+def test_with_a_users_file_the_app_asks_for_a_login(app_server, tmp_path):
+    import hashlib
+
+    users = tmp_path / "users.txt"
+    users.write_text(f"# agents\nalice:sha256:{hashlib.sha256(b'motdepasse').hexdigest()}\n", encoding="utf-8")
+    url, demo = launched(app_server[1].with_(auth=str(users)))
+    try:
+        with pytest.raises(Exception):  # noqa: B017 - gradio_client raises its own kinds on a refused login
+            Client(url, verbose=False, auth=("alice", "mauvais"))
+        client = Client(url, verbose=False, auth=("alice", "motdepasse"))
+        history, _, _ = ask(client, "Où s'est tenu le barcamp Futurs Publics en 2016 ?")
+        assert history[-1]["role"] == "assistant"
+        with pytest.raises(urllib.error.HTTPError):
+            urllib.request.urlopen(url + "config", timeout=10)  # nothing is served without a login
+    finally:
+        demo.close()
+
+
+def test_uploads_leave_no_copy_in_the_upload_cache(client, tmp_path):
+    from gradio.utils import get_upload_folder
+
+    document = tmp_path / "cache-trace-unique.txt"
+    document.write_text("Un document qui ne doit pas rester dans le cache de téléversement.", encoding="utf-8")
+    note, *_ = client.predict([handle_file(str(document))], api_name="/upload")
+    assert "✅" in note
+    assert not list(Path(get_upload_folder()).rglob("cache-trace-unique*"))
+
+
+def test_two_uploads_of_one_name_at_once_never_overwrite(tmp_path):
+    import threading
+
+    corpus = tmp_path / "corpus"
+    uploads = []
+    for i in range(8):
+        upload = tmp_path / f"u{i}.txt"
+        upload.write_text(f"version {i} " * 1000, encoding="utf-8")
+        uploads.append(upload)
+    names = []
+    threads = [threading.Thread(target=lambda u=u: names.append(add_file(corpus, u, "note.txt", 5))) for u in uploads]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(set(names)) == 8
+    contents = {(corpus / name).read_text(encoding="utf-8") for name in names}
+    assert contents == {u.read_text(encoding="utf-8") for u in uploads}
+
+
+def test_the_app_starts_on_a_damaged_index_says_so_and_repairs_it(tiny_corpus, tmp_path):
+    from assistant.api import build_index, retrieve
+    from assistant.index import current_generation
+    from assistant.settings import Settings
+    from assistant.ui import App
+
+    settings = Settings(corpus_dir=tiny_corpus, index_dir=tmp_path / "index")
+    build_index(settings=settings)
+    (settings.index_dir / current_generation(settings.index_dir) / "dense.faiss").write_bytes(b"\x00" * 100)
+    summary = App(settings).refresh_index()
+    assert "repairing" in summary and "damaged (dense.faiss" in summary
+    assert retrieve("Combien de membres compte le Forum des Jeunes ?", k=1, settings=settings)[0].source == "forum.txt"

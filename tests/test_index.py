@@ -315,3 +315,25 @@ def test_loads_never_fail_during_back_to_back_builds(tiny_corpus, tmp_path, fake
     for reader in readers:
         reader.join()
     assert failures == [] and loads[0] > 100
+
+
+def test_failed_files_are_tried_again_when_the_limits_change_or_when_asked(tiny_corpus, tmp_path, fake_embedder):
+    from assistant import documents
+
+    make_pdf(tiny_corpus / "lent.pdf", ["Le rapport du laboratoire tient en une page."])
+    index, calls = tmp_path / "index", []
+    real = documents.parse_isolated
+    documents.parse_isolated = lambda kind, *a: calls.append(kind) or real(kind, *a)
+    try:
+        strict = Settings(parse_timeout=0.001)
+        report = build_index(tiny_corpus, index, embedder=fake_embedder, settings=strict)
+        assert "timeout" in report.failed["lent.pdf"]
+        calls.clear()
+        report = build_index(tiny_corpus, index, embedder=fake_embedder, settings=strict)
+        assert "lent.pdf" in report.failed and "pdf" not in calls  # same file, same limits: not read again
+        report = build_index(tiny_corpus, index, embedder=fake_embedder, settings=strict, retry_failed=True)
+        assert "pdf" in calls and "lent.pdf" in report.failed  # asked for: read again (and still too slow)
+        report = build_index(tiny_corpus, index, embedder=fake_embedder, settings=Settings(parse_timeout=60))
+        assert "lent.pdf" in report.added and not report.failed  # a limit was raised: read again, and indexed
+    finally:
+        documents.parse_isolated = real

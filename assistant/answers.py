@@ -1,7 +1,7 @@
 """Answers with citations: extractive by default (verbatim quotes), generative with a language model if configured.
 
 >>> escape_markdown("<img src=x onerror=alert(1)> **gras** [lien](http://x)")
-'&lt;img src=x onerror=alert(1)&gt; \\\\*\\\\*gras\\\\*\\\\* \\\\[lien\\\\](http&#58;//x)'
+'&lt;img src=x onerror=alert(1)&gt; \\\\*\\\\*gras\\\\*\\\\* \\\\[lien\\\\](`http://x`)'
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ _SECOND_ASK = re.compile(
     re.I,
 )
 _LIST_ITEM = re.compile(r"^\s*([•●▪■◦*\-–]|\d+[.)]|[a-z][.)])\s")
-_AUTOLINK = re.compile(r"\b(?:https?|ftp|mailto|javascript|data):|\bwww\.", re.I)
+_ADDRESS = re.compile(r"\b(?:(?:https?|ftp|mailto|javascript|data|file):|www\.)[^\s<>\"')\]]*", re.I)
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]#+!|~])")
 _MARKER = re.compile(r"\[(\d+)\]")
 _FOLLOW_UP_START = re.compile(r"^(et|mais|puis|aussi|alors|and|but|also|what about|et si)\b", re.I)
@@ -52,18 +52,27 @@ _ANAPHORA = re.compile(
 
 
 def escape_markdown(text: str) -> str:
-    """Document text made inert inside Markdown: HTML escaped, Markdown punctuation backslashed, and addresses
-    written so that no renderer turns them into links."""
+    """Document text made inert inside Markdown: HTML escaped, Markdown punctuation backslashed, and web addresses
+    shown as code, which no renderer turns into links."""
+    out, position = [], 0
+    for match in _ADDRESS.finditer(text):
+        out.append(_escape_plain(text[position : match.start()]))
+        out.append("`" + match.group(0).replace("`", "") + "`")
+        position = match.end()
+    out.append(_escape_plain(text[position:]))
+    return "".join(out)
+
+
+def _escape_plain(text: str) -> str:
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    text = _MARKDOWN_SPECIAL.sub(r"\\\1", text)
-    return _AUTOLINK.sub(lambda m: m.group(0).replace(":", "&#58;").replace(".", "&#46;"), text)
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
 
 
 def inert(generated: str) -> str:
     """A language model's text made as inert as document text, but for its citation markers [n].
 
     >>> inert("Voir [1] ![x](https://ailleurs/?q=1) <b>gras</b>")
-    'Voir [1] \\\\!\\\\[x\\\\](https&#58;//ailleurs/?q=1) &lt;b&gt;gras&lt;/b&gt;'
+    'Voir [1] \\\\!\\\\[x\\\\](`https://ailleurs/?q=1`) &lt;b&gt;gras&lt;/b&gt;'
     """
     return re.sub(r"\\\[(\d+)\\\]", r"[\1]", escape_markdown(generated))
 

@@ -228,7 +228,7 @@ class App:
             if not isinstance(exc, (AssistantError, ValueError)):
                 log.exception("answering failed")
             message = str(exc) or type(exc).__name__
-            history[-1] = {"role": "assistant", "content": f"⚠️ {html.escape(message)}"}
+            history[-1] = {"role": "assistant", "content": f"⚠️ {escape_markdown(message)}"}
             yield history, turns, _sources_panel(turns), ""
             return
         content = status_badge(answer) + link_markers(answer.text, turn) + source_line(answer, turn)
@@ -243,7 +243,7 @@ class App:
                 + "*"
             )
         if answer.warnings:
-            content += "\n\n" + "\n".join(f"- ⚠️ {html.escape(w)}" for w in answer.warnings)
+            content += "\n\n" + "\n".join(f"- ⚠️ {escape_markdown(w)}" for w in answer.warnings)
         history[-1] = {"role": "assistant", "content": content}
         turns = turns + [render_sources(answer, turn)]
         yield history, turns, _sources_panel(turns), ""

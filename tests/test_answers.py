@@ -165,8 +165,9 @@ def test_language_model_text_is_inert_but_for_its_markers():
         "Le budget est de 3 millions [1]. ![](https://ailleurs.example/?q=secret) [clic](javascript:alert(1)) <b>x</b>"
     )
     text, _, _ = check_generated(reply, passages, "fr")
-    assert "[1]" in text and "<b>" not in text and "](" not in text.replace("\\](", "")
-    assert "https://" not in text and "javascript:" not in text
+    outside_code = re.sub(r"`[^`]*`", "", text)
+    assert "[1]" in text and "<b>" not in text and "](" not in outside_code.replace("\\](", "")
+    assert "https://" not in outside_code and "javascript:" not in outside_code  # addresses only as code
 
 
 def test_language_model_client_takes_http_only_and_bounds_the_reply():

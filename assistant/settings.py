@@ -33,6 +33,9 @@ ENVIRONMENT = {
     "llm_model": "ASSISTANT_LLM_MODEL",
     "llm_api_key": "ASSISTANT_LLM_API_KEY",
     "approximate_above": "ASSISTANT_APPROXIMATE_ABOVE",
+    "watch": "ASSISTANT_WATCH",
+    "watch_quiet": "ASSISTANT_WATCH_QUIET",
+    "watch_poll": "ASSISTANT_WATCH_POLL",
     "auth": "ASSISTANT_AUTH",
     "read_only": "ASSISTANT_READ_ONLY",
 }
@@ -70,6 +73,12 @@ class Settings:
     # hides upload, delete and rebuild ("1" or "0"; unset: read-only unless it listens on this machine only).
     auth: str = ""
     read_only: str = ""
+    # The app watches the corpus folder ("0" to stop it): a build follows each burst of changes once the folder
+    # has been quiet this many seconds; with watch_poll > 0 it checks every watch_poll seconds instead of waiting
+    # for the file system's events (network shares give none).
+    watch: str = "1"
+    watch_quiet: float = 2.0
+    watch_poll: float = 0.0
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "corpus_dir", Path(self.corpus_dir))
@@ -80,6 +89,8 @@ class Settings:
             raise ValueError(f"chunk_overlap must be >= 0, got {self.chunk_overlap}")
         if self.batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {self.batch_size}")
+        if self.watch not in ("0", "1"):
+            raise ValueError(f"watch must be '0' or '1', got {self.watch!r}")
         if self.read_only not in ("", "0", "1"):
             raise ValueError(f"read_only must be '0' or '1', got {self.read_only!r}")
         if self.quantize not in ("", "int8"):

@@ -10,19 +10,23 @@ import html
 import logging
 import os
 import re
-import threading
+import tempfile
 from pathlib import Path
 
 import gradio as gr
 
 from assistant.access import is_read_only, load_users
 from assistant.answers import answer_stream, escape_markdown
-from assistant.api import build_index, open_retriever
+from assistant.api import open_retriever
 from assistant.corpus import add_file, delete_file, list_documents
-from assistant.documents import SUPPORTED
-from assistant.errors import AssistantError, IndexBusyError
+from assistant.documents import SUPPORTED, read_document
+from assistant.errors import AssistantError
+from assistant.index import cached_index, current_generation, read_manifest
+from assistant.isolated import render_page_isolated
+from assistant.provenance import answer_from_dict, answer_to_dict, stale_citations, to_json, to_markdown
 from assistant.records import Answer, Passage
 from assistant.settings import Settings
+from assistant.watch import IndexState, Watcher, build_now
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +49,12 @@ CSS = """
 #sources mark { background: #fff3a3; color: inherit; }
 #sources .abstained { background: var(--background-fill-secondary); padding: 6px 10px; border-radius: 6px; }
 a.cite { text-decoration: none; font-weight: 600; }
+#sources .stale { background: #fef3c7; color: #78350f; padding: 6px 10px; border-radius: 6px; }
+#sources button.open-original { margin-top: 6px; font-size: 0.85em; border: 1px solid var(--border-color-primary);
+  border-radius: 6px; padding: 2px 8px; background: var(--background-fill-secondary); cursor: pointer; }
+.original { white-space: pre-wrap; font-size: 0.9em; max-height: 420px; overflow-y: auto; }
+.original .context { color: var(--body-text-color-subdued); }
+.hidden-control { display: none !important; }
 .status { display: inline-block; border-radius: 10px; padding: 1px 10px; font-size: 0.85em; font-weight: 600; }
 .status-answered { background: #dcfce7; color: #14532d; }
 .status-partial { background: #fef3c7; color: #78350f; }
@@ -82,6 +92,16 @@ document.addEventListener("click", function (event) {
   document.querySelectorAll("#sources .source.selected").forEach((c) => c.classList.remove("selected"));
   card.classList.add("selected");
   card.scrollIntoView({behavior: "smooth", block: "center"});
+}, true);
+// "Ouvrir l'original": hand the passage id to the app's hidden control, which shows the document there.
+document.addEventListener("click", function (event) {
+  const button = event.target.closest ? event.target.closest("button.open-original") : null;
+  if (!button) return;
+  event.preventDefault();
+  const box = document.querySelector("#open-request textarea, #open-request input");
+  box.value = button.dataset.passage;
+  box.dispatchEvent(new Event("input", {bubbles: true}));
+  setTimeout(function () { document.querySelector("#open-button").click(); }, 50);
 }, true);
 </script>"""
 
@@ -130,7 +150,11 @@ def render_sources(answer: Answer, turn: int) -> str:
         cards.append(
             f'<div class="source" id="src-{turn}-{number}"><h4>[{number}] {html.escape(passage.title)}</h4>'
             f'<div class="where">{_where(passage, french)}</div>'
-            f'<div class="passage">{_highlight(passage.text, marked)}</div></div>'
+            f'<div class="passage">{_highlight(passage.text, marked)}</div>'
+            f'<button class="open-original" data-passage="{html.escape(passage.id, quote=True)}">'
+            f"{'Ouvrir l’original' if french else 'Open the original'}"
+            + (f" (p. {passage.page})" if passage.page else "")
+            + "</button></div>"
         )
     header = ""
     if answer.abstained:
@@ -191,31 +215,65 @@ class App:
 
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or Settings.from_env()
-        self.rebuilding = threading.Lock()
+        self.state = IndexState()  # shared by the start-up build, the rebuild button and the folder watcher
+        self.exports = tempfile.mkdtemp(prefix="assistant-")  # exported conversations, rendered PDF pages
+        self.watcher: Watcher | None = None
+        self._status_generation: str | None = None
+        self._status_manifest: dict = {}
         # Read-only: no upload, delete or rebuild, neither shown nor served (their events are never declared).
         # launch() settles it from the address the app listens on.
         self.read_only = self.settings.read_only == "1"
 
     def refresh_index(self) -> str:
         """Bring the index up to date (incremental); on start, so that edited documents are picked up."""
-        try:
-            report = build_index(settings=self.settings)
-        except IndexBusyError as exc:
-            return str(exc)
-        return report.summary()
+        report = build_now(self.settings, self.state)
+        return report.summary() if report else self.state.last_error or "Une construction de l'index est en cours."
+
+    def start_watching(self) -> Watcher | None:
+        """Rebuild in the background whenever the corpus folder changes (unless ASSISTANT_WATCH=0)."""
+        if self.settings.watch != "1":
+            return None
+        self.watcher = Watcher(self.settings, self.state).start()
+        return self.watcher
+
+    def index_status(self) -> str:
+        """The index's state, for the status line: documents, passages, last build, a build in progress, files
+        left out with their reason."""
+        generation = current_generation(self.settings.index_dir)
+        if generation != self._status_generation:  # the manifest is read again only when a build swapped it
+            self._status_manifest, self._status_generation = read_manifest(self.settings.index_dir) or {}, generation
+        manifest, state = self._status_manifest, self.state
+        built = manifest.get("built_at", "")
+        lines = [
+            f"**Index** : {len(manifest.get('sources', {}))} documents, {manifest.get('chunk_count', 0)} passages"
+            + (f", construit le {built[:10]} à {built[11:16]}" if built else "")
+        ]
+        if state.building:
+            progress = f" ({state.done}/{state.total})" if state.total else ""
+            lines.append(f"⏳ Mise à jour en cours : {escape_markdown(state.stage)}{progress}")
+        if state.last_error:
+            lines.append(f"❌ Dernière construction : {escape_markdown(state.last_error)}")
+        failed = manifest.get("failed", {})
+        if failed:
+            lines.append(f"⚠️ {len(failed)} fichier(s) écarté(s) :")
+            for source, entry in sorted(failed.items())[:20]:
+                lines.append(f"- {escape_markdown(source)} : {escape_markdown(entry.get('reason', ''))}")
+        return "\n".join(lines)
 
     # --- events -------------------------------------------------------------------------------------------
-    def respond(self, question: str, history: list, turns: list, k: int, mode: str):
+    def respond(self, question: str, history: list, answers: list, k: int, mode: str):
+        """Answer one question. Yields (chat, answers, sources panel, question box, conversation to keep in the
+        browser); ``answers`` are the conversation's Answers as dicts, the provenance exports are made from."""
         history = list(history or [])
-        turns = list(turns or [])
+        answers = list(answers or [])
         question = (question or "").strip()
         if not question:
-            yield history, turns, _sources_panel(turns), ""
+            yield history, answers, self.sources_panel(answers), "", _saved(history, answers)
             return
-        turn = len(turns)
+        turn = len(answers)
         previous = [m for m in history if isinstance(m, dict)]
         history = history + [{"role": "user", "content": question}, {"role": "assistant", "content": "…"}]
-        yield history, turns, _sources_panel(turns), ""
+        yield history, answers, self.sources_panel(answers), "", gr.update()
         try:
             retriever = open_retriever(self.settings)
             answer = None
@@ -223,13 +281,13 @@ class App:
                 question, int(k), history=previous, mode=mode, settings=self.settings, retriever=retriever
             ):
                 history[-1] = {"role": "assistant", "content": link_markers(answer.text, turn)}
-                yield history, turns, _sources_panel(turns), ""
+                yield history, answers, gr.update(), "", gr.update()
         except Exception as exc:  # noqa: BLE001 - whatever fails, the reader gets a message, never an empty error
             if not isinstance(exc, (AssistantError, ValueError)):
                 log.exception("answering failed")
             message = str(exc) or type(exc).__name__
             history[-1] = {"role": "assistant", "content": f"⚠️ {escape_markdown(message)}"}
-            yield history, turns, _sources_panel(turns), ""
+            yield history, answers, self.sources_panel(answers), "", _saved(history, answers)
             return
         content = status_badge(answer) + link_markers(answer.text, turn) + source_line(answer, turn)
         if answer.abstained:
@@ -245,8 +303,71 @@ class App:
         if answer.warnings:
             content += "\n\n" + "\n".join(f"- ⚠️ {escape_markdown(w)}" for w in answer.warnings)
         history[-1] = {"role": "assistant", "content": content}
-        turns = turns + [render_sources(answer, turn)]
-        yield history, turns, _sources_panel(turns), ""
+        answers = answers + [answer_to_dict(answer)]
+        yield history, answers, self.sources_panel(answers), "", _saved(history, answers)
+
+    def sources_panel(self, answers: list[dict]) -> str:
+        """The sources of every answer, newest open, with a warning where a cited document changed since."""
+        parsed = [answer_from_dict(a) for a in answers]
+        turns = []
+        for turn, answer in enumerate(parsed):
+            stale = stale_citations(answer, settings=self.settings)
+            warning = ""
+            if stale:
+                names = ", ".join(sorted({f"[{c.number}] {html.escape(c.passage.source)}" for c in stale}))
+                warning = f'<p class="stale">⚠️ Source modifiée depuis la réponse : {names}</p>'
+            turns.append(warning + render_sources(answer, turn))
+        return _sources_panel(turns)
+
+    def export(self, answers: list[dict], kind: str) -> str | None:
+        """The conversation written to a file for download: Markdown or JSON (docs/export.md)."""
+        if not answers:
+            return None
+        parsed = [answer_from_dict(a) for a in answers]
+        folder = Path(tempfile.mkdtemp(prefix="export-", dir=self.exports))
+        path = folder / f"conversation.{'md' if kind == 'md' else 'json'}"
+        path.write_text(to_markdown(parsed) if kind == "md" else to_json(parsed), encoding="utf-8")
+        return str(path)
+
+    def restore(self, saved: dict):
+        """The conversation kept in the browser, back on the page after a reload."""
+        saved = saved if isinstance(saved, dict) else {}
+        history, answers = list(saved.get("history") or []), list(saved.get("answers") or [])
+        try:
+            panel = self.sources_panel(answers)
+        except (KeyError, TypeError, ValueError):  # kept by another version of the app: start afresh
+            history, answers, panel = [], [], self.sources_panel([])
+        return history, answers, panel
+
+    def open_original(self, passage_id: str):
+        """The original document at a cited passage: the PDF page as an image, other formats' text around it.
+
+        Only documents of the index are shown, found by the passage's id, never by a path from the page.
+        """
+        index = cached_index(self.settings.index_dir)
+        row = index.chunk_row.get((passage_id or "").strip())
+        if row is None:
+            return gr.update(value=None, visible=False), "Ce passage n'est plus dans l'index."
+        chunk = index.chunks[row]
+        path = Path(self.settings.corpus_dir) / chunk.source
+        where = escape_markdown(chunk.source) + (f", page {chunk.page}" if chunk.page else "")
+        try:
+            if path.suffix.lower() == ".pdf" and chunk.page:
+                out = Path(tempfile.mkdtemp(prefix="page-", dir=self.exports)) / f"page-{chunk.page}.png"
+                render_page_isolated(path, chunk.page, out, self.settings.parse_timeout, self.settings.parse_memory_mb)
+                return gr.update(value=str(out), visible=True), f"**{where}**"
+            document = read_document(path, chunk.source, self.settings)
+        except AssistantError as exc:
+            return gr.update(value=None, visible=False), f"❌ {escape_markdown(str(exc))}"
+        start, end = chunk.start, chunk.end
+        before = document.text[max(0, start - CONTEXT_CHARS) : start]
+        after = document.text[end : end + CONTEXT_CHARS]
+        text = (
+            f'<div class="original"><span class="context">{html.escape(before)}</span>'
+            f"<mark>{html.escape(document.text[start:end])}</mark>"
+            f'<span class="context">{html.escape(after)}</span></div>'
+        )
+        return gr.update(value=None, visible=False), f"**{where}**\n\n{text}"
 
     def upload(self, files):
         messages = []
@@ -277,25 +398,26 @@ class App:
         table, sources = _documents(self.settings)
         return note, table, gr.update(choices=sources, value=None)
 
+    def tick(self, seen_generation: str | None):
+        """The status line, and the documents table when the index changed since this page last looked."""
+        generation = current_generation(self.settings.index_dir)
+        table = _documents(self.settings)[0] if generation != seen_generation else gr.update()
+        return self.index_status(), table, generation
+
     def documents(self):
         """The documents table and the delete list, fresh (on page load)."""
         table, sources = _documents(self.settings)
         return table, gr.update(choices=sources)
 
     def rebuild(self, progress=gr.Progress()):  # noqa: B008 - how Gradio asks for a progress bar
-        if not self.rebuilding.acquire(blocking=False):
-            return "Une reconstruction est déjà en cours.", _documents(self.settings)[0]
-        try:
+        def report_progress(stage: str, done: int, total: int) -> None:
+            progress((done, total) if total else None, desc=stage)
 
-            def report_progress(stage: str, done: int, total: int) -> None:
-                progress((done, total) if total else None, desc=stage)
-
-            report = build_index(settings=self.settings, progress=report_progress)
-            return f"```\n{report.summary()}\n```", _documents(self.settings)[0]
-        except AssistantError as exc:
-            return f"❌ {exc}", _documents(self.settings)[0]
-        finally:
-            self.rebuilding.release()
+        report = build_now(self.settings, self.state, progress=report_progress)
+        if report is None:
+            note = f"❌ {self.state.last_error}" if self.state.last_error else "Une reconstruction est déjà en cours."
+            return note, _documents(self.settings)[0]
+        return f"```\n{report.summary()}\n```", _documents(self.settings)[0]
 
     # --- layout -------------------------------------------------------------------------------------------
     def _corpus_controls(self, demo: gr.Blocks, table: gr.Dataframe, names: list[str]) -> None:
@@ -327,7 +449,8 @@ class App:
                 "Posez une question : chaque réponse cite ses sources, que vous pouvez vérifier."
             )
             with gr.Tab("Questions"):
-                turns = gr.State([])
+                answers = gr.State([])
+                saved = gr.BrowserState({"history": [], "answers": []}, storage_key="assistant-conversation")
                 with gr.Row():
                     with gr.Column(scale=3):
                         chat = gr.Chatbot(
@@ -350,16 +473,37 @@ class App:
                                 value="llm" if llm else "extractive",
                                 label="Mode de réponse" + ("" if llm else " (modèle de langue : non configuré)"),
                             )
-                        clear = gr.Button("Nouvelle conversation", size="sm")
+                        with gr.Row():
+                            clear = gr.Button("Nouvelle conversation", size="sm", elem_id="clear")
+                            export_md = gr.Button("Exporter (Markdown)", size="sm", elem_id="export-md")
+                            export_json = gr.Button("Exporter (JSON)", size="sm", elem_id="export-json")
+                        exported = gr.File(label="Export", visible=True, elem_id="exported", interactive=False)
                     with gr.Column(scale=2):
                         gr.Markdown("### Sources")
                         sources = gr.HTML(_sources_panel([]), elem_id="sources")
-                inputs = [question, chat, turns, k, mode]
-                outputs = [chat, turns, sources, question]
+                        gr.Markdown("### Document original")
+                        original_where = gr.Markdown(
+                            "Cliquez « Ouvrir l'original » sous une source.", elem_id="original-where"
+                        )
+                        original_page = gr.Image(
+                            visible=False, show_label=False, elem_id="original-page", interactive=False
+                        )
+                        opening = gr.Textbox(elem_id="open-request", elem_classes=["hidden-control"], show_label=False)
+                        open_button = gr.Button("open", elem_id="open-button", elem_classes=["hidden-control"])
+                inputs = [question, chat, answers, k, mode]
+                outputs = [chat, answers, sources, question, saved]
                 # Extractive answers take milliseconds; language-model ones are bounded apart (answers.LLM_SLOTS).
                 send.click(self.respond, inputs, outputs, concurrency_limit=8, concurrency_id="ask")
                 question.submit(self.respond, inputs, outputs, concurrency_limit=8, concurrency_id="ask")
-                clear.click(lambda: ([], [], _sources_panel([])), None, [chat, turns, sources])
+                clear.click(
+                    lambda: ([], [], _sources_panel([]), {"history": [], "answers": []}, None),
+                    None,
+                    [chat, answers, sources, saved, exported],
+                )
+                export_md.click(lambda a: self.export(a, "md"), answers, exported)
+                export_json.click(lambda a: self.export(a, "json"), answers, exported)
+                open_button.click(self.open_original, opening, [original_page, original_where])
+                demo.load(self.restore, saved, [chat, answers, sources])
             with gr.Tab("Documents"):
                 rows, names = _documents(self.settings)
                 table = gr.Dataframe(
@@ -369,6 +513,7 @@ class App:
                     wrap=True,
                     elem_id="documents",
                 )
+                status_line = gr.Markdown(self.index_status(), elem_id="index-status")
                 if self.read_only:
                     gr.Markdown(
                         "Lecture seule : le corpus ne peut pas être modifié depuis cette page.", elem_id="status"
@@ -376,8 +521,19 @@ class App:
                     demo.load(lambda: _documents(self.settings)[0], None, table)
                 else:
                     self._corpus_controls(demo, table, names)
+                # The index's state, every two seconds; the table again only when a build has swapped the index.
+                seen_generation = gr.State(current_generation(self.settings.index_dir))
+                gr.Timer(2.0).tick(self.tick, seen_generation, [status_line, table, seen_generation], queue=False)
         demo.queue(default_concurrency_limit=2, max_size=64)
         return demo
+
+
+CONTEXT_CHARS = 1500  # text shown around a cited passage of a non-PDF original
+
+
+def _saved(history: list, answers: list) -> dict:
+    """What the browser keeps of a conversation, so that a reload does not lose it."""
+    return {"history": history, "answers": answers}
 
 
 def discard_upload(path: Path) -> None:
@@ -424,4 +580,5 @@ def serve(settings: Settings | None = None, host: str | None = None, port: int |
     print("Mise à jour de l'index…", flush=True)
     print(app.refresh_index(), flush=True)
     open_retriever(app.settings).embedder.embed_query("échauffement")  # load the model before the first question
+    app.start_watching()
     launch(app, host, port)

@@ -34,7 +34,7 @@ def main() -> None:
         from gradio_client import Client
 
         client = Client(f"http://127.0.0.1:{port}/", verbose=False)
-        history, _, _ = client.predict(
+        history, *_ = client.predict(
             "Où s'est tenu le barcamp Futurs Publics ?", [], 5, "extractive", api_name="/respond"
         )
         answered = time.perf_counter() - started

@@ -23,8 +23,9 @@ def client(app_server):
 
 
 def ask(client, question, history=()):
-    """(history, sources panel, cleared question box): session state is not part of the HTTP API."""
-    return client.predict(question, list(history), 5, "extractive", api_name="/respond")
+    """(history, sources panel, cleared question box); the conversation kept in the browser comes last, left out."""
+    history, sources, cleared, _saved = client.predict(question, list(history), 5, "extractive", api_name="/respond")
+    return history, sources, cleared
 
 
 def test_asking_returns_a_cited_answer_and_its_sources(client):
@@ -167,6 +168,7 @@ def test_uploads_leave_no_copy_in_the_upload_cache(client, tmp_path):
     note, *_ = client.predict([handle_file(str(document))], api_name="/upload")
     assert "✅" in note
     assert not list(Path(get_upload_folder()).rglob("cache-trace-unique*"))
+    client.predict("cache-trace-unique.txt", api_name="/delete")  # leave the shared corpus as it was
 
 
 def test_two_uploads_of_one_name_at_once_never_overwrite(tmp_path):

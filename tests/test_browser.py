@@ -39,6 +39,8 @@ def ask(page, question: str) -> None:
 
 def test_question_gets_a_cited_answer_whose_marker_opens_its_source(page):
     page.get_by_text("Où s'est tenu le barcamp Futurs Publics en 2016 ?").click()  # an example question
+    page.wait_for_function("document.querySelector('#question textarea').value.includes('barcamp')")
+    page.wait_for_timeout(500)  # the example's value reaches the app
     page.click("#ask")
     marker = page.locator("#chat a.cite").first
     marker.wait_for()
@@ -78,7 +80,7 @@ def test_upload_rebuild_then_ask_about_the_new_document_shown_as_text(page, tmp_
     assert page.evaluate("window.__pwned") is None
 
 
-def test_language_model_markup_is_shown_inert_and_fetches_nothing(app_server, tmp_path):
+def test_language_model_markup_is_shown_inert_and_fetches_nothing(page, app_server):
     from helpers import FakeChatServer, free_port
 
     from assistant.ui import App, launch
@@ -93,26 +95,106 @@ def test_language_model_markup_is_shown_inert_and_fetches_nothing(app_server, tm
     settings = app_server[1].with_(llm_url=model.url, llm_model="tiny", read_only="1")
     demo, _ = launch(App(settings), "127.0.0.1", port, prevent_thread_lock=True, quiet=True)
     outside = []
+    other = page.context.browser.new_page()
     try:
-        from playwright.sync_api import sync_playwright
-
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-            page = browser.new_page()
-            page.set_default_timeout(90_000)
-            page.on("request", lambda request: outside.append(request.url) if "127.0.0.1" not in request.url else None)
-            page.goto(f"http://127.0.0.1:{port}/")
-            page.fill("#question textarea", "Où s'est tenu le barcamp Futurs Publics en 2016 ?")
-            page.click("#ask")
-            page.locator("#chat").get_by_text("Gaité lyrique").first.wait_for()
-            page.locator("#chat a.cite").first.wait_for()
-            page.wait_for_timeout(1500)
-            assert page.locator("#chat img").count() == 0
-            assert page.locator("#chat a[href^='javascript']").count() == 0
-            assert page.locator("#chat a:not(.cite)").count() == 0  # the only links are our markers
-            assert page.evaluate("window.__pwned") is None
-            browser.close()
+        other.set_default_timeout(90_000)
+        other.on("request", lambda request: outside.append(request.url) if "127.0.0.1" not in request.url else None)
+        other.goto(f"http://127.0.0.1:{port}/")
+        other.fill("#question textarea", "Où s'est tenu le barcamp Futurs Publics en 2016 ?")
+        other.click("#ask")
+        other.locator("#chat").get_by_text("Gaité lyrique").first.wait_for()
+        other.locator("#chat a.cite").first.wait_for()
+        other.wait_for_timeout(1500)
+        assert other.locator("#chat img").count() == 0
+        assert other.locator("#chat a[href^='javascript']").count() == 0
+        assert other.locator("#chat a:not(.cite)").count() == 0  # the only links are our markers
+        assert other.evaluate("window.__pwned") is None
     finally:
+        other.close()
         demo.close()
         model.close()
     assert outside == []
+
+
+@pytest.fixture(scope="module")
+def watched_app(page, app_server, tmp_path_factory):
+    """A second app on a copy of the first one's corpus and index, watching its corpus folder: (page, settings)."""
+    from helpers import free_port
+
+    from assistant.ui import App, launch
+
+    root = tmp_path_factory.mktemp("watched")
+    settings = app_server[1].with_(corpus_dir=root / "corpus", index_dir=root / "index", watch_quiet=0.5)
+    shutil.copytree(app_server[1].corpus_dir, settings.corpus_dir)
+    shutil.copytree(app_server[1].index_dir, settings.index_dir, ignore=shutil.ignore_patterns(".lock"))
+    app = App(settings)
+    app.refresh_index()
+    app.start_watching()
+    port = free_port()
+    demo, _ = launch(app, "127.0.0.1", port, prevent_thread_lock=True, quiet=True)
+    other = page.context.browser.new_page(viewport={"width": 1400, "height": 950}, accept_downloads=True)
+    other.set_default_timeout(90_000)
+    other.goto(f"http://127.0.0.1:{port}/")
+    yield other, settings
+    other.close()
+    app.watcher.stop()
+    demo.close()
+
+
+def ask_until(page, question: str, expected: str, tries: int = 20) -> None:
+    """Ask again until the sources show ``expected`` (the watcher may still be building)."""
+    for _ in range(tries):
+        ask(page, question)
+        page.wait_for_timeout(2500)
+        if page.locator("#sources details[open]").get_by_text(expected, exact=False).count():
+            return
+    raise AssertionError(f"{expected!r} never appeared in the sources")
+
+
+def test_a_file_dropped_in_the_folder_is_answered_then_opened_at_its_pdf_page(watched_app):
+    from helpers import make_pdf
+
+    page, settings = watched_app
+    make_pdf(
+        settings.corpus_dir / "rapport-bleu.pdf",
+        ["Rapport du laboratoire Bleu, sommaire.", "Le laboratoire Bleu a ouvert une antenne à Millau en 2022."],
+        title="Rapport du laboratoire Bleu",
+    )
+    ask_until(page, "Où le laboratoire Bleu a-t-il ouvert une antenne ?", "rapport-bleu.pdf")
+    opener = page.locator("#sources details[open] button.open-original").first
+    assert "p. 2" in opener.inner_text()
+    opener.click()
+    page.locator("#original-where").get_by_text("page 2").wait_for()
+    page.locator("#original-page img").wait_for()
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "original-page.png"))
+
+
+def test_conversation_survives_a_reload_exports_and_clears(watched_app, tmp_path):
+    import json
+
+    page, _ = watched_app
+    ask(page, "Combien de membres compte le Forum des Jeunes ?")
+    page.locator("#chat .status-answered").last.wait_for()  # the final answer, which is kept in the browser
+    page.wait_for_timeout(1000)
+    page.reload()
+    page.locator("#chat").get_by_text("Forum des Jeunes").first.wait_for()  # kept in the browser
+    page.locator("#sources details").first.wait_for()
+    page.click("#export-json")
+    with page.expect_download() as download:
+        page.locator("#exported a").first.click()
+    exported = json.loads((download.value.path()).read_text(encoding="utf-8"))
+    turn = exported["turns"][-1]
+    assert turn["question"].startswith("Combien de membres") and turn["status"] == "answered"
+    citation = turn["citations"][0]
+    assert citation["quote"] and len(citation["document_hash"]) == 64 and citation["index_generation"]
+    page.click("#export-md")
+    with page.expect_download() as download:
+        page.locator("#exported a").first.click()
+    markdown = download.value.path().read_text(encoding="utf-8")
+    assert "Combien de membres" in markdown and "[1]" in markdown
+    page.click("#clear")
+    page.wait_for_timeout(1000)
+    page.reload()
+    page.wait_for_timeout(2000)
+    assert page.locator("#chat").get_by_text("Forum des Jeunes").count() == 0

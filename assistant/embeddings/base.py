@@ -59,6 +59,8 @@ class Embedder:
         # the input order.
         order = np.argsort([len(t) for t in texts], kind="stable")
         vectors = np.zeros((total, self.dimension), dtype=np.float32)
+        if progress:
+            progress(0, total)
         step = self.batch_size * 8
         for begin in range(0, total, step):
             rows = order[begin : begin + step]

@@ -1,0 +1,130 @@
+"""Answers you can file: which citations went stale since, and a conversation exported as Markdown or JSON.
+
+Every citation carries the content hash of its document and the index generation it came from, so an answer
+pasted into a note stays checkable: ``stale_citations`` says which of its sources changed or disappeared since.
+The JSON export is described in docs/export.md.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+from assistant.builder import file_hash
+from assistant.index import read_manifest
+from assistant.records import Answer, Citation
+from assistant.settings import Settings
+
+EXPORT_FORMAT = 1
+
+
+def _file_hash(path: Path) -> str | None:
+    try:
+        return file_hash(path)
+    except OSError:
+        return None
+
+
+def stale_citations(
+    answer: Answer,
+    index_dir: str | Path | None = None,
+    *,
+    corpus_dir: str | Path | None = None,
+    settings: Settings | None = None,
+) -> list[Citation]:
+    """The citations of ``answer`` whose document has changed or disappeared since the answer was given.
+
+    A document counts as changed when the current index holds another version of it, or, when the corpus folder
+    is known, when the file on disk differs from the version that was cited.
+
+    >>> stale = stale_citations(answer, index_dir="index", corpus_dir="corpus")   # doctest: +SKIP
+    """
+    settings = (settings or Settings.from_env()).with_(index_dir=index_dir, corpus_dir=corpus_dir)
+    sources = (read_manifest(settings.index_dir) or {}).get("sources", {})
+    corpus = Path(settings.corpus_dir)
+    on_disk: dict[str, str | None] = {}
+    stale = []
+    for citation in answer.citations:
+        cited, source = citation.document_hash, citation.passage.source
+        if not cited:
+            continue  # an answer from before versions were recorded: nothing to compare
+        if source not in on_disk:
+            on_disk[source] = _file_hash(corpus / source) if corpus.is_dir() else cited
+        if sources.get(source, {}).get("hash") != cited or on_disk[source] != cited:
+            stale.append(citation)
+    return stale
+
+
+def _citation_record(citation: Citation) -> dict:
+    passage = citation.passage
+    return {
+        "number": citation.number,
+        "quote": citation.quote,
+        "title": passage.title,
+        "file": passage.source,
+        "page": passage.page,
+        "section": passage.heading or None,
+        "offsets": [passage.start, passage.end],
+        "document_hash": citation.document_hash,
+        "index_generation": citation.generation,
+    }
+
+
+def to_json(answers: list[Answer], exported_at: str | None = None) -> str:
+    """A conversation as JSON (docs/export.md): every question, answer, status and quote with its provenance."""
+    record = {
+        "format": EXPORT_FORMAT,
+        "exported_at": exported_at or time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "turns": [
+            {
+                "question": answer.question,
+                "status": answer.status,
+                "mode": answer.mode,
+                "language": answer.language,
+                "answer": answer.text,
+                "citations": [_citation_record(c) for c in answer.citations],
+                "warnings": list(answer.warnings),
+            }
+            for answer in answers
+        ],
+    }
+    return json.dumps(record, ensure_ascii=False, indent=1)
+
+
+STATUS_WORDS = {"answered": "réponse trouvée", "partial": "réponse partielle", "not_found": "pas de réponse"}
+
+
+def to_markdown(answers: list[Answer], exported_at: str | None = None) -> str:
+    """A conversation as Markdown, to paste into a note: each question, its answer, then its sources in full."""
+    exported_at = exported_at or time.strftime("%d/%m/%Y %H:%M")
+    lines = [f"# Questions aux documents — {exported_at}", ""]
+    for number, answer in enumerate(answers, start=1):
+        lines += [f"## {number}. {answer.question}", "", f"*{STATUS_WORDS.get(answer.status, answer.status)}*", ""]
+        lines += [answer.text, ""]
+        seen: set[int] = set()
+        for citation in answer.citations:
+            if citation.number in seen:
+                continue
+            seen.add(citation.number)
+            passage = citation.passage
+            where = passage.source + (f", p. {passage.page}" if passage.page else "")
+            version = f"version {citation.document_hash[:12]}" if citation.document_hash else "version inconnue"
+            lines.append(f"- [{citation.number}] {passage.title} ({where}; {version}, index {citation.generation})")
+        lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def answer_from_dict(record: dict) -> Answer:
+    """An Answer back from ``dataclasses.asdict`` (what the app keeps in its session state)."""
+    from assistant.records import Passage
+
+    passages = [Passage(**p) for p in record.get("passages", [])]
+    citations = [Citation(c["number"], Passage(**c["passage"]), c["quote"]) for c in record.get("citations", [])]
+    fields = {k: v for k, v in record.items() if k not in ("citations", "passages")}
+    return Answer(citations=citations, passages=passages, **fields)
+
+
+def answer_to_dict(answer: Answer) -> dict:
+    return asdict(answer)

@@ -99,7 +99,7 @@ def cmd_ask(args) -> int:
 def cmd_serve(args) -> int:
     from assistant.ui import serve
 
-    serve(settings=_settings(args), host=args.host, port=args.port)
+    serve(settings=_settings(args).with_(auth=args.auth), host=args.host, port=args.port)
     return 0
 
 
@@ -155,6 +155,7 @@ def parser() -> argparse.ArgumentParser:
     paths(serve)
     serve.add_argument("--host", default=None, help="address to bind (default 127.0.0.1 or GRADIO_SERVER_NAME)")
     serve.add_argument("--port", type=int, default=None, help="port (default 7860 or GRADIO_SERVER_PORT)")
+    serve.add_argument("--auth", default=None, help="users file (name:password a line): ask for a login")
     serve.set_defaults(run=cmd_serve)
 
     evaluate = commands.add_parser("eval", help="measure answer and retrieval quality on a gold set")

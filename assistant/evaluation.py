@@ -11,6 +11,7 @@ from pathlib import Path
 
 from assistant.answers import ask
 from assistant.api import open_retriever
+from assistant.language import detect_language
 from assistant.settings import Settings
 
 # Figures where lower is better; every other figure is better higher.
@@ -38,6 +39,10 @@ def load_gold(path: str | Path | None = None) -> dict:
 def _percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))] if ordered else 0.0
+
+
+def _mrr(ranks: list) -> float:
+    return sum(1 / r for r in ranks if r) / len(ranks) if ranks else 1.0
 
 
 def _hit_rank(passages, source: str, snippet: str) -> int | None:
@@ -105,6 +110,8 @@ def evaluate(gold: dict, settings: Settings, k: int = 5, split: str | None = Non
         "hit@3": sum(r is not None and r <= 3 for r in ranks) / n,
         "hit@5": sum(r is not None and r <= 5 for r in ranks) / n,
         "mrr": sum(1 / r for r in ranks if r) / n,
+        "mrr_french": _mrr([r for r, item in zip(ranks, answerable) if detect_language(item["question"]) == "fr"]),
+        "mrr_english": _mrr([r for r, item in zip(ranks, answerable) if detect_language(item["question"]) == "en"]),
         "right_document@1": right_doc / n,
         "open_questions": opened,
         "gold_in_answer": contains / asked,

@@ -24,7 +24,7 @@ from assistant.errors import AssistantError
 from assistant.index import cached_index, current_generation, read_manifest
 from assistant.isolated import render_page_isolated
 from assistant.provenance import answer_from_dict, answer_to_dict, stale_citations, to_json, to_markdown
-from assistant.records import Answer, Passage
+from assistant.records import Answer, Passage, content_hash
 from assistant.settings import Settings
 from assistant.watch import IndexState, Watcher, build_now
 
@@ -353,7 +353,8 @@ class App:
         where = escape_markdown(chunk.source) + (f", page {chunk.page}" if chunk.page else "")
         try:
             if path.suffix.lower() == ".pdf" and chunk.page:
-                out = Path(tempfile.mkdtemp(prefix="page-", dir=self.exports)) / f"page-{chunk.page}.png"
+                name = f"{rendered_prefix(chunk.source)}{chunk.page}.png"
+                out = Path(tempfile.mkdtemp(prefix="page-", dir=self.exports)) / name
                 render_page_isolated(path, chunk.page, out, self.settings.parse_timeout, self.settings.parse_memory_mb)
                 return gr.update(value=str(out), visible=True), f"**{where}**"
             document = read_document(path, chunk.source, self.settings)
@@ -392,6 +393,7 @@ class App:
             return "Choisissez un document.", _documents(self.settings)[0], gr.update()
         try:
             delete_file(self.settings.corpus_dir, source)
+            discard_rendered(source, self.exports)
             note = f"🗑️ {source} supprimé. Reconstruisez l'index pour le retirer des réponses."
         except AssistantError as exc:
             note = f"❌ {exc}"
@@ -546,6 +548,20 @@ def discard_upload(path: Path) -> None:
         path.unlink(missing_ok=True)
         with contextlib.suppress(OSError):
             path.parent.rmdir()  # Gradio keeps each upload in a folder of its own
+
+
+def rendered_prefix(source: str) -> str:
+    """The start of the name of every page image rendered from ``source``, so that they can be found again."""
+    return f"original-{content_hash(source)}-p"
+
+
+def discard_rendered(source: str, exports: str) -> None:
+    """A deleted document's rendered pages leave this app's folder and Gradio's cache: none stays downloadable."""
+    from gradio.utils import get_upload_folder
+
+    for folder in (Path(exports), Path(get_upload_folder())):
+        for path in folder.rglob(f"{rendered_prefix(source)}*.png"):
+            path.unlink(missing_ok=True)
 
 
 def build_app(settings: Settings | None = None) -> gr.Blocks:

@@ -210,3 +210,28 @@ def test_llm_mode_without_an_endpoint_says_what_to_set(built_default):
 def test_bad_api_arguments_get_a_clear_value_error(built_default, call, message):
     with pytest.raises(ValueError, match=message):
         call(built_default)
+
+
+def test_slow_language_model_answers_do_not_hold_up_extractive_ones(built_default):
+    import threading
+
+    server = FakeChatServer("Réponse tardive [1].", keep_alive_seconds=6)
+    finished: list[str] = []
+    settings = built_default.with_(llm_url=server.url, llm_model="tiny", llm_timeout=30)
+
+    def ask_in(mode: str) -> None:
+        ask("Où s'est tenu le barcamp Futurs Publics en 2016 ?", settings=settings, mode=mode)
+        finished.append(mode)
+
+    try:
+        slow = [threading.Thread(target=ask_in, args=("llm",)) for _ in range(3)]  # more than the model's slots
+        for thread in slow:
+            thread.start()
+        time.sleep(0.5)
+        ask_in("extractive")
+        assert finished[0] == "extractive"  # answered while the language model still holds every slot
+        for thread in slow:
+            thread.join()
+    finally:
+        server.close()
+    assert finished.count("llm") == 3  # the third waited for a slot, then answered extractively with a notice

@@ -203,3 +203,26 @@ def test_the_app_starts_on_a_damaged_index_says_so_and_repairs_it(tiny_corpus, t
     summary = App(settings).refresh_index()
     assert "repairing" in summary and "damaged (dense.faiss" in summary
     assert retrieve("Combien de membres compte le Forum des Jeunes ?", k=1, settings=settings)[0].source == "forum.txt"
+
+
+def test_a_pdf_page_shown_from_a_citation_is_gone_once_its_document_is_deleted(client, app_server, tmp_path):
+    from gradio.utils import get_upload_folder
+    from helpers import make_pdf
+
+    from assistant.index import cached_index
+    from assistant.ui import rendered_prefix
+
+    pdf = make_pdf(tmp_path / "note-verte.pdf", ["Sommaire.", "La note verte recense 17 tiers-lieux ruraux."])
+    client.predict([handle_file(str(pdf))], api_name="/upload")
+    client.predict(api_name="/rebuild")
+    index = cached_index(app_server[1].index_dir)
+    passage = next(c.id for c in index.chunks if c.source == "note-verte.pdf" and c.page == 2)
+    image, where = client.predict(passage, api_name="/open_original")
+    assert "page 2" in where and image
+    shown = list(Path(get_upload_folder()).rglob(f"{rendered_prefix('note-verte.pdf')}*.png"))
+    assert shown  # the page, as Gradio serves it
+    client.predict("note-verte.pdf", api_name="/delete")
+    client.predict(api_name="/rebuild")
+    assert not [path for path in shown if path.exists()]
+    _, where = client.predict(passage, api_name="/open_original")
+    assert "plus dans l'index" in where  # only indexed documents are shown

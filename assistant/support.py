@@ -4,9 +4,11 @@ A sentence that shares the question's topic is not an answer. Support weighs, fo
 its cosine to the question (the dense model carries synonyms and paraphrase), the idf-weighted share of the
 question's terms it holds, the same share in its passage (title and heading included), whether it holds the
 kind of answer the question words call for (a number for "combien", a date for "quand", a name for "qui"...),
-whether the names, acronyms and figures the question mentions appear in its passage, and its passage's rank.
-The weights and the bar are calibrated per embedding model on the gold set's dev split
-(``benchmarks/calibrate.py``) and recorded in ``assistant.profiles``.
+whether what "combien de ..." counts is named, whether the question's rarest terms are in its passage, how much
+of the question the corpus knows at all, and its passage's rank (FEATURES). The weights and the bar are calibrated
+per embedding model on the gold set's dev split (``benchmarks/calibrate.py``) and recorded in
+``assistant.profiles``. Separately, a sentence whose document lacks a name, acronym or figure the question gives
+has no support at all (``answers.candidates``).
 
 >>> needs = question_needs("Combien de membres compte le Forum des Jeunes ?")
 >>> needs.kind, needs.entities
@@ -127,13 +129,6 @@ def answers_kind(kind: str | None, sentence: str, asked: tuple[str, ...] = ()) -
         names = (match.group(match.lastindex or 0) for match in _ANSWER[kind].finditer(sentence))
         return any(fold(name) not in asked for name in names)
     return bool(_ANSWER[kind].search(sentence))
-
-
-def entity_share(entities: tuple[str, ...], context: str) -> float:
-    """The share of the question's names and figures that appear in the (folded) context; 1 when none."""
-    if not entities:
-        return 1.0
-    return sum(entity in context for entity in entities) / len(entities)
 
 
 @dataclass(frozen=True)

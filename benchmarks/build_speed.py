@@ -68,26 +68,28 @@ def incremental(settings: Settings, corpus, full_seconds: float) -> list:
     ]
 
 
+def build_row(label: str, name: str, report, stages: dict, baseline: float | None) -> list:
+    chunks_per_second = report.chunks / report.seconds
+    return [
+        label,
+        name,
+        len(report.added),
+        report.chunks,
+        report.embedded_sentences,
+        report.seconds,
+        stages.get("embedding", 0.0),
+        stages.get("sentences", 0.0),
+        chunks_per_second,
+        f"{chunks_per_second / baseline:.2f}x" if baseline else "",
+    ]
+
+
 def compare(label: str, corpus, rows: list, incremental_rows: list) -> None:
     baseline = None
     for model, name in ((MINILM, "minilm"), (DEFAULT_MODEL, "e5")):
         settings, report, stages = full_build(corpus, model, name)
-        chunks_per_second = report.chunks / report.seconds
-        baseline = baseline or chunks_per_second
-        rows.append(
-            [
-                label,
-                name,
-                len(report.added),
-                report.chunks,
-                report.embedded_sentences,
-                report.seconds,
-                stages.get("embedding", 0.0),
-                stages.get("sentences", 0.0),
-                chunks_per_second,
-                f"{chunks_per_second / baseline:.2f}x",
-            ]
-        )
+        baseline = baseline or report.chunks / report.seconds
+        rows.append(build_row(label, name, report, stages, baseline))
         if model == DEFAULT_MODEL:
             incremental_rows.append([label, report.seconds, *incremental(settings, corpus, report.seconds)])
 
@@ -109,27 +111,23 @@ def main() -> None:
         whole = fresh("whole") / "corpus"
         shutil.copytree(need(SHARED / "corpus-beta"), whole)
         settings, report, stages = full_build(whole, DEFAULT_MODEL, "e5")
-        rows.append(
-            [
-                "corpus-beta, everything",
-                "e5",
-                len(report.added),
-                report.chunks,
-                report.embedded_sentences,
-                report.seconds,
-                stages.get("embedding", 0.0),
-                stages.get("sentences", 0.0),
-                report.chunks / report.seconds,
-                "",
-            ]
-        )
+        rows.append(build_row("corpus-beta, everything", "e5", report, stages, None))
         print(f"Whole corpus-beta: {len(report.failed)} files left out:")
         for source, reason in sorted(report.failed.items()):
             print(f"- `{source}`: {reason}")
         print()
 
     print("## Full builds, MiniLM against the default model (multilingual-e5-small, 4-bit)\n")
-    headers = ["corpus", "model", "files", "chunks", "sentences", "full s", "chunk vectors s", "sentence vectors s"]
+    headers = [
+        "corpus",
+        "model",
+        "files",
+        "chunks",
+        "sentences embedded",
+        "full s",
+        "chunk vectors s",
+        "sentence vectors s",
+    ]
     print(table([*headers, "chunks/s", "vs MiniLM"], rows), "\n")
     print("## Incremental rebuilds with the default model\n")
     headers = [

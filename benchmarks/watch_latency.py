@@ -28,7 +28,9 @@ def measure(label: str, source, rows: list) -> None:
     root = CACHE / f"watch-{label.split()[0]}"
     corpus = root / "corpus"
     if not corpus.exists():
-        shutil.copytree(source, corpus)
+        shutil.copytree(source, corpus, copy_function=shutil.copyfile)  # a copy we may write to
+    for folder in [corpus, *(p for p in corpus.rglob("*") if p.is_dir())]:
+        folder.chmod(0o755)
     (corpus / "azalee.txt").unlink(missing_ok=True)
     settings = Settings(corpus_dir=corpus, index_dir=root / "index")
     report = build_index(settings=settings)

@@ -14,7 +14,6 @@ from pathlib import Path
 import numpy as np
 
 from assistant.chunking import chunk_document, is_quotable, split_sentences
-from assistant.documents import list_sources, read_document
 from assistant.embeddings import Embedder, embedder_for
 from assistant.errors import AssistantError, CorpusNotFoundError, DocumentError, IndexDamagedError
 from assistant.index import (
@@ -30,6 +29,7 @@ from assistant.index import (
     write_index,
 )
 from assistant.keywords import KeywordIndex, analyze
+from assistant.readers.documents import list_sources, read_document
 from assistant.records import BuildReport, Chunk, Document, content_hash
 from assistant.settings import Settings
 

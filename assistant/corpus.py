@@ -9,9 +9,9 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-from assistant.documents import SUPPORTED, list_sources
 from assistant.errors import AssistantError
 from assistant.index import read_manifest
+from assistant.readers.documents import SUPPORTED, list_sources
 
 
 @dataclass(frozen=True)

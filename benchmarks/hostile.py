@@ -19,8 +19,8 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from hostile import write_hostile_files  # noqa: E402
 
-from assistant.documents import read_document  # noqa: E402
 from assistant.errors import DocumentError  # noqa: E402
+from assistant.readers.documents import read_document  # noqa: E402
 from assistant.settings import Settings  # noqa: E402
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from helpers import make_blank_pdf, make_docx, make_encrypted_pdf, make_pdf
 
-from assistant.documents import list_sources, read_document
 from assistant.errors import DocumentError
+from assistant.readers.documents import list_sources, read_document
 from assistant.settings import Settings
 
 

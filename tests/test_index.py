@@ -187,7 +187,7 @@ def test_readers_keep_answering_while_a_build_swaps_generations(tiny_corpus, tmp
 
 def test_text_with_lone_surrogates_is_indexed_not_fatal(tiny_corpus, tmp_path, fake_embedder, monkeypatch):
     make_pdf(tiny_corpus / "police-cassee.pdf", ["placeholder"])
-    from assistant import documents
+    from assistant.readers import documents
 
     real = documents.parse_isolated
     broken = {"title": "", "pages": ["Un glyphe cassé \udce9 dans le rapport sur les labos."]}
@@ -318,7 +318,7 @@ def test_loads_never_fail_during_back_to_back_builds(tiny_corpus, tmp_path, fake
 
 
 def test_failed_files_are_tried_again_when_the_limits_change_or_when_asked(tiny_corpus, tmp_path, fake_embedder):
-    from assistant import documents
+    from assistant.readers import documents
 
     make_pdf(tiny_corpus / "lent.pdf", ["Le rapport du laboratoire tient en une page."])
     index, calls = tmp_path / "index", []

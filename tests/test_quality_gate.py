@@ -15,8 +15,8 @@ pytestmark = pytest.mark.model
 def test_gold_set_is_complete_and_its_snippets_are_in_the_documents():
     from helpers import DEFAULT_CORPUS
 
-    from assistant.documents import read_document
     from assistant.evaluation import normalize
+    from assistant.readers.documents import read_document
 
     gold = load_gold()
     english = [q for q in gold["answerable"] if q["question"].split()[0] in ("How", "What", "Which", "When", "Who")]

@@ -13,7 +13,7 @@ import sys
 import zipfile
 from pathlib import Path
 
-ROOT = str(Path(__file__).resolve().parents[1])
+ROOT = str(Path(__file__).resolve().parents[2])  # the folder that holds the package
 MAX_DOCX_EXPANSION_MB = 256  # uncompressed size past which a DOCX is refused before it is opened
 
 
@@ -25,7 +25,7 @@ def parse_isolated(kind: str, path: Path, timeout: float, memory_mb: int) -> dic
         sys.executable,
         "-I",
         "-c",
-        f"import sys; sys.path.insert(0, {ROOT!r}); from assistant.isolated import main; main()",
+        f"import sys; sys.path.insert(0, {ROOT!r}); from assistant.readers.isolated import main; main()",
         kind,
         str(path),
         str(memory_mb),
@@ -85,15 +85,15 @@ def render_page_isolated(path: Path, page: int, out: Path, timeout: float, memor
 
 
 def _parse(kind: str, path: str) -> dict:
-    from assistant import documents
     from assistant.errors import DocumentError
+    from assistant.readers import documents
 
     try:
         if kind.startswith("pdf-page:"):
             _, page, out = kind.split(":", 2)
             return _render_pdf_page(path, int(page), out)
         if kind == "pdf":
-            from assistant.pdf import read_pdf_pages
+            from assistant.readers.pdf import read_pdf_pages
 
             return read_pdf_pages(path)
         if kind == "docx":

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from html.parser import HTMLParser
 
-from assistant.text import TextBuilder
+from assistant.readers.text import TextBuilder
 
 _INVISIBLE = {"script", "style", "noscript", "template", "svg", "head", "iframe", "object"}
 _BLOCKS = {

@@ -11,11 +11,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from assistant.errors import DocumentError
-from assistant.htmltext import html_to_text
-from assistant.isolated import parse_isolated
-from assistant.markdown import markdown_to_text
+from assistant.readers.html import html_to_text
+from assistant.readers.isolated import parse_isolated
+from assistant.readers.markdown import markdown_to_text
+from assistant.readers.text import TextBuilder, decode
 from assistant.records import Document
-from assistant.text import TextBuilder, decode
 
 if TYPE_CHECKING:  # imported when needed: the bounded child that parses files needs none of the settings
     from assistant.settings import Settings
@@ -156,7 +156,7 @@ def parse(kind: str, path: Path) -> tuple[str, str, tuple, tuple]:
 def read_document(path: Path, source: str, settings: Settings | None = None) -> Document:
     """Read one file. ``source`` is its path relative to the corpus, kept on every chunk.
 
-    Every format but plain text is parsed in a child process bounded in time and memory (assistant.isolated).
+    Every format but plain text is parsed in a child process bounded in time and memory (assistant.readers.isolated).
     """
     if settings is None:
         from assistant.settings import Settings

@@ -1,4 +1,4 @@
-"""PDF text extraction, page by page, with pypdf (run in a bounded child process: see assistant.isolated)."""
+"""PDF text extraction, page by page, with pypdf (run in a bounded child process: see assistant.readers.isolated)."""
 
 from __future__ import annotations
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import re
 
-from assistant.text import TextBuilder
+from assistant.readers.text import TextBuilder
 
 _FRONT_MATTER = re.compile(r"\A---\n(.{0,20000}?)\n---\n", re.S)
 _TAB_TITLE = re.compile(r'^\s*tab\s+title="([^"]*)"\s*$')

@@ -13,5 +13,7 @@ if __name__ == "__main__":
     parser.add_argument("--auth", default=None, help="users file (name:password a line): ask for a login")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    logging.getLogger("bm25s").setLevel(logging.WARNING)  # it sets itself to DEBUG on import
+    import bm25s  # noqa: F401 - it sets its own logger to DEBUG when imported: import it first, then quiet it
+
+    logging.getLogger("bm25s").setLevel(logging.WARNING)
     serve(settings=Settings.from_env(auth=args.auth), host=args.host, port=args.port)

@@ -173,6 +173,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )
+    import bm25s  # noqa: F401 - it sets its own logger to DEBUG when imported: import it first, then quiet it
+
     for noisy in ("faiss.loader", "bm25s", "sentence_transformers", "httpx", "transformers"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     try:

@@ -273,7 +273,7 @@ class App:
         turn = len(answers)
         previous = [m for m in history if isinstance(m, dict)]
         history = history + [{"role": "user", "content": question}, {"role": "assistant", "content": "…"}]
-        yield history, answers, self.sources_panel(answers), "", gr.update()
+        yield history, answers, gr.update(), "", gr.update()
         try:
             retriever = open_retriever(self.settings)
             answer = None

@@ -7,6 +7,7 @@ The JSON export is described in docs/export.md.
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 from dataclasses import asdict
@@ -20,9 +21,16 @@ from assistant.settings import Settings
 EXPORT_FORMAT = 1
 
 
+@functools.lru_cache(maxsize=4096)
+def _hash_of_version(path: str, modified_ns: int, size: int) -> str:
+    return file_hash(Path(path))
+
+
 def _file_hash(path: Path) -> str | None:
+    """The file's sha256, read again only when its modification time or size changed; None when it is gone."""
     try:
-        return file_hash(path)
+        stat = path.stat()
+        return _hash_of_version(str(path), stat.st_mtime_ns, stat.st_size)
     except OSError:
         return None
 

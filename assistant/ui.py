@@ -344,7 +344,10 @@ class App:
 
         Only documents of the index are shown, found by the passage's id, never by a path from the page.
         """
-        index = cached_index(self.settings.index_dir)
+        try:
+            index = cached_index(self.settings.index_dir)
+        except AssistantError as exc:
+            return gr.update(value=None, visible=False), f"❌ {escape_markdown(str(exc))}"
         row = index.chunk_row.get((passage_id or "").strip())
         if row is None:
             return gr.update(value=None, visible=False), "Ce passage n'est plus dans l'index."

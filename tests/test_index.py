@@ -337,3 +337,11 @@ def test_failed_files_are_tried_again_when_the_limits_change_or_when_asked(tiny_
         assert "lent.pdf" in report.added and not report.failed  # a limit was raised: read again, and indexed
     finally:
         documents.parse_isolated = real
+
+
+def test_back_to_back_builds_keep_at_most_three_generations_on_disk(tiny_corpus, tmp_path, fake_embedder):
+    index = tmp_path / "index"
+    for i in range(10):
+        (tiny_corpus / "tour.txt").write_text(f"Le tour numéro {i} du forum.")
+        build(tiny_corpus, index, fake_embedder)
+    assert 2 <= len([p for p in index.iterdir() if p.name.startswith("gen-")]) <= 3

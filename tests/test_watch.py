@@ -82,3 +82,15 @@ def test_a_file_still_being_copied_is_waited_for(tmp_path):
     wait_until_stable({growing}, quiet=0.4)
     assert time.monotonic() >= stop_at  # returned only once the copy had ended
     writer.join()
+
+
+def test_where_the_file_system_gives_no_events_the_folder_is_polled(tiny_corpus, tmp_path):
+    settings = Settings(corpus_dir=tiny_corpus, index_dir=tmp_path / "index", watch_quiet=0.5, watch_poll=0.5)
+    build_index(settings=settings)
+    watcher = Watcher(settings, IndexState()).start()
+    try:
+        time.sleep(1)
+        (settings.corpus_dir / "partage.txt").write_text("Le dossier partagé du laboratoire Orme.", encoding="utf-8")
+        assert eventually(lambda: "partage.txt" in sources(settings))
+    finally:
+        watcher.stop()

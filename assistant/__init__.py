@@ -12,10 +12,10 @@ without the models and indexes behind the rest.
 from importlib import import_module
 
 _EXPORTS = {
-    "ask": "assistant.answers",
-    "stale_citations": "assistant.provenance",
-    "to_json": "assistant.provenance",
-    "to_markdown": "assistant.provenance",
+    "ask": "assistant.answering.answers",
+    "stale_citations": "assistant.answering.provenance",
+    "to_json": "assistant.answering.provenance",
+    "to_markdown": "assistant.answering.provenance",
     "build_index": "assistant.api",
     "retrieve": "assistant.api",
     "Settings": "assistant.settings",

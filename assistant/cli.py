@@ -82,7 +82,7 @@ def cmd_search(args) -> int:
 
 
 def cmd_ask(args) -> int:
-    from assistant.answers import ask
+    from assistant.answering.answers import ask
 
     answer = ask(args.query, k=args.k, settings=_settings(args), mode=args.mode)
     if args.json:

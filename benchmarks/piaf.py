@@ -22,7 +22,7 @@ from dataclasses import replace
 import numpy as np
 from common import CACHE, ROOT, SHARED, machine, need, percentile, table
 
-from assistant.answers import ask
+from assistant.answering.answers import ask
 from assistant.api import build_index
 from assistant.evaluation import normalize
 from assistant.index import load_index, make_dense_index

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from assistant.history import chat_messages, user_questions
+from assistant.answering.history import chat_messages, user_questions
 
 
 def test_user_questions_from_strings_and_both_message_shapes():

@@ -7,8 +7,8 @@ import json
 import pytest
 
 import assistant
+from assistant.answering.provenance import answer_from_dict, answer_to_dict
 from assistant.api import build_index
-from assistant.provenance import answer_from_dict, answer_to_dict
 from assistant.settings import Settings
 
 pytestmark = pytest.mark.model

@@ -10,8 +10,8 @@ import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 
+from assistant.answering.history import chat_messages
 from assistant.errors import LLMError
-from assistant.history import chat_messages
 from assistant.records import Passage
 
 SYSTEM_PROMPT = """Tu es un assistant qui répond aux questions d'agents publics à partir de documents.

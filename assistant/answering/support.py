@@ -23,8 +23,6 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-import numpy as np
-
 from assistant.keywords import analyze
 
 FEATURES = ("cosine", "sentence_terms", "passage_terms", "kind", "counted", "focus", "known", "rank")
@@ -129,16 +127,3 @@ def answers_kind(kind: str | None, sentence: str, asked: tuple[str, ...] = ()) -
         names = (match.group(match.lastindex or 0) for match in _ANSWER[kind].finditer(sentence))
         return any(fold(name) not in asked for name in names)
     return bool(_ANSWER[kind].search(sentence))
-
-
-@dataclass(frozen=True)
-class SupportModel:
-    """A logistic model over FEATURES, and the bar a sentence's support must reach to be quoted."""
-
-    weights: tuple[float, ...]
-    bias: float
-    bar: float
-
-    def score(self, features: np.ndarray) -> np.ndarray:
-        """Support between 0 and 1 for each row of features."""
-        return 1.0 / (1.0 + np.exp(-(features @ np.asarray(self.weights) + self.bias)))

@@ -15,16 +15,16 @@ from pathlib import Path
 
 import numpy as np
 
+from assistant.answering.history import user_questions
+from assistant.answering.language import PHRASES, detect_language
+from assistant.answering.support import answers_kind, question_needs
 from assistant.api import open_retriever
 from assistant.chunking import is_quotable, split_sentences
 from assistant.errors import LLMError
-from assistant.history import user_questions
 from assistant.keywords import analyze
-from assistant.language import PHRASES, detect_language
 from assistant.records import Answer, Citation, Passage
 from assistant.retrieval import Retriever, check_query
 from assistant.settings import Settings
-from assistant.support import answers_kind, question_needs
 
 log = logging.getLogger(__name__)
 
@@ -370,7 +370,7 @@ def _resolve_mode(mode: str | None, settings: Settings) -> str:
     if mode == "llm":
         if not settings.llm_url:
             raise ValueError("mode 'llm' needs a language-model endpoint: set ASSISTANT_LLM_URL")
-        from assistant.llm import check_url
+        from assistant.answering.llm import check_url
 
         try:
             check_url(settings.llm_url)
@@ -427,7 +427,7 @@ def _generate(question, passages, history, settings, language, fallback: Answer,
 
 
 def _stream(question, passages, history, settings, language, fallback: Answer, retriever) -> Iterator[Answer]:
-    from assistant.llm import build_messages, stream_chat
+    from assistant.answering.llm import build_messages, stream_chat
 
     text = ""
     try:

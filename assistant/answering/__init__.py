@@ -1,0 +1,11 @@
+"""Answering: from the retrieved passages to an answer whose every sentence is backed by a citation.
+
+``answers`` picks the sentences to quote (or abstains) and checks a language model's text; ``support`` says
+what a question asks for and scores how well a sentence supports it; ``llm`` talks to an OpenAI-compatible
+endpoint; ``provenance`` finds stale citations and exports conversations; ``history`` and ``language`` read the
+conversation and the question's language.
+"""
+
+from assistant.answering.answers import answer_stream, ask
+
+__all__ = ["answer_stream", "ask"]

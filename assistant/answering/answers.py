@@ -17,7 +17,7 @@ import numpy as np
 
 from assistant.answering.history import user_questions
 from assistant.answering.language import PHRASES, detect_language
-from assistant.answering.support import answers_kind, question_needs
+from assistant.answering.support import FEATURES, answers_kind, question_needs
 from assistant.api import open_retriever
 from assistant.chunking import is_quotable, split_sentences
 from assistant.errors import LLMError
@@ -32,6 +32,7 @@ MAX_ANSWER_CHARS = 600  # a closed question's answer; an open one may quote up t
 MAX_QUOTES = 3
 MAX_QUOTES_OPEN = 5
 RELATIVE_CUTOFF = 0.8  # a quote's support must reach this share of the best one's
+KIND = FEATURES.index("kind")
 
 # A second ask inside one question: "... et combien ...", "... ? Et qui ...".
 _SECOND_ASK = re.compile(
@@ -225,8 +226,8 @@ def _pick(ranked: list[Candidate], bar: float, open_question: bool) -> list[Cand
     for candidate in ranked:
         if len(chosen) == most or candidate.support < bar or candidate.support < RELATIVE_CUTOFF * ranked[0].support:
             break
-        if chosen and length + len(candidate.text) > budget:
-            continue
+        if chosen and (length + len(candidate.text) > budget or not candidate.features[KIND]):
+            continue  # a further quote must hold the kind of answer asked for too: a number for "combien", ...
         chosen.append(candidate)
         length += len(candidate.text)
     return chosen

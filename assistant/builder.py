@@ -20,6 +20,7 @@ from assistant.index import (
     CURRENT,
     FORMAT_VERSION,
     LOAD_ERRORS,
+    LoadedIndex,
     build_lock,
     current_generation,
     load_index,
@@ -58,15 +59,15 @@ def _index_settings(settings: Settings, embedder: Embedder) -> dict:
     }
 
 
-def _damage(target: Path) -> str:
-    """Why the current generation cannot be loaded, or "" when it loads."""
+def _load_current(target: Path) -> tuple[LoadedIndex | None, str]:
+    """The current generation, loaded (and so checked), or None with why it is damaged ("" when it is absent
+    or of another format: the usual rules decide)."""
     try:
-        load_index(target)
+        return load_index(target), ""
     except IndexDamagedError as exc:
-        return str(exc).split(": rebuild it")[0]
+        return None, str(exc).split(": rebuild it")[0]
     except AssistantError:
-        return ""  # no index, or another format: the usual rules decide
-    return ""
+        return None, ""
 
 
 def _full_rebuild_reason(previous: dict | None, wanted: dict) -> str:
@@ -130,7 +131,7 @@ def _build(
     report = BuildReport()
     wanted = _index_settings(settings, embedder)
     previous = read_manifest(target)
-    damage = _damage(target) if previous is not None else ""
+    current, damage = _load_current(target) if previous is not None else (None, "")
     # A damaged index built with the same model and chunking still lends whatever vectors can be read.
     reusable = not full and previous is not None and not _full_rebuild_reason(previous, wanted)
     reason = "asked for (--full)" if full else (f"repairing: {damage}" if damage else "")
@@ -175,7 +176,7 @@ def _build(
         return report  # nothing changed: the index on disk is already right
 
     fresh = _read_all(files, to_read, settings, report, progress)
-    old_chunks = {chunk.id: chunk for chunk in read_chunks(target / current_generation(target))} if previous else {}
+    old_chunks = {chunk.id: chunk for chunk in current.chunks} if previous and current else {}
 
     chunks: list[Chunk] = []
     sources_meta: dict[str, dict] = {}
@@ -196,7 +197,11 @@ def _build(
         chunks.extend(doc_chunks)
         sources_meta[source] = {"hash": hashes[source], **meta, "chunks": [c.id for c in doc_chunks]}
 
-    old = _previous(target) if reusable else None
+    old = None
+    if reusable and current is not None:  # the current index's vectors serve again
+        old = _stored(current.chunks, current.vectors, current.sentences, current.sentence_vectors)
+    elif reusable:  # a damaged index lends what can still be read
+        old = _previous(target)
     vectors, sentences, sentence_vectors = _vectors_for(chunks, old, embedder, report, progress)
     progress("indexing", 0, len(chunks))
     chunk_terms = [analyze(chunk.indexed_text()) for chunk in chunks]
@@ -265,23 +270,26 @@ class _Stored:
 
 
 def _previous(target: Path) -> _Stored | None:
-    """What the current generation embedded, read without loading its search structures."""
+    """What a damaged current generation embedded, as far as it can be read."""
     folder = target / current_generation(target)
     try:
         chunks = read_chunks(folder)
         vectors = np.load(folder / "vectors.npy", mmap_mode="r", allow_pickle=False)
         sentences = np.load(folder / "sentences.npy", allow_pickle=False)
         sentence_vectors = np.load(folder / "sentence_vectors.npy", mmap_mode="r", allow_pickle=False)
-        sentence_rows = {
-            content_hash(chunks[chunk_row].text[start:end]): row
-            for row, (chunk_row, start, end) in enumerate(sentences)
-        }
+        if len(vectors) != len(chunks) or len(sentence_vectors) != len(sentences):
+            raise ValueError("vectors and texts disagree")
+        return _stored(chunks, vectors, sentences, sentence_vectors)
     except LOAD_ERRORS as exc:
         log.warning("the previous index cannot be reused, every text is embedded again: %s", exc)
         return None
-    if len(vectors) != len(chunks) or len(sentence_vectors) != len(sentences):
-        log.warning("the previous index is inconsistent, every text is embedded again")
-        return None
+
+
+def _stored(chunks: list[Chunk], vectors, sentences, sentence_vectors) -> _Stored:
+    """Stored vectors by the content hash of the text they embed."""
+    sentence_rows = {
+        content_hash(chunks[chunk_row].text[start:end]): row for row, (chunk_row, start, end) in enumerate(sentences)
+    }
     chunk_rows = {content_hash(chunk.indexed_text()): row for row, chunk in enumerate(chunks)}
     return _Stored(chunk_rows, vectors, sentence_rows, sentence_vectors)
 

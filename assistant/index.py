@@ -223,6 +223,31 @@ def read_manifest(index_dir: Path) -> dict | None:
     return manifest if isinstance(manifest, dict) else None
 
 
+_manifests: dict[Path, tuple[tuple, dict]] = {}
+_manifests_lock = threading.Lock()
+
+
+def current_manifest(index_dir: Path) -> dict:
+    """The current generation's manifest ({} when there is none), read again only when a build swapped it.
+
+    For what polls it: the app's status line, stale-citation checks. A build reads it afresh (read_manifest).
+    """
+    key = Path(index_dir).resolve()
+    generation = current_generation(key)
+    try:
+        stamp = (generation, (key / generation / "manifest.json").stat().st_mtime_ns) if generation else None
+    except OSError:
+        stamp = None
+    with _manifests_lock:
+        cached = _manifests.get(key)
+        if cached is not None and stamp is not None and cached[0] == stamp:
+            return cached[1]
+    manifest = read_manifest(key) or {}
+    with _manifests_lock:
+        _manifests[key] = (stamp, manifest)
+    return manifest
+
+
 def read_chunks(folder: Path) -> list[Chunk]:
     with open(folder / "chunks.jsonl", encoding="utf-8") as handle:
         return [Chunk(**json.loads(line)) for line in handle if line.strip()]

@@ -14,7 +14,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from assistant.builder import file_hash
-from assistant.index import read_manifest
+from assistant.index import current_manifest
 from assistant.records import Answer, Citation
 from assistant.settings import Settings
 
@@ -50,7 +50,7 @@ def stale_citations(
     >>> stale = stale_citations(answer, index_dir="index", corpus_dir="corpus")   # doctest: +SKIP
     """
     settings = (settings or Settings.from_env()).with_(index_dir=index_dir, corpus_dir=corpus_dir)
-    sources = (read_manifest(settings.index_dir) or {}).get("sources", {})
+    sources = current_manifest(settings.index_dir).get("sources", {})
     corpus = Path(settings.corpus_dir)
     on_disk: dict[str, str | None] = {}
     stale = []

@@ -20,7 +20,7 @@ from assistant.answering.provenance import answer_from_dict, answer_to_dict, sta
 from assistant.api import open_retriever
 from assistant.corpus import add_file, delete_file, list_documents
 from assistant.errors import AssistantError
-from assistant.index import cached_index, current_generation, read_manifest
+from assistant.index import cached_index, current_generation, current_manifest
 from assistant.readers.documents import SUPPORTED, read_document
 from assistant.readers.isolated import render_page_isolated
 from assistant.records import content_hash
@@ -56,8 +56,6 @@ class App:
         self.state = IndexState()  # shared by the start-up build, the rebuild button and the folder watcher
         self.exports = tempfile.mkdtemp(prefix="assistant-")  # exported conversations, rendered PDF pages
         self.watcher: Watcher | None = None
-        self._status_generation: str | None = None
-        self._status_manifest: dict = {}
         # Read-only: no upload, delete or rebuild, neither shown nor served (their events are never declared).
         # launch() settles it from the address the app listens on.
         self.read_only = self.settings.read_only == "1"
@@ -77,10 +75,7 @@ class App:
     def index_status(self) -> str:
         """The index's state, for the status line: documents, passages, last build, a build in progress, files
         left out with their reason."""
-        generation = current_generation(self.settings.index_dir)
-        if generation != self._status_generation:  # the manifest is read again only when a build swapped it
-            self._status_manifest, self._status_generation = read_manifest(self.settings.index_dir) or {}, generation
-        manifest, state = self._status_manifest, self.state
+        manifest, state = current_manifest(self.settings.index_dir), self.state
         built = manifest.get("built_at", "")
         lines = [
             f"**Index** : {len(manifest.get('sources', {}))} documents, {manifest.get('chunk_count', 0)} passages"

@@ -17,7 +17,7 @@ import numpy as np
 
 from assistant.answering.history import user_questions
 from assistant.answering.language import PHRASES, detect_language
-from assistant.answering.support import FEATURES, answers_kind, question_needs
+from assistant.answering.support import FEATURES, QuestionNeeds, answers_kind, question_needs
 from assistant.api import open_retriever
 from assistant.chunking import is_quotable, split_sentences
 from assistant.errors import LLMError
@@ -135,13 +135,16 @@ def _weights(retriever: Retriever) -> _TermWeights:
         return weights
 
 
-def candidates(retriever: Retriever, question: str, passages: list[Passage]) -> list[Candidate]:
+def candidates(
+    retriever: Retriever, question: str, passages: list[Passage], needs: QuestionNeeds | None = None
+) -> list[Candidate]:
     """Every quotable sentence of the passages with its support features; vectors come from the index.
 
     A sentence whose passage lacks a name, acronym or figure the question gives has no support at all.
+    ``needs`` is what the question asks for, when the caller has it already.
     """
     index, profile = retriever.index, retriever.profile
-    needs = question_needs(question)
+    needs = needs or question_needs(question)
     english = detect_language(question) == "en"
     weights = _weights(retriever)
     query_vector = retriever.embedder.embed_query(question)
@@ -283,10 +286,11 @@ def extractive_answer(
         if language == "fr" and weights.known_share(needs.terms) < profile.min_known:
             picked = []  # the question's words are mostly unknown to the documents
         else:
-            picked = _pick(candidates(retriever, ask_text, passages), profile.support.bar, needs.open)
+            picked = _pick(candidates(retriever, ask_text, passages, needs), profile.support.bar, needs.open)
         if not picked:
             unanswered.append(ask_text)
-        chosen += [c for c in picked if c.text not in {seen.text for seen in chosen}]
+        quoted = {c.text for c in chosen}
+        chosen += [c for c in picked if c.text not in quoted]
     if not chosen:
         return not_found
     citations = _number_citations([(passages[c.passage], c.text) for c in chosen])

@@ -8,6 +8,7 @@ when the parent runs threads), parses, and prints one JSON object: the parsed pa
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import zipfile
@@ -74,7 +75,9 @@ def _render_pdf_page(path: str, page: int, out: str) -> dict:
     document = pdfium.PdfDocument(path)
     if not 1 <= page <= len(document):
         return {"error": f"the PDF has no page {page}"}
-    document[page - 1].render(scale=1.5).to_pil().save(out, format="PNG")
+    partial = f"{out}.part"  # renamed once complete: a killed render leaves no half image behind its name
+    document[page - 1].render(scale=1.5).to_pil().save(partial, format="PNG")
+    os.replace(partial, out)
     return {"png": out}
 
 

@@ -189,9 +189,11 @@ class App:
         where = escape_markdown(chunk.source) + (f", page {chunk.page}" if chunk.page else "")
         try:
             if path.suffix.lower() == ".pdf" and chunk.page:
-                name = f"{rendered_prefix(chunk.source)}{chunk.page}.png"
-                out = Path(tempfile.mkdtemp(prefix="page-", dir=self.exports)) / name
-                render_page_isolated(path, chunk.page, out, self.settings.parse_timeout, self.settings.parse_memory_mb)
+                version = index.manifest["sources"].get(chunk.source, {}).get("hash", "")[:12]
+                out = Path(self.exports) / f"{rendered_prefix(chunk.source)}{chunk.page}-{version}.png"
+                if not out.exists():  # a page is rendered once per version of its document
+                    limits = self.settings.parse_timeout, self.settings.parse_memory_mb
+                    render_page_isolated(path, chunk.page, out, *limits)
                 return gr.update(value=str(out), visible=True), f"**{where}**"
             document = read_document(path, chunk.source, self.settings)
         except AssistantError as exc:

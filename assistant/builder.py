@@ -65,7 +65,7 @@ def _load_current(target: Path) -> tuple[LoadedIndex | None, str]:
     try:
         return load_index(target), ""
     except IndexDamagedError as exc:
-        return None, str(exc).split(": rebuild it")[0]
+        return None, exc.damage
     except AssistantError:
         return None, ""
 

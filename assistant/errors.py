@@ -18,7 +18,14 @@ class IndexMismatchError(AssistantError):
 
 
 class IndexDamagedError(AssistantError):
-    """A file of the index cannot be read or disagrees with the manifest; a build repairs it."""
+    """A file of the index cannot be read or disagrees with the manifest; a build repairs it.
+
+    ``damage`` says what is wrong in a few words, without the advice of the message.
+    """
+
+    def __init__(self, message: str, damage: str = "") -> None:
+        super().__init__(message)
+        self.damage = damage or message
 
 
 class IndexBusyError(AssistantError):

@@ -301,9 +301,11 @@ def _load(index_dir: Path, generation: str | None) -> LoadedIndex:
     except IndexMismatchError:
         raise
     except LOAD_ERRORS as exc:
+        damage = f"the index in {index_dir} is damaged ({reading[-1]}: {_short(exc)})"
         raise IndexDamagedError(
-            f"the index in {index_dir} is damaged ({reading[-1]}: {_short(exc)}): rebuild it with"
-            f" `assistant build --full --index {index_dir}` (a plain `assistant build` repairs it too)"
+            f"{damage}: rebuild it with `assistant build --full --index {index_dir}`"
+            " (a plain `assistant build` repairs it too)",
+            damage,
         ) from None
 
 

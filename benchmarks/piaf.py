@@ -94,11 +94,11 @@ def cold_latency(retriever, settings, questions) -> list[float]:
     retriever.search("échauffement", k=5)
     retrieve_ms, ask_ms = [], []
     for question, _, _ in questions:
-        retriever.embedder._queries.clear()
+        retriever.embedder.forget_queries()
         started = time.perf_counter()
         retriever.search(question, k=5)
         retrieve_ms.append(1000 * (time.perf_counter() - started))
-        retriever.embedder._queries.clear()
+        retriever.embedder.forget_queries()
         started = time.perf_counter()
         ask(question, settings=settings, retriever=retriever, mode="extractive")
         ask_ms.append(1000 * (time.perf_counter() - started))

@@ -83,5 +83,10 @@ class Embedder:
             self._queries[text] = vector
         return vector
 
+    def forget_queries(self) -> None:
+        """Drop the kept query vectors (benchmarks measure a question's time from scratch)."""
+        with self._lock:
+            self._queries.clear()
+
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
         return self._encode(list(texts), True)

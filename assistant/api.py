@@ -24,14 +24,24 @@ def build_index(
     retry_failed: bool = False,
     settings: Settings | None = None,
     progress=None,
+    ray: str | None = None,
+    workers: int = 0,
 ) -> BuildReport:
     """Index the corpus incrementally (only new or changed files are embedded) and return a BuildReport.
+    ``ray``: read and embed on Ray ("" a local instance or ASSISTANT_RAY_ADDRESS, "auto", or an address).
 
     >>> report = build_index("corpus", "index")       # doctest: +SKIP
     >>> report.added, report.failed                   # doctest: +SKIP
     """
     return _build_index(
-        corpus_dir, index_dir, full=full, retry_failed=retry_failed, settings=settings, progress=progress
+        corpus_dir,
+        index_dir,
+        full=full,
+        retry_failed=retry_failed,
+        settings=settings,
+        progress=progress,
+        ray=ray,
+        workers=workers,
     )
 
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from assistant.chunking import chunk_document, is_quotable, split_sentences
+from assistant.dense import dense_for
 from assistant.embeddings import Embedder, embedder_for
 from assistant.errors import AssistantError, CorpusNotFoundError, DocumentError, IndexDamagedError
 from assistant.index import (
@@ -24,7 +26,6 @@ from assistant.index import (
     build_lock,
     current_generation,
     load_index,
-    make_dense_index,
     read_chunks,
     read_manifest,
     write_index,
@@ -90,12 +91,18 @@ def build_index(
     settings: Settings | None = None,
     embedder: Embedder | None = None,
     progress: Progress | None = None,
+    ray: str | None = None,
+    workers: int = 0,
 ) -> BuildReport:
     """Bring the index up to date with the corpus and return what was done.
 
     Unchanged files keep their chunks and vectors; changed and new files are read, chunked and embedded;
     removed files are dropped. A file that cannot be read is left out with its reason in ``report.failed``,
     and is tried again when it changes, when the reading limits change, or with ``retry_failed``.
+
+    With ``ray`` (a Ray address, "auto", or "" for the setting ``ray_address``), the reading and embedding of
+    new and changed files run on Ray, ``workers`` embedding actors (default: one per CPU); see
+    assistant.distributed. The index written is the same.
     """
     settings = (settings or Settings.from_env()).with_(corpus_dir=corpus_dir, index_dir=index_dir)
     corpus, target = Path(settings.corpus_dir), Path(settings.index_dir)
@@ -103,8 +110,15 @@ def build_index(
         raise CorpusNotFoundError(f"corpus folder not found: {corpus}")
     embedder = embedder or embedder_for(settings)
     started = time.perf_counter()
-    with build_lock(target):
-        report = _build(corpus, target, settings, embedder, full, retry_failed, progress or (lambda *_: None))
+    with build_lock(target), contextlib.ExitStack() as stack:
+        read: Reader = _read_locally
+        if ray is not None:
+            from assistant.distributed import RayCluster
+
+            cluster = RayCluster(settings, ray or settings.ray_address, workers)
+            stack.callback(cluster.close)
+            read, embedder = (lambda files, to_read, _: cluster.read(files, to_read)), cluster.embedder(embedder)
+        report = _build(corpus, target, settings, embedder, full, retry_failed, progress or (lambda *_: None), read)
     report.seconds = time.perf_counter() - started
     log.info("build done: %s", report.summary().replace("\n", "; "))
     return report
@@ -127,6 +141,7 @@ def _build(
     full: bool,
     retry_failed: bool,
     progress: Progress,
+    read: Reader,
 ) -> BuildReport:
     report = BuildReport()
     wanted = _index_settings(settings, embedder)
@@ -175,7 +190,7 @@ def _build(
         report.chunks = previous.get("chunk_count", 0)
         return report  # nothing changed: the index on disk is already right
 
-    fresh = _read_all(files, to_read, settings, report, progress)
+    fresh = _read_all(read(files, to_read, settings), len(to_read), report, progress)
     old_chunks = {chunk.id: chunk for chunk in current.chunks} if previous and current else {}
 
     chunks: list[Chunk] = []
@@ -210,7 +225,14 @@ def _build(
     for chunk, terms in zip(chunks, chunk_terms):
         document_terms[chunk.source].extend(terms)
     documents = KeywordIndex.build(list(document_terms.values()))
-    dense = make_dense_index(vectors, settings.approximate_above)
+    progress("dense", 0, len(chunks))
+    dense = dense_for(
+        vectors,
+        [chunk.id for chunk in chunks],
+        settings.approximate_above,
+        current.dense if reusable and current is not None else None,
+        current.chunk_row if reusable and current is not None else None,
+    )
     manifest = {
         **wanted,
         "dimension": int(vectors.shape[1]),
@@ -226,36 +248,40 @@ def _build(
     return report
 
 
-def _read_all(
-    files: dict[str, Path], to_read: list[str], settings: Settings, report: BuildReport, progress: Progress
-) -> dict[str, tuple[Document, list[Chunk]]]:
-    """Read and chunk the new and changed files, several at a time (PDFs are parsed in child processes).
+def read_one(path: Path, source: str, settings: Settings) -> tuple[Document, list[Chunk]] | str:
+    """One file read and chunked, or the reason it could not be: whatever goes wrong is this file's failure."""
+    try:
+        document = read_document(path, source, settings)
+        return document, chunk_document(document, settings.chunk_size, settings.chunk_overlap)
+    except DocumentError as exc:
+        return str(exc)
+    except Exception as exc:  # noqa: BLE001 - one bad file must never break a build
+        log.exception("unexpected failure reading %s", source)
+        return f"could not be read ({type(exc).__name__}: {exc})"
 
-    Whatever goes wrong with one file, reading or chunking it, is that file's failure and no one else's.
-    """
-    documents: dict[str, tuple[Document, list[Chunk]]] = {}
 
-    def read(source: str) -> tuple[Document, list[Chunk]] | str:
-        try:
-            document = read_document(files[source], source, settings)
-            return document, chunk_document(document, settings.chunk_size, settings.chunk_overlap)
-        except DocumentError as exc:
-            return str(exc)
-        except Exception as exc:  # noqa: BLE001 - one bad file must never break a build
-            log.exception("unexpected failure reading %s", source)
-            return f"could not be read ({type(exc).__name__}: {exc})"
+Reader = Callable[[dict[str, Path], list[str], Settings], Iterable[tuple[str, "tuple[Document, list[Chunk]] | str"]]]
 
+
+def _read_locally(files: dict[str, Path], to_read: list[str], settings: Settings):
+    """Several files at a time (every format but plain text is parsed in a child process)."""
     with ThreadPoolExecutor(max_workers=max(1, min(4, os.cpu_count() or 1))) as pool:
-        for done, (source, result) in enumerate(zip(to_read, pool.map(read, to_read)), start=1):
-            if isinstance(result, str):
-                log.warning("left out %s: %s", source, result)
-                report.failed[source] = result
-                for fate in (report.added, report.updated):
-                    if source in fate:
-                        fate.remove(source)
-            else:
-                documents[source] = result
-            progress("reading", done, len(to_read))
+        yield from zip(to_read, pool.map(lambda source: read_one(files[source], source, settings), to_read))
+
+
+def _read_all(results, total: int, report: BuildReport, progress: Progress) -> dict[str, tuple[Document, list[Chunk]]]:
+    """The documents read, by source; the files that failed go to ``report.failed`` with their reason."""
+    documents: dict[str, tuple[Document, list[Chunk]]] = {}
+    for done, (source, result) in enumerate(results, start=1):
+        if isinstance(result, str):
+            log.warning("left out %s: %s", source, result)
+            report.failed[source] = result
+            for fate in (report.added, report.updated):
+                if source in fate:
+                    fate.remove(source)
+        else:
+            documents[source] = result
+        progress("reading", done, total)
     return documents
 
 

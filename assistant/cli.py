@@ -46,7 +46,14 @@ def cmd_build(args) -> int:
 
     bar = ProgressBar()
     try:
-        report = build_index(full=args.full, retry_failed=args.retry_failed, settings=_settings(args), progress=bar)
+        report = build_index(
+            full=args.full,
+            retry_failed=args.retry_failed,
+            settings=_settings(args),
+            progress=bar,
+            ray=args.ray,
+            workers=args.workers,
+        )
     finally:
         bar.close()
     print(report.summary())
@@ -124,6 +131,15 @@ def parser() -> argparse.ArgumentParser:
     paths(build)
     build.add_argument("--full", action="store_true", help="re-read and re-embed everything")
     build.add_argument("--retry-failed", action="store_true", help="read again the files that failed before")
+    build.add_argument(
+        "--ray",
+        nargs="?",
+        const="",
+        metavar="ADDRESS",
+        help="read and embed on Ray: 'auto' joins the running cluster, an address a given one; no address: "
+        "ASSISTANT_RAY_ADDRESS, else a new local instance (needs the ray extra)",
+    )
+    build.add_argument("--workers", type=int, default=0, help="embedding actors on Ray (default: one per CPU)")
     build.set_defaults(run=cmd_build)
 
     watch = commands.add_parser("watch", help="keep the index up to date while files change in the corpus folder")

@@ -8,7 +8,9 @@ An index folder holds generations; the file ``CURRENT`` names the live one::
     index/gen-.../vectors.npy     float32 unit vectors, row i = chunk i
     index/gen-.../sentences.npy   int32 rows (chunk row, start, end): the sentences of every chunk, in chunk order
     index/gen-.../sentence_vectors.npy  float16 unit vectors, row j = sentence j (answering embeds only the question)
-    index/gen-.../dense.faiss     FAISS's own format (exact inner product, or HNSW past a size)
+    index/gen-.../dense.faiss     FAISS's own format (exact inner product, or an inverted file past a size)
+    index/gen-.../dense_ids.npy   past a size: the inverted file's id and list of each chunk row (assistant/dense.py)
+    index/gen-.../dense_lists.npy
     index/gen-.../keyword/        the BM25 index of chunks (NumPy arrays and JSON)
     index/gen-.../documents/      the BM25 index of whole documents, one entry per source
 
@@ -33,6 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
+from assistant.dense import DenseIndex
 from assistant.errors import IndexBusyError, IndexDamagedError, IndexMismatchError, IndexNotFoundError
 from assistant.keywords import KeywordIndex
 from assistant.records import Chunk
@@ -41,8 +44,6 @@ log = logging.getLogger(__name__)
 
 FORMAT_VERSION = 3
 CURRENT = "CURRENT"
-HNSW_NEIGHBOURS = 32
-HNSW_EF_SEARCH = 512  # recall@10 0.992 at 1M chunks, p50 1.1 ms (docs/benchmarks.md)
 LOAD_ATTEMPTS = 5  # loads tried again when a build swapped generations meanwhile
 GRACE_SECONDS = 120  # a generation replaced twice is kept this long for readers still loading it
 
@@ -56,7 +57,7 @@ class LoadedIndex:
     manifest: dict
     chunks: list[Chunk]
     vectors: np.ndarray
-    dense: object  # a faiss.Index
+    dense: DenseIndex
     keyword: KeywordIndex
     documents: KeywordIndex  # one entry per source, in manifest["documents"] order
     chunk_document: np.ndarray  # row of each chunk's document in ``documents``
@@ -92,26 +93,6 @@ def _fsync_tree(path: Path) -> None:
         _fsync_dir(folder)
 
 
-def make_dense_index(vectors: np.ndarray, approximate_above: int):
-    """Exact inner-product search, or HNSW once the index is large enough for exact search to be slow."""
-    import faiss
-
-    dimension = vectors.shape[1]
-    if len(vectors) > approximate_above:
-        index = faiss.IndexHNSWFlat(dimension, HNSW_NEIGHBOURS, faiss.METRIC_INNER_PRODUCT)
-        index.hnsw.efConstruction = 80
-        index.hnsw.efSearch = HNSW_EF_SEARCH
-    else:
-        index = faiss.IndexFlatIP(dimension)
-    if len(vectors):
-        index.add(np.ascontiguousarray(vectors, dtype=np.float32))
-    return index
-
-
-def dense_kind(index) -> str:
-    return "hnsw" if type(index).__name__.startswith("IndexHNSW") else "flat"
-
-
 def current_generation(index_dir: Path) -> str | None:
     try:
         name = (Path(index_dir) / CURRENT).read_text(encoding="utf-8").strip()
@@ -127,13 +108,11 @@ def write_index(
     vectors: np.ndarray,
     keyword: KeywordIndex,
     documents: KeywordIndex,
-    dense,
+    dense: DenseIndex,
     sentences: np.ndarray,
     sentence_vectors: np.ndarray,
 ) -> str:
     """Write a new generation and make it current, atomically. Returns the generation name."""
-    import faiss
-
     index_dir = Path(index_dir)
     index_dir.mkdir(parents=True, exist_ok=True)
     previous = current_generation(index_dir)
@@ -147,7 +126,7 @@ def write_index(
         np.save(staging / "vectors.npy", np.ascontiguousarray(vectors, dtype=np.float32), allow_pickle=False)
         np.save(staging / "sentences.npy", np.ascontiguousarray(sentences, dtype=np.int32), allow_pickle=False)
         np.save(staging / "sentence_vectors.npy", np.ascontiguousarray(sentence_vectors, dtype=np.float16), False)
-        faiss.write_index(dense, str(staging / "dense.faiss"))
+        dense.save(staging)
         keyword.save(staging / "keyword")
         documents.save(staging / "documents")
         manifest = {
@@ -155,7 +134,8 @@ def write_index(
             "format_version": FORMAT_VERSION,
             "chunk_count": len(chunks),
             "sentence_count": len(sentences),
-            "dense_index": dense_kind(dense),
+            "dense_index": dense.kind,
+            "dense_trained_on": dense.trained_on,
         }
         (staging / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1), "utf-8")
         _fsync_tree(staging)
@@ -311,8 +291,6 @@ def _load(index_dir: Path, generation: str | None) -> LoadedIndex:
 
 def _read_parts(index_dir: Path, generation: str, manifest: dict, reading: list[str]) -> LoadedIndex:
     """Every part of a generation, each checked against the manifest; ``reading`` says which part is being read."""
-    import faiss
-
     folder = index_dir / generation
     count, sentence_count, dimension = manifest["chunk_count"], manifest["sentence_count"], manifest["dimension"]
 
@@ -327,10 +305,9 @@ def _read_parts(index_dir: Path, generation: str, manifest: dict, reading: list[
     vectors = np.load(folder / "vectors.npy", mmap_mode="r", allow_pickle=False)
     expect(vectors.shape == (count, dimension), f"shape {vectors.shape}, expected {(count, dimension)}")
     reading.append("dense.faiss")
-    dense = faiss.read_index(str(folder / "dense.faiss"))
-    expect(dense.d == dimension and dense.ntotal == count, f"{dense.ntotal} vectors of {dense.d}, expected {count}")
-    if hasattr(dense, "hnsw"):
-        dense.hnsw.efSearch = HNSW_EF_SEARCH
+    dense = DenseIndex.load(folder, manifest, vectors)
+    found = f"{dense.size} vectors of {dense.index.d}, expected {count}"
+    expect(dense.index.d == dimension and dense.size == count, found)
     reading.append("sentences.npy")
     sentences = np.load(folder / "sentences.npy", allow_pickle=False)
     expect(sentences.shape == (sentence_count, 3), f"shape {sentences.shape}, expected {(sentence_count, 3)}")

@@ -127,8 +127,7 @@ class Retriever:
         t2 = time.perf_counter()
         pool = max(self.settings.candidates, 4 * k)
         if allowed is None:
-            found_scores, found_rows = self.index.dense.search(query_vector[None, :], min(pool, len(chunks)))
-            dense_rows = found_rows[0][found_rows[0] >= 0]
+            dense_rows = self.index.dense.search(query_vector, min(pool, len(chunks)))
             keyword_rows = np.argpartition(-keyword_scores, min(pool, len(chunks)) - 1)[:pool]
         else:
             sims = np.asarray(self.index.vectors[allowed]) @ query_vector

@@ -33,6 +33,7 @@ ENVIRONMENT = {
     "llm_model": "ASSISTANT_LLM_MODEL",
     "llm_api_key": "ASSISTANT_LLM_API_KEY",
     "approximate_above": "ASSISTANT_APPROXIMATE_ABOVE",
+    "ray_address": "ASSISTANT_RAY_ADDRESS",
     "watch": "ASSISTANT_WATCH",
     "watch_quiet": "ASSISTANT_WATCH_QUIET",
     "watch_poll": "ASSISTANT_WATCH_POLL",
@@ -64,7 +65,10 @@ class Settings:
     parse_timeout: float = 60.0  # seconds to parse one file (every format but plain text)
     parse_memory_mb: int = 2048  # memory the parser of one file may use
     max_file_mb: float = 50.0
-    approximate_above: int = 200_000  # chunks; past this the dense index is HNSW, not exact
+    approximate_above: int = 200_000  # chunks; past this the dense index is an inverted file, not exact
+    # Where `assistant build --ray` sends its work: "" a new local Ray instance, "auto" the running cluster, or an
+    # address ("ray://head:10001").
+    ray_address: str = ""
     llm_url: str = ""
     llm_model: str = ""
     llm_api_key: str = ""

@@ -24,8 +24,9 @@ from common import CACHE, ROOT, SHARED, machine, need, percentile, table
 
 from assistant.answering.answers import ask
 from assistant.api import build_index
+from assistant.dense import dense_for
 from assistant.evaluation import normalize
-from assistant.index import load_index, make_dense_index
+from assistant.index import load_index
 from assistant.keywords import KeywordIndex, plain_tokens
 from assistant.profiles import MINILM
 from assistant.retrieval import Retriever
@@ -152,7 +153,11 @@ def main() -> None:
             ]
         )
         derived /= np.linalg.norm(derived, axis=1, keepdims=True)
-        mean_index = replace(index, vectors=derived, dense=make_dense_index(derived, e5_settings.approximate_above))
+        mean_index = replace(
+            index,
+            vectors=derived,
+            dense=dense_for(derived, [c.id for c in index.chunks], e5_settings.approximate_above),
+        )
         mean = Retriever(mean_index, e5_settings, e5.embedder)
         rows.append(
             [

@@ -19,7 +19,7 @@ from common import ROOT, Timer, machine, percentile, table
 
 DIMENSION = 384
 QUERIES = 200
-EF_SEARCH = (128, 256, 512)
+PROBES = (16, 32, 64)
 
 
 def faiss_mb(index) -> float:
@@ -51,7 +51,8 @@ def search_times(index, queries, k=10):
 
 
 def dense(sizes, rng):
-    from assistant.index import make_dense_index
+    from assistant.dense import exact as exact_index
+    from assistant.dense import trained
 
     rows = []
     for n in sizes:
@@ -61,7 +62,7 @@ def dense(sizes, rng):
         )
         queries /= np.linalg.norm(queries, axis=1, keepdims=True)
         with Timer() as build:
-            exact = make_dense_index(vectors, approximate_above=10**12)
+            exact = exact_index(vectors).index
         exact_mb = faiss_mb(exact)
         exact_ms, truth = search_times(exact, queries)
         rows.append(
@@ -77,21 +78,21 @@ def dense(sizes, rng):
         )
         del exact
         with Timer() as build:
-            approximate = make_dense_index(vectors, approximate_above=0)
-        hnsw_mb = faiss_mb(approximate)
-        for ef_search in EF_SEARCH:
-            approximate.hnsw.efSearch = ef_search
-            hnsw_ms, found = search_times(approximate, queries)
+            approximate = trained(vectors).index
+        ivf_mb = faiss_mb(approximate)
+        for probes in PROBES:
+            approximate.nprobe = probes
+            ivf_ms, found = search_times(approximate, queries)
             recall = np.mean([len(set(a) & set(b)) / 10 for a, b in zip(found, truth)])
             rows.append(
                 [
                     f"{n:,}",
-                    f"HNSW (M=32, efSearch={ef_search})",
+                    f"IVF ({approximate.nlist} lists, nprobe={probes})",
                     build.seconds,
-                    statistics.median(hnsw_ms),
-                    percentile(hnsw_ms, 0.95),
+                    statistics.median(ivf_ms),
+                    percentile(ivf_ms, 0.95),
                     float(recall),
-                    hnsw_mb,
+                    ivf_mb,
                 ]
             )
         del approximate, vectors
@@ -130,9 +131,11 @@ def plot(dense_rows, keyword_rows, path):
     import matplotlib.pyplot as plt
 
     figure, axis = plt.subplots(figsize=(6, 4))
-    for label in ("exact", *(f"HNSW (M=32, efSearch={ef})" for ef in EF_SEARCH)):
-        points = [(int(r[0].replace(",", "")), r[3]) for r in dense_rows if r[1].startswith(label)]
-        axis.plot(*zip(*points), marker="o", label=f"FAISS {label.split(' (')[0] if label == 'exact' else label}")
+    for label in ("exact", *(f"nprobe={probes})" for probes in PROBES)):
+        points = [
+            (int(r[0].replace(",", "")), r[3]) for r in dense_rows if r[1].startswith(label) or r[1].endswith(label)
+        ]
+        axis.plot(*zip(*points), marker="o", label=f"FAISS {'exact' if label == 'exact' else 'IVF ' + label[:-1]}")
     points = [(int(r[0].replace(",", "")), r[2]) for r in keyword_rows]
     axis.plot(*zip(*points), marker="s", label="BM25 (bm25s)")
     axis.set_xscale("log")

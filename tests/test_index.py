@@ -36,7 +36,7 @@ def test_first_build_indexes_every_file_and_reports_it(tiny_corpus, tmp_path, fa
     assert sorted(report.added) == ["ads.md", "forum.txt", "rapport/bilan.txt"]
     assert report.failed == {} and report.chunks >= 3 and report.embedded == report.chunks and report.full
     index = load_index(tmp_path / "index")
-    assert len(index.chunks) == report.chunks == index.vectors.shape[0] == index.dense.ntotal
+    assert len(index.chunks) == report.chunks == index.vectors.shape[0] == index.dense.size
     manifest = index.manifest
     assert manifest["embedding_model"] == "fake-hash-embedder" and manifest["dimension"] == 64
     assert set(manifest["sources"]) == set(report.added)
@@ -236,7 +236,7 @@ def test_document_prior_lifts_passages_of_the_document_that_matches_as_a_whole(t
 def test_past_the_size_threshold_the_dense_index_is_approximate_and_says_so(tiny_corpus, tmp_path, fake_embedder):
     build(tiny_corpus, tmp_path / "index", fake_embedder, settings=Settings(approximate_above=2))
     index = load_index(tmp_path / "index")
-    assert index.manifest["dense_index"] == "hnsw" and hasattr(index.dense, "hnsw")
+    assert index.manifest["dense_index"] == "ivf" and index.dense.kind == "ivf"
     assert search(tmp_path / "index", fake_embedder, "Forum des Jeunes membres", k=1)[0].source == "forum.txt"
     build(tiny_corpus, tmp_path / "flat", fake_embedder)
     assert load_index(tmp_path / "flat").manifest["dense_index"] == "flat"

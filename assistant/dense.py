@@ -1,0 +1,207 @@
+"""The dense index: which chunks lie nearest a question's vector.
+
+Up to ``approximate_above`` chunks the search is exact (``IndexFlatIP``, entry i is chunk row i). Past it the index
+is an inverted file (``IndexIVFFlat``) whose entries carry ids that outlive a build: a build removes the ids of the
+chunks that went and adds the new chunks under new ids, so a one-file change costs what the file costs, not what
+the corpus costs. The partition is trained once, and again only when the index has grown or shrunk by a factor of
+RETRAIN_FACTOR since (a rare full pass). Figures: docs/benchmarks.md ("A one-file change at a million chunks").
+
+On disk the inverted file does not hold the vectors a second time: ``dense.faiss`` is its trained partition alone
+(the centroids), ``dense_ids.npy`` and ``dense_lists.npy`` the id and the list of each chunk row. Loading files
+the rows of ``vectors.npy`` into their lists, with no distance computed (about 1 s at a million chunks).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+PROBES = 64  # lists searched per question (docs/benchmarks.md)
+MAX_LISTS = 2048  # 4,096 lists search no better here and take ten times longer to train
+RETRAIN_FACTOR = 4
+TRAINING_SAMPLE = 64  # vectors per list trained on
+
+
+def list_count(n: int) -> int:
+    """Lists of the inverted file: about 4 sqrt(n), a power of two, at most MAX_LISTS (fewer for a tiny index,
+    each list trained on at least 16 vectors)."""
+    return int(min(MAX_LISTS, 2 ** round(np.log2(4 * np.sqrt(max(n, 1)))), max(1, n // 16)))
+
+
+def _floats(vectors: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(vectors, dtype=np.float32)
+
+
+@dataclass
+class DenseIndex:
+    """A FAISS index and, for the inverted file, the id and the list of each chunk row."""
+
+    index: object  # a faiss.Index
+    ids: np.ndarray | None = None  # int64, row -> id; None: entries are rows (exact search, or an older HNSW)
+    lists: np.ndarray | None = None  # int64, row -> its list in the inverted file
+    trained_on: int = 0  # how many vectors the inverted file held when its partition was trained
+    _rows: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False)
+
+    @property
+    def kind(self) -> str:
+        name = type(self.index).__name__
+        return "ivf" if name.startswith("IndexIVF") else "hnsw" if name.startswith("IndexHNSW") else "flat"
+
+    @property
+    def size(self) -> int:
+        return int(self.index.ntotal)
+
+    def search(self, vector: np.ndarray, k: int) -> np.ndarray:
+        """The rows of the ``k`` nearest chunks, nearest first."""
+        _, found = self.index.search(_floats(vector[None, :]), k)
+        found = found[0][found[0] >= 0]
+        if self.ids is None:
+            return found
+        if self._rows is None:
+            order = np.argsort(self.ids, kind="stable")
+            self._rows = (self.ids[order], order)
+        ordered, order = self._rows
+        return order[np.searchsorted(ordered, found)]
+
+    def save(self, folder: Path) -> None:
+        import faiss
+
+        if self.ids is None:
+            faiss.write_index(self.index, str(folder / "dense.faiss"))
+            return
+        faiss.write_index(
+            _partition(self.index.quantizer.reconstruct_n(0, self.index.nlist)), str(folder / "dense.faiss")
+        )
+        np.save(folder / "dense_ids.npy", np.ascontiguousarray(self.ids, dtype=np.int64), allow_pickle=False)
+        np.save(folder / "dense_lists.npy", np.ascontiguousarray(self.lists, dtype=np.int64), allow_pickle=False)
+
+    @classmethod
+    def load(cls, folder: Path, manifest: dict, vectors: np.ndarray) -> DenseIndex:
+        """Read what ``save`` wrote; ``vectors`` are the chunk vectors, row for row."""
+        import faiss
+
+        index = faiss.read_index(str(folder / "dense.faiss"))
+        if manifest.get("dense_index") != "ivf":
+            if hasattr(index, "hnsw"):  # built by an earlier version; the next build replaces it
+                index.hnsw.efSearch = 512
+            return cls(index)
+        ids = np.load(folder / "dense_ids.npy", allow_pickle=False)
+        lists = np.load(folder / "dense_lists.npy", allow_pickle=False)
+        for name, array in (("dense_ids.npy", ids), ("dense_lists.npy", lists)):
+            if array.shape != (len(vectors),) or array.dtype != np.int64:
+                raise ValueError(f"{name}: {array.dtype} {array.shape}, expected int64 {(len(vectors),)}")
+        if (
+            not hasattr(index, "nlist")
+            or index.ntotal
+            or (len(lists) and not 0 <= lists.min() <= lists.max() < index.nlist)
+        ):
+            raise ValueError("dense.faiss is not the partition its lists point to")
+        _file(index, vectors, ids, lists)
+        return cls(index, ids, lists, int(manifest.get("dense_trained_on", len(vectors))))
+
+
+def _partition(centroids: np.ndarray):
+    """An empty inverted file with these centroids."""
+    import faiss
+
+    lists, dimension = centroids.shape
+    index = faiss.IndexIVFFlat(faiss.IndexFlatIP(dimension), dimension, lists, faiss.METRIC_INNER_PRODUCT)
+    index.quantizer.add(_floats(centroids))
+    index.is_trained = True
+    index.nprobe = min(PROBES, lists)
+    return index
+
+
+def _file(index, vectors: np.ndarray, ids: np.ndarray, lists: np.ndarray) -> None:
+    """Add ``vectors`` to the lists already chosen for them, under ``ids``."""
+    import faiss
+
+    if len(vectors):
+        x, ids, lists = _floats(vectors), np.ascontiguousarray(ids, np.int64), np.ascontiguousarray(lists, np.int64)
+        index.add_core(len(x), faiss.swig_ptr(x), faiss.swig_ptr(ids), faiss.swig_ptr(lists))
+
+
+def _nearest_list(index, vectors: np.ndarray) -> np.ndarray:
+    if not len(vectors):
+        return np.zeros(0, dtype=np.int64)
+    return index.quantizer.search(_floats(vectors), 1)[1][:, 0].astype(np.int64)
+
+
+def exact(vectors: np.ndarray) -> DenseIndex:
+    import faiss
+
+    index = faiss.IndexFlatIP(vectors.shape[1])
+    if len(vectors):
+        index.add(_floats(vectors))
+    return DenseIndex(index)
+
+
+def trained(vectors: np.ndarray, seed: int = 0) -> DenseIndex:
+    """A new inverted file, its partition trained on a sample of ``vectors``; chunk row i gets id i."""
+    import faiss
+
+    n, dimension = vectors.shape
+    lists = list_count(n)
+    learner = faiss.IndexIVFFlat(faiss.IndexFlatIP(dimension), dimension, lists, faiss.METRIC_INNER_PRODUCT)
+    sample = np.random.default_rng(seed).choice(n, min(n, TRAINING_SAMPLE * lists), replace=False)
+    learner.train(_floats(vectors[np.sort(sample)]))
+    index = _partition(learner.quantizer.reconstruct_n(0, lists))
+    ids, assigned = np.arange(n, dtype=np.int64), _nearest_list(index, vectors)
+    _file(index, vectors, ids, assigned)
+    return DenseIndex(index, ids, assigned, n)
+
+
+def updated(
+    previous: DenseIndex, vectors: np.ndarray, chunk_ids: list[str], previous_rows: dict[str, int]
+) -> DenseIndex:
+    """``previous`` (an inverted file, changed in place) made to hold ``vectors``, row i being chunk ``chunk_ids[i]``.
+
+    A chunk already in ``previous`` (``previous_rows``: chunk id -> its row there) keeps its id and entry: the same
+    chunk id is the same text, so the same vector. The entries of chunks that went are removed, new chunks added.
+    """
+    import faiss
+
+    old_ids = previous.ids
+    ids = np.empty(len(chunk_ids), dtype=np.int64)
+    lists = np.empty(len(chunk_ids), dtype=np.int64)
+    kept = np.zeros(len(old_ids), dtype=bool)
+    fresh: list[int] = []
+    next_id = int(old_ids.max()) + 1 if len(old_ids) else 0
+    for row, chunk_id in enumerate(chunk_ids):
+        old = previous_rows.get(chunk_id)
+        if old is not None and not kept[old]:
+            ids[row], lists[row], kept[old] = old_ids[old], previous.lists[old], True
+        else:
+            ids[row], next_id = next_id, next_id + 1
+            fresh.append(row)
+    gone = old_ids[~kept]
+    index = previous.index
+    if len(gone):
+        index.remove_ids(faiss.IDSelectorBatch(gone))
+    lists[fresh] = _nearest_list(index, vectors[fresh])
+    _file(index, vectors[fresh], ids[fresh], lists[fresh])
+    return DenseIndex(index, ids, lists, previous.trained_on)
+
+
+def dense_for(
+    vectors: np.ndarray,
+    chunk_ids: list[str],
+    approximate_above: int,
+    previous: DenseIndex | None = None,
+    previous_rows: dict[str, int] | None = None,
+) -> DenseIndex:
+    """The dense index of a new generation: exact while small; past the threshold the previous inverted file
+    updated in place when there is one of the same dimension and about the same size, else a new one."""
+    n = len(vectors)
+    if n <= approximate_above:
+        return exact(vectors)
+    if (
+        previous is not None
+        and previous.kind == "ivf"
+        and previous.index.d == vectors.shape[1]
+        and previous.trained_on / RETRAIN_FACTOR <= n <= previous.trained_on * RETRAIN_FACTOR
+    ):
+        return updated(previous, vectors, chunk_ids, previous_rows or {})
+    return trained(vectors)

@@ -1,14 +1,15 @@
 """The dense index: which chunks lie nearest a question's vector.
 
 Up to ``approximate_above`` chunks the search is exact (``IndexFlatIP``, entry i is chunk row i). Past it the index
-is an inverted file (``IndexIVFFlat``) whose entries carry ids that outlive a build: a build removes the ids of the
+is an inverted file of 8-bit codes (``IndexIVFScalarQuantizer``), its finds re-ranked on the exact vectors, whose
+entries carry ids that outlive a build: a build removes the ids of the
 chunks that went and adds the new chunks under new ids, so a one-file change costs what the file costs, not what
 the corpus costs. The partition is trained once, and again only when the index has grown or shrunk by a factor of
 RETRAIN_FACTOR since (a rare full pass). Figures: docs/benchmarks.md ("A one-file change at a million chunks").
 
-On disk the inverted file does not hold the vectors a second time: ``dense.faiss`` is its trained partition alone
-(the centroids), ``dense_ids.npy`` and ``dense_lists.npy`` the id and the list of each chunk row. Loading files
-the rows of ``vectors.npy`` into their lists, with no distance computed (about 1 s at a million chunks).
+On disk the inverted file does not hold the vectors a second time: ``dense.faiss`` is the trained, empty index
+(centroids and code ranges), ``dense_ids.npy`` and ``dense_lists.npy`` the id and the list of each chunk row.
+Loading encodes the rows of ``vectors.npy`` into their lists, with no distance computed.
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ from pathlib import Path
 
 import numpy as np
 
-PROBES = 64  # lists searched per question (docs/benchmarks.md)
-MAX_LISTS = 2048  # 4,096 lists search no better here and take ten times longer to train
+PROBE_SHARE = 8  # one list in 8 is searched (docs/benchmarks.md: recall on real embeddings)
+RERANK = 2  # the codes find RERANK * k entries, re-ranked on the exact vectors
+MAX_LISTS = 2048  # 4,096 lists take ten times longer to train
 RETRAIN_FACTOR = 4
 TRAINING_SAMPLE = 64  # vectors per list trained on
 
@@ -42,6 +44,7 @@ class DenseIndex:
     ids: np.ndarray | None = None  # int64, row -> id; None: entries are rows (exact search, or an older HNSW)
     lists: np.ndarray | None = None  # int64, row -> its list in the inverted file
     trained_on: int = 0  # how many vectors the inverted file held when its partition was trained
+    vectors: np.ndarray | None = None  # the exact chunk vectors, row for row, that finds are re-ranked on
     _rows: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False)
 
     @property
@@ -55,15 +58,18 @@ class DenseIndex:
 
     def search(self, vector: np.ndarray, k: int) -> np.ndarray:
         """The rows of the ``k`` nearest chunks, nearest first."""
-        _, found = self.index.search(_floats(vector[None, :]), k)
-        found = found[0][found[0] >= 0]
         if self.ids is None:
-            return found
+            found = self.index.search(_floats(vector[None, :]), k)[1][0]
+            return found[found >= 0]
+        found = self.index.search(_floats(vector[None, :]), RERANK * k)[1][0]
+        found = found[found >= 0]
         if self._rows is None:
             order = np.argsort(self.ids, kind="stable")
             self._rows = (self.ids[order], order)
         ordered, order = self._rows
-        return order[np.searchsorted(ordered, found)]
+        rows = np.sort(order[np.searchsorted(ordered, found)])
+        exact = np.asarray(self.vectors[rows], dtype=np.float32) @ vector
+        return rows[np.argsort(-exact, kind="stable")[:k]]
 
     def save(self, folder: Path) -> None:
         import faiss
@@ -71,9 +77,9 @@ class DenseIndex:
         if self.ids is None:
             faiss.write_index(self.index, str(folder / "dense.faiss"))
             return
-        faiss.write_index(
-            _partition(self.index.quantizer.reconstruct_n(0, self.index.nlist)), str(folder / "dense.faiss")
-        )
+        centroids = self.index.quantizer.reconstruct_n(0, self.index.nlist)
+        empty = _partition(centroids, faiss.vector_to_array(self.index.sq.trained))
+        faiss.write_index(empty, str(folder / "dense.faiss"))
         np.save(folder / "dense_ids.npy", np.ascontiguousarray(self.ids, dtype=np.int64), allow_pickle=False)
         np.save(folder / "dense_lists.npy", np.ascontiguousarray(self.lists, dtype=np.int64), allow_pickle=False)
 
@@ -93,24 +99,36 @@ class DenseIndex:
             if array.shape != (len(vectors),) or array.dtype != np.int64:
                 raise ValueError(f"{name}: {array.dtype} {array.shape}, expected int64 {(len(vectors),)}")
         if (
-            not hasattr(index, "nlist")
+            not hasattr(index, "sq")
             or index.ntotal
             or (len(lists) and not 0 <= lists.min() <= lists.max() < index.nlist)
         ):
             raise ValueError("dense.faiss is not the partition its lists point to")
+        index.nprobe = probes(index.nlist)
         _file(index, vectors, ids, lists)
-        return cls(index, ids, lists, int(manifest.get("dense_trained_on", len(vectors))))
+        return cls(index, ids, lists, int(manifest.get("dense_trained_on", len(vectors))), vectors)
 
 
-def _partition(centroids: np.ndarray):
-    """An empty inverted file with these centroids."""
+def probes(lists: int) -> int:
+    return max(1, lists // PROBE_SHARE)
+
+
+def _partition(centroids: np.ndarray, ranges: np.ndarray | None = None):
+    """An empty inverted file with these centroids, and these ranges for its codes (else train it: ``train`` then
+    learns the ranges only, the centroids being there)."""
     import faiss
 
     lists, dimension = centroids.shape
-    index = faiss.IndexIVFFlat(faiss.IndexFlatIP(dimension), dimension, lists, faiss.METRIC_INNER_PRODUCT)
-    index.quantizer.add(_floats(centroids))
-    index.is_trained = True
-    index.nprobe = min(PROBES, lists)
+    quantizer = faiss.IndexFlatIP(dimension)
+    quantizer.add(_floats(centroids))
+    index = faiss.IndexIVFScalarQuantizer(
+        quantizer, dimension, lists, faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT
+    )
+    index.by_residual = False  # codes of the vectors themselves: trained once, on a sample
+    if ranges is not None:
+        faiss.copy_array_to_vector(np.ascontiguousarray(ranges, dtype=np.float32), index.sq.trained)
+        index.is_trained = True
+    index.nprobe = probes(lists)
     return index
 
 
@@ -146,11 +164,12 @@ def trained(vectors: np.ndarray, seed: int = 0) -> DenseIndex:
     lists = list_count(n)
     learner = faiss.IndexIVFFlat(faiss.IndexFlatIP(dimension), dimension, lists, faiss.METRIC_INNER_PRODUCT)
     sample = np.random.default_rng(seed).choice(n, min(n, TRAINING_SAMPLE * lists), replace=False)
-    learner.train(_floats(vectors[np.sort(sample)]))
+    learner.train(sampled := _floats(vectors[np.sort(sample)]))
     index = _partition(learner.quantizer.reconstruct_n(0, lists))
+    index.train(sampled)
     ids, assigned = np.arange(n, dtype=np.int64), _nearest_list(index, vectors)
     _file(index, vectors, ids, assigned)
-    return DenseIndex(index, ids, assigned, n)
+    return DenseIndex(index, ids, assigned, n, vectors)
 
 
 def updated(
@@ -182,7 +201,7 @@ def updated(
         index.remove_ids(faiss.IDSelectorBatch(gone))
     lists[fresh] = _nearest_list(index, vectors[fresh])
     _file(index, vectors[fresh], ids[fresh], lists[fresh])
-    return DenseIndex(index, ids, lists, previous.trained_on)
+    return DenseIndex(index, ids, lists, previous.trained_on, vectors)
 
 
 def dense_for(

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from assistant.embeddings import Embedder
-from assistant.errors import AssistantError
+from assistant.errors import AssistantError, EmbeddingError
 from assistant.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -155,9 +155,16 @@ class DistributedEmbedder:
         done = 0
         if progress:
             progress(0, total)
-        for rows, batch in zip(batches, results):
-            vectors[rows] = batch
-            done += len(rows)
-            if progress:
-                progress(done, total)
+        try:
+            for rows, batch in zip(batches, results):
+                vectors[rows] = batch
+                done += len(rows)
+                if progress:
+                    progress(done, total)
+        except self.cluster.ray.exceptions.RayError as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise EmbeddingError(
+                f"embedding on Ray failed after {ACTOR_RESTARTS} restarts of a worker ({first[:200]});"
+                " nothing was written, the index is as it was"
+            ) from None
         return vectors

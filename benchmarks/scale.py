@@ -19,7 +19,7 @@ from common import ROOT, Timer, machine, percentile, table
 
 DIMENSION = 384
 QUERIES = 200
-PROBES = (16, 32, 64)
+SHARES = (16, 8, 4)  # one list in SHARE searched
 
 
 def faiss_mb(index) -> float:
@@ -80,14 +80,14 @@ def dense(sizes, rng):
         with Timer() as build:
             approximate = trained(vectors).index
         ivf_mb = faiss_mb(approximate)
-        for probes in PROBES:
-            approximate.nprobe = probes
+        for share in SHARES:
+            approximate.nprobe = probes = approximate.nlist // share
             ivf_ms, found = search_times(approximate, queries)
             recall = np.mean([len(set(a) & set(b)) / 10 for a, b in zip(found, truth)])
             rows.append(
                 [
                     f"{n:,}",
-                    f"IVF ({approximate.nlist} lists, nprobe={probes})",
+                    f"IVF-SQ8 ({approximate.nlist} lists, nprobe={probes})",
                     build.seconds,
                     statistics.median(ivf_ms),
                     percentile(ivf_ms, 0.95),
@@ -131,7 +131,7 @@ def plot(dense_rows, keyword_rows, path):
     import matplotlib.pyplot as plt
 
     figure, axis = plt.subplots(figsize=(6, 4))
-    for label in ("exact", *(f"nprobe={probes})" for probes in PROBES)):
+    for label in ("exact", *(f"nprobe={2048 // share})" for share in SHARES)):
         points = [
             (int(r[0].replace(",", "")), r[3]) for r in dense_rows if r[1].startswith(label) or r[1].endswith(label)
         ]

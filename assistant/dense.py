@@ -183,18 +183,20 @@ def updated(
     import faiss
 
     old_ids = previous.ids
+    old_rows = np.fromiter((previous_rows.get(c, -1) for c in chunk_ids), dtype=np.int64, count=len(chunk_ids))
+    old_rows[old_rows >= len(old_ids)] = -1
+    # A row keeps its old entry when its chunk was there before (and no earlier row took that entry).
+    found = np.flatnonzero(old_rows >= 0)
+    _, first = np.unique(old_rows[found], return_index=True)
+    keeps = found[first]
+    kept = np.zeros(len(old_ids), dtype=bool)
+    kept[old_rows[keeps]] = True
+    fresh = np.setdiff1d(np.arange(len(chunk_ids)), keeps)
+    next_id = int(old_ids.max()) + 1 if len(old_ids) else 0
     ids = np.empty(len(chunk_ids), dtype=np.int64)
     lists = np.empty(len(chunk_ids), dtype=np.int64)
-    kept = np.zeros(len(old_ids), dtype=bool)
-    fresh: list[int] = []
-    next_id = int(old_ids.max()) + 1 if len(old_ids) else 0
-    for row, chunk_id in enumerate(chunk_ids):
-        old = previous_rows.get(chunk_id)
-        if old is not None and not kept[old]:
-            ids[row], lists[row], kept[old] = old_ids[old], previous.lists[old], True
-        else:
-            ids[row], next_id = next_id, next_id + 1
-            fresh.append(row)
+    ids[keeps], lists[keeps] = old_ids[old_rows[keeps]], previous.lists[old_rows[keeps]]
+    ids[fresh] = np.arange(next_id, next_id + len(fresh))
     gone = old_ids[~kept]
     index = previous.index
     if len(gone):

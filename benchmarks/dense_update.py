@@ -64,7 +64,9 @@ def recall_rows(
 
 
 def rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """Resident memory now."""
+    pages = int(Path("/proc/self/statm").read_text().split()[1])
+    return pages * resource.getpagesize() / 1e6
 
 
 def synthetic(args) -> None:
@@ -93,7 +95,6 @@ def synthetic(args) -> None:
 
     folder = Path(tempfile.mkdtemp(prefix="dense-", dir=CACHE))
     steps = []
-    memory_before = rss_mb()
     with Timer() as full:
         dense = trained(vectors)
     steps.append(["first build: train the partition and file every vector", full.seconds])
@@ -103,6 +104,7 @@ def synthetic(args) -> None:
         dense.save(folder)
     steps.append(["first build: write vectors.npy and the dense files", write.seconds])
     del dense
+    memory_before = rss_mb()
     with Timer() as load:
         previous = DenseIndex.load(folder, manifest, np.load(folder / "vectors.npy", mmap_mode="r"))
     memory = rss_mb() - memory_before
@@ -122,10 +124,9 @@ def synthetic(args) -> None:
     print(table(["step", "seconds"], steps))
     print(f"\none-file change / first build: {change / (full.seconds + write.seconds):.3f}")
     on_disk = sum(f.stat().st_size for f in folder.iterdir() if f.name.startswith("dense")) / 1e6
-    print(f"memory: inverted file {args.size * DIMENSION * 4 / 1e6 + args.size * 8 / 1e6:,.0f} MB of vectors and ids;")
-    print(
-        f"  peak RSS grew {memory:,.0f} MB while loading it; dense files on disk besides vectors.npy: {on_disk:.1f} MB"
-    )
+    codes = args.size * (DIMENSION + 8 + 8) / 1e6  # 8-bit codes, an id in the lists, an id and a list per row
+    print(f"memory: the inverted file holds {codes:,.0f} MB of codes and ids; resident memory grew {memory:,.0f} MB")
+    print(f"  while loading it (vectors.npy pages read included); dense files besides vectors.npy: {on_disk:.1f} MB")
 
     rows = []
     for share in SHARES:

@@ -28,6 +28,7 @@ from assistant.index import (
     load_index,
     read_chunks,
     read_manifest,
+    reading_lock,
     write_index,
 )
 from assistant.keywords import KeywordIndex, analyze
@@ -299,10 +300,11 @@ def _previous(target: Path) -> _Stored | None:
     """What a damaged current generation embedded, as far as it can be read."""
     folder = target / current_generation(target)
     try:
-        chunks = read_chunks(folder)
-        vectors = np.load(folder / "vectors.npy", mmap_mode="r", allow_pickle=False)
-        sentences = np.load(folder / "sentences.npy", allow_pickle=False)
-        sentence_vectors = np.load(folder / "sentence_vectors.npy", mmap_mode="r", allow_pickle=False)
+        with reading_lock:
+            chunks = read_chunks(folder)
+            vectors = np.load(folder / "vectors.npy", mmap_mode="r", allow_pickle=False)
+            sentences = np.load(folder / "sentences.npy", allow_pickle=False)
+            sentence_vectors = np.load(folder / "sentence_vectors.npy", mmap_mode="r", allow_pickle=False)
         if len(vectors) != len(chunks) or len(sentence_vectors) != len(sentences):
             raise ValueError("vectors and texts disagree")
         return _stored(chunks, vectors, sentences, sentence_vectors)

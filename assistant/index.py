@@ -240,14 +240,20 @@ def load_index(index_dir: Path) -> LoadedIndex:
     the generation has changed meanwhile. A generation that fails to load and is still current is damaged.
     """
     index_dir = Path(index_dir)
-    for _ in range(LOAD_ATTEMPTS):
-        generation = current_generation(index_dir)
-        try:
-            return _load(index_dir, generation)
-        except (IndexDamagedError, IndexNotFoundError):
-            if current_generation(index_dir) == generation:
-                raise
-    return _load(index_dir, current_generation(index_dir))
+    with reading_lock:
+        for _ in range(LOAD_ATTEMPTS):
+            generation = current_generation(index_dir)
+            try:
+                return _load(index_dir, generation)
+            except (IndexDamagedError, IndexNotFoundError):
+                if current_generation(index_dir) == generation:
+                    raise
+        return _load(index_dir, current_generation(index_dir))
+
+
+# One load at a time in a process: NumPy reads .npy headers with ast.literal_eval, and CPython 3.11 can fail
+# ("AST constructor recursion depth mismatch") when two threads parse at once. Loads are rare (one per generation).
+reading_lock = threading.RLock()
 
 
 def chunk_rows(manifest: dict, chunks: list[Chunk]) -> np.ndarray:

@@ -1,0 +1,133 @@
+"""A one-file change in a large corpus: what a whole build costs, step by step.
+
+    python benchmarks/change_at_scale.py [--chunks 100000] [--file-chunks 20]
+
+A synthetic corpus of real French text (sentences of corpus-beta, shuffled into files of about ``--file-chunks``
+chunks) is built once; then one file is edited and the build that follows is timed step by step. Vectors come from
+a hashing embedder, so that the first build of a large corpus takes minutes and not days: every step but embedding
+is the real one. What embedding the changed file costs with the default model is measured apart, on its texts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import logging
+import random
+import re
+import sys
+import time
+
+import numpy as np
+from common import ROOT, SHARED, Timer, fresh, machine, need, table
+
+
+class HashEmbedder:
+    """384-dimensional unit vectors drawn from a hash of the text: instant, deterministic, not meaningful."""
+
+    model_name, backend, quantize, query_prompt, document_prompt, dimension = "hash-384", "hash", "", "", "", 384
+
+    def embed_documents(self, texts, progress=None):
+        vectors = np.empty((len(texts), self.dimension), dtype=np.float32)
+        for row, text in enumerate(texts):
+            seed = int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "little")
+            vectors[row] = np.random.default_rng(seed).standard_normal(self.dimension)
+        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+        if progress:
+            progress(len(texts), len(texts))
+        return vectors
+
+    def embed_query(self, text):
+        return self.embed_documents([text])[0]
+
+
+def sentences_of_corpus_beta() -> list[str]:
+    found = []
+    for path in sorted(need(SHARED / "corpus-beta").rglob("*.md")):
+        text = re.sub(r"\{%.*?%\}|<[^>]+>|[#*`|>\[\]()]", " ", path.read_text(encoding="utf-8", errors="replace"))
+        found += [s.strip() for s in re.split(r"(?<=[.!?])\s+", text) if 60 <= len(s.strip()) <= 300]
+    return found
+
+
+def write_corpus(folder, chunks: int, file_chunks: int, sentences: list[str], rng) -> int:
+    files = max(1, chunks // file_chunks)
+    for number in range(files):
+        paragraphs = []
+        for part in range(file_chunks):
+            body = " ".join(rng.choice(sentences) for _ in range(5))
+            paragraphs.append(f"Fiche {number}, partie {part}. {body}")
+        (folder / f"fiche-{number:07}.txt").write_text("\n\n".join(paragraphs), encoding="utf-8")
+    return files
+
+
+class Steps:
+    """Seconds spent in each step of a build, from its progress calls."""
+
+    def __init__(self) -> None:
+        self.started = self.last = time.perf_counter()
+        self.stage, self.seconds = "loading the current index", {}
+
+    def __call__(self, stage, done, total) -> None:
+        now = time.perf_counter()
+        if stage != self.stage:
+            self.seconds[self.stage] = self.seconds.get(self.stage, 0.0) + now - self.last
+            self.stage, self.last = stage, now
+
+    def close(self) -> dict:
+        self("done", 0, 0)
+        return self.seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--chunks", type=int, default=100_000)
+    parser.add_argument("--file-chunks", type=int, default=20)
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    from assistant.builder import build_index
+    from assistant.chunking import chunk_document, is_quotable, split_sentences
+    from assistant.embeddings import embedder_for
+    from assistant.readers.documents import read_document
+    from assistant.settings import Settings
+
+    root = fresh("change-at-scale")
+    corpus = root / "corpus"
+    corpus.mkdir()
+    rng = random.Random(5)
+    files = write_corpus(corpus, args.chunks, args.file_chunks, sentences_of_corpus_beta(), rng)
+    settings = Settings(corpus_dir=corpus, index_dir=root / "index")
+    embedder = HashEmbedder()
+    with Timer() as first:
+        report = build_index(settings=settings, embedder=embedder)
+    print(f"Machine: {machine()}\n")
+    print(f"{report.chunks:,} chunks in {files:,} files; first build {first.seconds:.0f} s (hashing embedder)\n")
+
+    edited = corpus / "fiche-0000003.txt"
+    edited.write_text(edited.read_text(encoding="utf-8").replace("partie 7.", "partie 7, revue."), encoding="utf-8")
+    steps = Steps()
+    with Timer() as change:
+        report = build_index(settings=settings, embedder=embedder, progress=steps)
+    seconds = steps.close()
+    rows = [[stage, value, f"{value / change.seconds:.0%}"] for stage, value in seconds.items()]
+    rows.append(["**whole build**", change.seconds, "100%"])
+    print(table(["step of the one-file build", "seconds", "share"], rows))
+    print(f"\n{report.embedded} chunk(s) and {report.embedded_sentences} sentence(s) embedded; one-file build / first")
+    print(f"build: {change.seconds / first.seconds:.3f}")
+
+    # What the default model takes to embed that file's new texts, on this machine.
+    document = read_document(edited, edited.name, settings)
+    chunks = chunk_document(document, settings.chunk_size, settings.chunk_overlap)
+    texts = [c.indexed_text() for c in chunks][: report.embedded]
+    texts += [c.text[s:e] for c in chunks for s, e in split_sentences(c.text) if is_quotable(c.text[s:e])][
+        : report.embedded_sentences
+    ]
+    model = embedder_for(Settings())
+    model.embed_documents(["échauffement"])
+    with Timer() as embedding:
+        model.embed_documents(texts)
+    print(f"embedding those {len(texts)} texts with {model.model_name}: {embedding.seconds:.2f} s")
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT))
+    main()

@@ -213,12 +213,14 @@ def _build(
         chunks.extend(doc_chunks)
         sources_meta[source] = {"hash": hashes[source], **meta, "chunks": [c.id for c in doc_chunks]}
 
-    old = None
-    if reusable and current is not None:  # the current index's vectors serve again
-        old = _stored(current.chunks, current.vectors, current.sentences, current.sentence_vectors)
+    carried, old = None, None
+    if reusable and current is not None:  # unchanged chunks keep their rows; the text of the others may have moved
+        carried = Carried.of(chunks, current)
+        gone = np.setdiff1d(np.arange(len(current.chunks)), carried.old_rows[carried.old_rows >= 0])
+        old = _stored(current.chunks, current.vectors, current.sentences, current.sentence_vectors, gone)
     elif reusable:  # a damaged index lends what can still be read
         old = _previous(target)
-    vectors, sentences, sentence_vectors = _vectors_for(chunks, old, embedder, report, progress)
+    vectors, sentences, sentence_vectors = _vectors_for(chunks, carried, old, embedder, report, progress)
     progress("indexing", 0, len(chunks))
     chunk_terms = [analyze(chunk.indexed_text()) for chunk in chunks]
     keyword = KeywordIndex.build(chunk_terms)
@@ -313,13 +315,36 @@ def _previous(target: Path) -> _Stored | None:
         return None
 
 
-def _stored(chunks: list[Chunk], vectors, sentences, sentence_vectors) -> _Stored:
-    """Stored vectors by the content hash of the text they embed."""
-    sentence_rows = {
-        content_hash(chunks[chunk_row].text[start:end]): row for row, (chunk_row, start, end) in enumerate(sentences)
-    }
-    chunk_rows = {content_hash(chunk.indexed_text()): row for row, chunk in enumerate(chunks)}
+def _stored(chunks: list[Chunk], vectors, sentences, sentence_vectors, rows: np.ndarray | None = None) -> _Stored:
+    """Stored vectors by the content hash of the text they embed: of every chunk, or of the chunk ``rows`` only."""
+    rows = np.arange(len(chunks)) if rows is None else rows
+    chunk_rows = {content_hash(chunks[row].indexed_text()): int(row) for row in rows}
+    chosen = np.flatnonzero(np.isin(sentences[:, 0], rows)) if len(rows) < len(chunks) else range(len(sentences))
+    sentence_rows = {}
+    for row in chosen:
+        chunk_row, start, end = sentences[row]
+        sentence_rows[content_hash(chunks[chunk_row].text[start:end])] = int(row)
     return _Stored(chunk_rows, vectors, sentence_rows, sentence_vectors)
+
+
+@dataclass
+class Carried:
+    """What unchanged chunks bring from the current index: a chunk id is its source and text, so a chunk that is
+    still there has the same vector and sentences. Only the other chunks are split, hashed and looked up."""
+
+    current: LoadedIndex
+    old_rows: np.ndarray  # int64, for each new chunk row its row in the current index, -1 for a new chunk
+
+    @classmethod
+    def of(cls, chunks: list[Chunk], current: LoadedIndex) -> Carried:
+        rows = current.chunk_row
+        return cls(current, np.fromiter((rows.get(c.id, -1) for c in chunks), dtype=np.int64, count=len(chunks)))
+
+
+def _spans(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """The concatenated ranges starts[i] .. starts[i] + counts[i]."""
+    offsets = np.repeat(starts - np.concatenate([[0], np.cumsum(counts)[:-1]]), counts)
+    return offsets + np.arange(int(counts.sum()))
 
 
 def _reuse_or_embed(
@@ -342,35 +367,75 @@ def _reuse_or_embed(
     return vectors, len(missing)
 
 
-def chunk_sentences(chunks: list[Chunk]) -> np.ndarray:
-    """(chunk row, start, end) of every sentence of every chunk, in chunk order: what answers quote from."""
-    rows = [(row, start, end) for row, chunk in enumerate(chunks) for start, end in split_sentences(chunk.text)]
-    return np.asarray(rows, dtype=np.int32).reshape(-1, 3)
+def chunk_sentences(chunks: list[Chunk], carried: Carried | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(chunk row, start, end) of every sentence of every chunk, in chunk order: what answers quote from; and, for
+    each sentence, its row in the current index (-1 for a sentence of a new chunk)."""
+    old_rows = carried.old_rows if carried else np.full(len(chunks), -1, dtype=np.int64)
+    new = np.flatnonzero(old_rows < 0)
+    split = {int(row): split_sentences(chunks[row].text) for row in new}
+    counts = np.zeros(len(chunks), dtype=np.int64)
+    kept = np.flatnonzero(old_rows >= 0)
+    if len(kept):
+        first = carried.current.first_sentence
+        counts[kept] = first[old_rows[kept] + 1] - first[old_rows[kept]]
+    counts[new] = [len(split[int(row)]) for row in new]
+    starts = np.concatenate([[0], np.cumsum(counts)])
+    sentences = np.zeros((int(starts[-1]), 3), dtype=np.int32)
+    sentences[:, 0] = np.repeat(np.arange(len(chunks)), counts)
+    source = np.full(len(sentences), -1, dtype=np.int64)
+    if len(kept):
+        target, origin = _spans(starts[kept], counts[kept]), _spans(first[old_rows[kept]], counts[kept])
+        sentences[target, 1:] = carried.current.sentences[origin, 1:]
+        source[target] = origin
+    for row, spans in split.items():
+        if spans:
+            sentences[starts[row] : starts[row + 1], 1:] = spans
+    return sentences, source
 
 
 def _vectors_for(
-    chunks: list[Chunk], old: _Stored | None, embedder: Embedder, report: BuildReport, progress: Progress
+    chunks: list[Chunk],
+    carried: Carried | None,
+    old: _Stored | None,
+    embedder: Embedder,
+    report: BuildReport,
+    progress: Progress,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Chunk vectors, the sentence table and sentence vectors; only text never embedded before is embedded."""
-    dimension = old.vectors.shape[1] if old is not None and len(old.vectors) else embedder.dimension
-    sentences = chunk_sentences(chunks)
-    texts = [chunks[row].text[start:end] for row, start, end in sentences]
+    """Chunk vectors, the sentence table and sentence vectors. Unchanged chunks bring theirs; the others reuse what
+    was embedded for the same text before (``old``), and only text never embedded before is embedded."""
+    if carried is not None and len(carried.current.vectors):
+        dimension = carried.current.vectors.shape[1]
+    else:
+        dimension = old.vectors.shape[1] if old is not None and len(old.vectors) else embedder.dimension
+    sentences, source = chunk_sentences(chunks, carried)
+    sentence_vectors = np.zeros((len(sentences), dimension), dtype=np.float16)
+    brought = np.flatnonzero(source >= 0)
+    if len(brought):
+        sentence_vectors[brought] = carried.current.sentence_vectors[source[brought]]
     # Only what an answer can quote, or a sentence that announces a list, is ever compared with a question.
-    wanted = [i for i, text in enumerate(texts) if is_quotable(text) or text.endswith(":")]
-    sentence_vectors = np.zeros((len(texts), dimension), dtype=np.float32)
-    sentence_vectors[wanted], embedded = _reuse_or_embed(
+    texts = {
+        int(i): chunks[sentences[i, 0]].text[sentences[i, 1] : sentences[i, 2]] for i in np.flatnonzero(source < 0)
+    }
+    wanted = [i for i, text in texts.items() if is_quotable(text) or text.endswith(":")]
+    fresh, report.embedded_sentences = _reuse_or_embed(
         [texts[i] for i in wanted],
         old.sentence_rows if old else {},
         old.sentence_vectors if old else None,
         lambda missing: embedder.embed_documents(missing, lambda d, t: progress("sentences", d, t)),
         dimension,
     )
-    vectors, report.embedded = _reuse_or_embed(
-        [chunk.indexed_text() for chunk in chunks],
+    sentence_vectors[wanted] = fresh
+
+    old_rows = carried.old_rows if carried else np.full(len(chunks), -1, dtype=np.int64)
+    vectors = np.zeros((len(chunks), dimension), dtype=np.float32)
+    kept, new = np.flatnonzero(old_rows >= 0), np.flatnonzero(old_rows < 0)
+    if len(kept):
+        vectors[kept] = carried.current.vectors[old_rows[kept]]
+    vectors[new], report.embedded = _reuse_or_embed(
+        [chunks[row].indexed_text() for row in new],
         old.chunk_rows if old else {},
         old.vectors if old else None,
         lambda missing: embedder.embed_documents(missing, lambda d, t: progress("embedding", d, t)),
         dimension,
     )
-    report.embedded_sentences = embedded
-    return vectors, sentences, sentence_vectors.astype(np.float16)
+    return vectors, sentences, sentence_vectors

@@ -8,7 +8,7 @@ import threading
 
 import numpy as np
 import pytest
-from helpers import make_blank_pdf, make_pdf
+from helpers import FakeEmbedder, make_blank_pdf, make_pdf
 
 from assistant.builder import build_index
 from assistant.errors import (
@@ -345,3 +345,26 @@ def test_back_to_back_builds_keep_at_most_three_generations_on_disk(tiny_corpus,
         (tiny_corpus / "tour.txt").write_text(f"Le tour numéro {i} du forum.")
         build(tiny_corpus, index, fake_embedder)
     assert 2 <= len([p for p in index.iterdir() if p.name.startswith("gen-")]) <= 3
+
+
+def test_an_incremental_build_writes_what_a_full_build_of_the_same_files_writes(tiny_corpus, tmp_path, fake_embedder):
+    """Unchanged chunks bring their vectors and sentences from the current index: the result must not differ."""
+    settings = Settings(chunk_size=100)
+    (tiny_corpus / "a-garder.txt").write_text("Une phrase qui reste. Une autre qui reste aussi.\n\n" * 6)
+    (tiny_corpus / "renomme-avant.txt").write_text("Le texte de ce fichier change de nom. Il reste le même.\n")
+    build(tiny_corpus, tmp_path / "index", fake_embedder, settings=settings)
+    (tiny_corpus / "forum.txt").write_text("Le Forum des Jeunes compte 45 membres. Il se réunit à Lyon : le lundi.\n")
+    (tiny_corpus / "rapport" / "bilan.txt").unlink()
+    (tiny_corpus / "renomme-avant.txt").rename(tiny_corpus / "renomme-apres.txt")
+    (tiny_corpus / "nouveau.txt").write_text("Une note nouvelle. Elle parle du laboratoire.\n")
+    fake_embedder.embedded.clear()
+    report = build(tiny_corpus, tmp_path / "index", fake_embedder, settings=settings)
+    assert "Le texte de ce fichier change de nom." not in fake_embedder.embedded  # moved text is not embedded again
+    assert not report.full and report.unchanged
+    build(tiny_corpus, tmp_path / "full", FakeEmbedder(), settings=settings)
+    a, b = load_index(tmp_path / "index"), load_index(tmp_path / "full")
+    assert a.chunks == b.chunks
+    np.testing.assert_array_equal(a.sentences, b.sentences)
+    np.testing.assert_array_equal(np.asarray(a.vectors), np.asarray(b.vectors))
+    np.testing.assert_array_equal(np.asarray(a.sentence_vectors), np.asarray(b.sentence_vectors))
+    np.testing.assert_array_equal(a.first_sentence, b.first_sentence)

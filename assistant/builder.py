@@ -31,7 +31,7 @@ from assistant.index import (
     reading_lock,
     write_index,
 )
-from assistant.keywords import KeywordIndex, analyze
+from assistant.keywords import KeywordIndex, Terms, analyze
 from assistant.readers.documents import list_sources, read_document
 from assistant.records import BuildReport, Chunk, Document, content_hash
 from assistant.settings import Settings
@@ -222,12 +222,10 @@ def _build(
         old = _previous(target)
     vectors, sentences, sentence_vectors = _vectors_for(chunks, carried, old, embedder, report, progress)
     progress("indexing", 0, len(chunks))
-    chunk_terms = [analyze(chunk.indexed_text()) for chunk in chunks]
-    keyword = KeywordIndex.build(chunk_terms)
-    document_terms: dict[str, list[str]] = {source: [] for source in sources_meta}
-    for chunk, terms in zip(chunks, chunk_terms):
-        document_terms[chunk.source].extend(terms)
-    documents = KeywordIndex.build(list(document_terms.values()))
+    terms = _terms_for(chunks, carried, target)
+    keyword = KeywordIndex.from_ids(terms.lists(), terms.vocabulary)
+    bounds = np.concatenate([[0], np.cumsum([len(meta["chunks"]) for meta in sources_meta.values()])])
+    documents = KeywordIndex.from_ids(terms.lists(bounds), terms.vocabulary)  # chunks come grouped by source
     progress("dense", 0, len(chunks))
     dense = dense_for(
         vectors,
@@ -241,12 +239,12 @@ def _build(
         "dimension": int(vectors.shape[1]),
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "sources": sources_meta,
-        "documents": list(document_terms),
+        "documents": list(sources_meta),
         "failed": {s: {"hash": hashes[s], "reason": r} for s, r in report.failed.items()},
         "reading_limits": _reading_limits(settings),
     }
     progress("writing", 0, len(chunks))
-    write_index(target, manifest, chunks, vectors, keyword, documents, dense, sentences, sentence_vectors)
+    write_index(target, manifest, chunks, vectors, keyword, documents, dense, sentences, sentence_vectors, terms)
     report.chunks = len(chunks)
     return report
 
@@ -270,6 +268,19 @@ def _read_locally(files: dict[str, Path], to_read: list[str], settings: Settings
     """Several files at a time (every format but plain text is parsed in a child process)."""
     with ThreadPoolExecutor(max_workers=max(1, min(4, os.cpu_count() or 1))) as pool:
         yield from zip(to_read, pool.map(lambda source: read_one(files[source], source, settings), to_read))
+
+
+def _terms_for(chunks: list[Chunk], carried: Carried | None, target: Path) -> Terms:
+    """The analyzed terms of every chunk: unchanged chunks' from the current index, the others analyzed now."""
+    old = None
+    if carried is not None:
+        try:
+            old = Terms.load(target / carried.current.generation / "terms", len(carried.current.chunks))
+        except LOAD_ERRORS as exc:  # an index written before terms were kept, or a damaged file: analyze all
+            log.info("every chunk is analyzed again: %s", exc)
+    old_rows = carried.old_rows if old is not None else np.full(len(chunks), -1, dtype=np.int64)
+    fresh = {int(row): analyze(chunks[row].indexed_text()) for row in np.flatnonzero(old_rows < 0)}
+    return Terms.gather(fresh, len(chunks), np.flatnonzero(old_rows >= 0), old_rows, old)
 
 
 def _read_all(results, total: int, report: BuildReport, progress: Progress) -> dict[str, tuple[Document, list[Chunk]]]:

@@ -13,6 +13,7 @@ An index folder holds generations; the file ``CURRENT`` names the live one::
     index/gen-.../dense_lists.npy
     index/gen-.../keyword/        the BM25 index of chunks (NumPy arrays and JSON)
     index/gen-.../documents/      the BM25 index of whole documents, one entry per source
+    index/gen-.../terms/          every chunk's analyzed terms, for the next build (not read to answer)
 
 A build writes a new generation into a hidden temporary folder, fsyncs it, renames it into place,
 then swaps ``CURRENT`` with ``os.replace``: a crash at any point leaves the previous index loadable.
@@ -37,7 +38,7 @@ import numpy as np
 
 from assistant.dense import DenseIndex
 from assistant.errors import IndexBusyError, IndexDamagedError, IndexMismatchError, IndexNotFoundError
-from assistant.keywords import KeywordIndex
+from assistant.keywords import KeywordIndex, Terms
 from assistant.records import Chunk
 
 log = logging.getLogger(__name__)
@@ -111,6 +112,7 @@ def write_index(
     dense: DenseIndex,
     sentences: np.ndarray,
     sentence_vectors: np.ndarray,
+    terms: Terms | None = None,
 ) -> str:
     """Write a new generation and make it current, atomically. Returns the generation name."""
     index_dir = Path(index_dir)
@@ -129,6 +131,8 @@ def write_index(
         dense.save(staging)
         keyword.save(staging / "keyword")
         documents.save(staging / "documents")
+        if terms is not None:
+            terms.save(staging / "terms")
         manifest = {
             **manifest,
             "format_version": FORMAT_VERSION,

@@ -67,6 +67,76 @@ def plain_tokens(text: str) -> list[str]:
     return _WORD.findall(text.lower())
 
 
+class Terms:
+    """The analyzed terms of every chunk, as ids into a vocabulary, kept with the index (``terms/``) so that a
+    build analyzes new chunks only. Chunk i's term ids are ``ids[starts[i]:starts[i + 1]]``."""
+
+    def __init__(self, vocabulary: list[str], ids: np.ndarray, starts: np.ndarray) -> None:
+        self.vocabulary, self.ids, self.starts = vocabulary, ids, starts
+
+    def __len__(self) -> int:
+        return len(self.starts) - 1
+
+    def lists(self, bounds: np.ndarray | None = None) -> list[np.ndarray]:
+        """The term ids of each chunk; with ``bounds`` (chunk rows, first to last + 1), of each group of chunks."""
+        starts = self.starts if bounds is None else self.starts[bounds]
+        return np.split(self.ids, starts[1:-1]) if len(starts) > 1 else []
+
+    def save(self, directory: Path) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        (directory / "vocabulary.json").write_text(json.dumps(self.vocabulary, ensure_ascii=False), "utf-8")
+        np.save(directory / "ids.npy", np.ascontiguousarray(self.ids, dtype=np.int32), allow_pickle=False)
+        np.save(directory / "starts.npy", np.ascontiguousarray(self.starts, dtype=np.int64), allow_pickle=False)
+
+    @classmethod
+    def load(cls, directory: Path, count: int) -> Terms:
+        vocabulary = json.loads((directory / "vocabulary.json").read_text(encoding="utf-8"))
+        ids = np.load(directory / "ids.npy", allow_pickle=False)
+        starts = np.load(directory / "starts.npy", allow_pickle=False)
+        if (
+            not isinstance(vocabulary, list)
+            or starts.shape != (count + 1,)
+            or starts[0] != 0
+            or starts[-1] != len(ids)
+            or np.any(np.diff(starts) < 0)
+            or (len(ids) and not 0 <= ids.min() <= ids.max() < len(vocabulary))
+        ):
+            raise ValueError("the stored terms do not match the chunks")
+        return cls(vocabulary, ids, starts)
+
+    @classmethod
+    def gather(cls, token_lists: dict[int, list[str]], count: int, kept: np.ndarray, old_rows, old) -> Terms:
+        """The terms of ``count`` chunks: ``token_lists`` (row -> analyzed terms) for new chunks, and for the rows
+        ``kept`` those of ``old`` rows ``old_rows[kept]``. Terms no chunk uses any more are dropped."""
+        vocabulary = list(old.vocabulary) if old is not None else []
+        known = {term: i for i, term in enumerate(vocabulary)}
+        counts = np.zeros(count, dtype=np.int64)
+        if len(kept):
+            counts[kept] = old.starts[old_rows[kept] + 1] - old.starts[old_rows[kept]]
+        for row, tokens in token_lists.items():
+            counts[row] = len(tokens)
+        starts = np.concatenate([[0], np.cumsum(counts)])
+        ids = np.zeros(int(starts[-1]), dtype=np.int32)
+        if len(kept):
+            from_rows = old_rows[kept]
+            ids[_spans(starts[kept], counts[kept])] = old.ids[_spans(old.starts[from_rows], counts[kept])]
+        for row, tokens in token_lists.items():
+            ids[starts[row] : starts[row + 1]] = [known.setdefault(t, len(known)) for t in tokens]
+        vocabulary += list(known)[len(vocabulary) :]
+        used = np.bincount(ids, minlength=len(vocabulary)) > 0
+        if not used.all():  # renumber the terms still used
+            renumber = np.cumsum(used) - 1
+            ids = renumber[ids].astype(np.int32)
+            vocabulary = [term for term, keep in zip(vocabulary, used) if keep]
+        return cls(vocabulary, ids, starts)
+
+
+def _spans(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """The concatenated ranges starts[i] .. starts[i] + counts[i]."""
+    offsets = np.repeat(starts - np.concatenate([[0], np.cumsum(counts)[:-1]]), counts)
+    return offsets + np.arange(int(counts.sum()))
+
+
 class KeywordIndex:
     """BM25 (bm25s, Lucene variant) over analyzed chunk texts."""
 
@@ -82,6 +152,19 @@ class KeywordIndex:
         if token_lists:
             retriever.index([tokens or [""] for tokens in token_lists], show_progress=False)
         return cls(retriever, len(token_lists))
+
+    @classmethod
+    def from_ids(cls, id_lists: list[np.ndarray], vocabulary: list[str], k1: float = 1.2, b: float = 0.75):
+        """The same index as ``build`` on the terms these ids stand for, without the strings."""
+        import bm25s
+
+        retriever = bm25s.BM25(k1=k1, b=b, method="lucene")
+        if id_lists:
+            vocab = {term: i for i, term in enumerate(vocabulary)}
+            empty = vocab.setdefault("", len(vocab))
+            lists = [ids.tolist() if len(ids) else [empty] for ids in id_lists]
+            retriever.index((lists, vocab), create_empty_token=False, show_progress=False)
+        return cls(retriever, len(id_lists))
 
     def scores(self, tokens: list[str]) -> np.ndarray:
         """BM25 score of every chunk for the query terms (zeros when no term is known)."""

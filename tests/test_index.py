@@ -19,6 +19,7 @@ from assistant.errors import (
     IndexNotFoundError,
 )
 from assistant.index import build_lock, current_generation, load_index
+from assistant.keywords import analyze
 from assistant.retrieval import Retriever
 from assistant.settings import Settings
 
@@ -368,3 +369,7 @@ def test_an_incremental_build_writes_what_a_full_build_of_the_same_files_writes(
     np.testing.assert_array_equal(np.asarray(a.vectors), np.asarray(b.vectors))
     np.testing.assert_array_equal(np.asarray(a.sentence_vectors), np.asarray(b.sentence_vectors))
     np.testing.assert_array_equal(a.first_sentence, b.first_sentence)
+    for query in ("forum jeunes lyon", "texte nom", "laboratoire note", "phrase reste"):  # terms carried over too
+        np.testing.assert_array_equal(a.keyword.scores(analyze(query)), b.keyword.scores(analyze(query)))
+        np.testing.assert_array_equal(a.documents.scores(analyze(query)), b.documents.scores(analyze(query)))
+    assert a.manifest["documents"] == b.manifest["documents"]

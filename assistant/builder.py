@@ -31,7 +31,7 @@ from assistant.index import (
     reading_lock,
     write_index,
 )
-from assistant.keywords import KeywordIndex, Terms, analyze
+from assistant.keywords import KeywordIndex, Terms, analyze, concatenated_ranges
 from assistant.readers.documents import list_sources, read_document
 from assistant.records import BuildReport, Chunk, Document, content_hash
 from assistant.settings import Settings
@@ -231,8 +231,8 @@ def _build(
         vectors,
         [chunk.id for chunk in chunks],
         settings.approximate_above,
-        current.dense if reusable and current is not None else None,
-        current.chunk_row if reusable and current is not None else None,
+        carried.current.dense if carried else None,
+        carried.current.chunk_row if carried else None,
     )
     manifest = {
         **wanted,
@@ -352,12 +352,6 @@ class Carried:
         return cls(current, np.fromiter((rows.get(c.id, -1) for c in chunks), dtype=np.int64, count=len(chunks)))
 
 
-def _spans(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    """The concatenated ranges starts[i] .. starts[i] + counts[i]."""
-    offsets = np.repeat(starts - np.concatenate([[0], np.cumsum(counts)[:-1]]), counts)
-    return offsets + np.arange(int(counts.sum()))
-
-
 def _reuse_or_embed(
     texts: list[str], stored: dict[str, int], stored_vectors: np.ndarray | None, embed, dimension: int
 ) -> tuple[np.ndarray, int]:
@@ -395,7 +389,8 @@ def chunk_sentences(chunks: list[Chunk], carried: Carried | None = None) -> tupl
     sentences[:, 0] = np.repeat(np.arange(len(chunks)), counts)
     source = np.full(len(sentences), -1, dtype=np.int64)
     if len(kept):
-        target, origin = _spans(starts[kept], counts[kept]), _spans(first[old_rows[kept]], counts[kept])
+        target = concatenated_ranges(starts[kept], counts[kept])
+        origin = concatenated_ranges(first[old_rows[kept]], counts[kept])
         sentences[target, 1:] = carried.current.sentences[origin, 1:]
         source[target] = origin
     for row, spans in split.items():

@@ -118,8 +118,8 @@ class Terms:
         starts = np.concatenate([[0], np.cumsum(counts)])
         ids = np.zeros(int(starts[-1]), dtype=np.int32)
         if len(kept):
-            from_rows = old_rows[kept]
-            ids[_spans(starts[kept], counts[kept])] = old.ids[_spans(old.starts[from_rows], counts[kept])]
+            origin = concatenated_ranges(old.starts[old_rows[kept]], counts[kept])
+            ids[concatenated_ranges(starts[kept], counts[kept])] = old.ids[origin]
         for row, tokens in token_lists.items():
             ids[starts[row] : starts[row + 1]] = [known.setdefault(t, len(known)) for t in tokens]
         vocabulary += list(known)[len(vocabulary) :]
@@ -131,7 +131,7 @@ class Terms:
         return cls(vocabulary, ids, starts)
 
 
-def _spans(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
+def concatenated_ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
     """The concatenated ranges starts[i] .. starts[i] + counts[i]."""
     offsets = np.repeat(starts - np.concatenate([[0], np.cumsum(counts)[:-1]]), counts)
     return offsets + np.arange(int(counts.sum()))

@@ -56,6 +56,10 @@ def main() -> None:
         label = f"Ray build, {workers} worker{'s' * (workers > 1)} of 1 thread"
         rows.append([label, remote.seconds, chunks / remote.seconds, f"{local.seconds / remote.seconds:.2f}"])
     same = load_index(root / "index-local").manifest["sources"] == load_index(root / "index-ray-2").manifest["sources"]
+    print(f"Machine: {machine()}. {pages} corpus-beta pages, {chunks} chunks, {texts} texts embedded per build")
+    print(f"(chunks and quotable sentences). Ray local instance started in {start.seconds:.1f} s.\n")
+    print(table(["build", "seconds", "chunks/s", "speed vs local"], rows))
+    print(f"\nRay and local builds index the same sources with the same hashes: {same}\n", flush=True)
 
     # The embedding step alone: the build's actor pool against Ray Data, on the same chunk texts.
     index = load_index(root / "index-local")
@@ -66,6 +70,7 @@ def main() -> None:
     with Timer() as actors:
         pooled = pool.embed_documents(sample)
     embed_rows = [["actor pool (the build's)", actors.seconds, len(sample) / actors.seconds, "1.00"]]
+    cluster.close()  # its actors hold the CPUs Ray Data's actors need
 
     class Embed(EmbeddingWorker):
         def __call__(self, batch):
@@ -85,13 +90,8 @@ def main() -> None:
     speed = f"{actors.seconds / data.seconds:.2f}"
     embed_rows.append(["Ray Data map_batches", data.seconds, len(sample) / data.seconds, speed])
     agree = np.allclose(np.stack([row["vector"] for row in vectors])[:5], pooled[:5], atol=1e-4)
-    cluster.close()
     ray.shutdown()
 
-    print(f"Machine: {machine()}. {pages} corpus-beta pages, {chunks} chunks, {texts} texts embedded per build")
-    print(f"(chunks and quotable sentences). Ray local instance started in {start.seconds:.1f} s.\n")
-    print(table(["build", "seconds", "chunks/s", "speed vs local"], rows))
-    print(f"\nRay and local builds index the same sources with the same hashes: {same}\n")
     print(table(["embedding step alone", "seconds", "chunks/s", "speed vs actor pool"], embed_rows))
     print(f"\nRay Data gives the same vectors as the actor pool: {agree}")
 

@@ -227,13 +227,8 @@ def _build(
     bounds = np.concatenate([[0], np.cumsum([len(meta["chunks"]) for meta in sources_meta.values()])])
     documents = KeywordIndex.from_ids(terms.lists(bounds), terms.vocabulary)  # chunks come grouped by source
     progress("dense", 0, len(chunks))
-    dense = dense_for(
-        vectors,
-        [chunk.id for chunk in chunks],
-        settings.approximate_above,
-        carried.current.dense if carried else None,
-        carried.current.chunk_row if carried else None,
-    )
+    previous_dense, old_rows = (carried.current.dense, carried.old_rows) if carried else (None, None)
+    dense = dense_for(vectors, settings.approximate_above, previous_dense, old_rows)
     manifest = {
         **wanted,
         "dimension": int(vectors.shape[1]),

@@ -172,29 +172,27 @@ def trained(vectors: np.ndarray, seed: int = 0) -> DenseIndex:
     return DenseIndex(index, ids, assigned, n, vectors)
 
 
-def updated(
-    previous: DenseIndex, vectors: np.ndarray, chunk_ids: list[str], previous_rows: dict[str, int]
-) -> DenseIndex:
-    """``previous`` (an inverted file, changed in place) made to hold ``vectors``, row i being chunk ``chunk_ids[i]``.
+def updated(previous: DenseIndex, vectors: np.ndarray, old_rows: np.ndarray) -> DenseIndex:
+    """``previous`` (an inverted file, changed in place) made to hold ``vectors``.
 
-    A chunk already in ``previous`` (``previous_rows``: chunk id -> its row there) keeps its id and entry: the same
-    chunk id is the same text, so the same vector. The entries of chunks that went are removed, new chunks added.
+    ``old_rows[i]`` is the row chunk i had in ``previous``, or -1 for a new chunk. A chunk already there keeps its
+    id and entry (the same chunk id is the same text, so the same vector); the entries of chunks that went are
+    removed, new chunks added.
     """
     import faiss
 
     old_ids = previous.ids
-    old_rows = np.fromiter((previous_rows.get(c, -1) for c in chunk_ids), dtype=np.int64, count=len(chunk_ids))
-    old_rows[old_rows >= len(old_ids)] = -1
+    old_rows = np.where(old_rows < len(old_ids), old_rows, -1)
     # A row keeps its old entry when its chunk was there before (and no earlier row took that entry).
     found = np.flatnonzero(old_rows >= 0)
     _, first = np.unique(old_rows[found], return_index=True)
     keeps = found[first]
     kept = np.zeros(len(old_ids), dtype=bool)
     kept[old_rows[keeps]] = True
-    fresh = np.setdiff1d(np.arange(len(chunk_ids)), keeps)
+    fresh = np.setdiff1d(np.arange(len(old_rows)), keeps)
     next_id = int(old_ids.max()) + 1 if len(old_ids) else 0
-    ids = np.empty(len(chunk_ids), dtype=np.int64)
-    lists = np.empty(len(chunk_ids), dtype=np.int64)
+    ids = np.empty(len(old_rows), dtype=np.int64)
+    lists = np.empty(len(old_rows), dtype=np.int64)
     ids[keeps], lists[keeps] = old_ids[old_rows[keeps]], previous.lists[old_rows[keeps]]
     ids[fresh] = np.arange(next_id, next_id + len(fresh))
     gone = old_ids[~kept]
@@ -208,21 +206,22 @@ def updated(
 
 def dense_for(
     vectors: np.ndarray,
-    chunk_ids: list[str],
     approximate_above: int,
     previous: DenseIndex | None = None,
-    previous_rows: dict[str, int] | None = None,
+    old_rows: np.ndarray | None = None,
 ) -> DenseIndex:
     """The dense index of a new generation: exact while small; past the threshold the previous inverted file
-    updated in place when there is one of the same dimension and about the same size, else a new one."""
+    updated in place when there is one of the same dimension and about the same size (``old_rows``: each chunk's
+    row there, -1 for a new one), else a new one."""
     n = len(vectors)
     if n <= approximate_above:
         return exact(vectors)
     if (
         previous is not None
+        and old_rows is not None
         and previous.kind == "ivf"
         and previous.index.d == vectors.shape[1]
         and previous.trained_on / RETRAIN_FACTOR <= n <= previous.trained_on * RETRAIN_FACTOR
     ):
-        return updated(previous, vectors, chunk_ids, previous_rows or {})
+        return updated(previous, vectors, old_rows)
     return trained(vectors)

@@ -109,7 +109,9 @@ def synthetic(args) -> None:
         previous = DenseIndex.load(folder, manifest, np.load(folder / "vectors.npy", mmap_mode="r"))
     memory = rss_mb() - memory_before
     with Timer() as update:
-        dense = updated(previous, new_vectors, new_ids, {cid: row for row, cid in enumerate(chunk_ids)})
+        rows = {chunk_id: row for row, chunk_id in enumerate(chunk_ids)}  # the loaded index's chunk_row
+        old_rows = np.fromiter((rows.get(c, -1) for c in new_ids), dtype=np.int64, count=len(new_ids))
+        dense = updated(previous, new_vectors, old_rows)
     with Timer() as rewrite:
         np.save(folder / "vectors.npy", new_vectors, allow_pickle=False)
         dense.save(folder)

@@ -169,7 +169,7 @@ def main() -> None:
         mean_index = replace(
             index,
             vectors=derived,
-            dense=dense_for(derived, [c.id for c in index.chunks], e5_settings.approximate_above),
+            dense=dense_for(derived, e5_settings.approximate_above),
         )
         mean = Retriever(mean_index, e5_settings, e5.embedder)
         rows.append(

@@ -79,14 +79,13 @@ def test_the_inverted_file_is_trained_again_once_the_index_has_grown_enough(tmp_
     rng = np.random.default_rng(1)
     vectors = rng.standard_normal((400, 16)).astype(np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-    ids = [f"c{i}" for i in range(len(vectors))]
-    first = dense_for(vectors[:90], ids[:90], approximate_above=10)
+    first = dense_for(vectors[:90], approximate_above=10)
     assert first.kind == "ivf" and first.trained_on == 90 and first.index.nlist == list_count(90)
-    rows = {chunk: row for row, chunk in enumerate(ids[:90])}
-    grown = dense_for(vectors[: 90 * RETRAIN_FACTOR], ids[: 90 * RETRAIN_FACTOR], 10, first, rows)
+    rows = np.concatenate([np.arange(90), np.full(90 * (RETRAIN_FACTOR - 1), -1)])  # 90 kept, the rest new
+    grown = dense_for(vectors[: 90 * RETRAIN_FACTOR], 10, first, rows)
     assert grown.trained_on == 90 and grown.size == 90 * RETRAIN_FACTOR  # updated in place
-    rows = {chunk: row for row, chunk in enumerate(ids[: 90 * RETRAIN_FACTOR])}
-    again = dense_for(vectors, ids, 10, grown, rows)
+    rows = np.concatenate([np.arange(90 * RETRAIN_FACTOR), np.full(400 - 90 * RETRAIN_FACTOR, -1)])
+    again = dense_for(vectors, 10, grown, rows)
     assert again.trained_on == 400 and again.index.nlist == list_count(400) and again.size == 400
 
 

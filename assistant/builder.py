@@ -223,9 +223,9 @@ def _build(
     vectors, sentences, sentence_vectors = _vectors_for(chunks, carried, old, embedder, report, progress)
     progress("indexing", 0, len(chunks))
     terms = _terms_for(chunks, carried, target)
-    keyword = KeywordIndex.from_ids(terms.lists(), terms.vocabulary)
+    keyword = KeywordIndex.from_terms(terms)
     bounds = np.concatenate([[0], np.cumsum([len(meta["chunks"]) for meta in sources_meta.values()])])
-    documents = KeywordIndex.from_ids(terms.lists(bounds), terms.vocabulary)  # chunks come grouped by source
+    documents = KeywordIndex.from_terms(terms, bounds)  # chunks come grouped by source
     progress("dense", 0, len(chunks))
     previous_dense, old_rows = (carried.current.dense, carried.old_rows) if carried else (None, None)
     dense = dense_for(vectors, settings.approximate_above, previous_dense, old_rows)

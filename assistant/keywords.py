@@ -77,11 +77,6 @@ class Terms:
     def __len__(self) -> int:
         return len(self.starts) - 1
 
-    def lists(self, bounds: np.ndarray | None = None) -> list[np.ndarray]:
-        """The term ids of each chunk; with ``bounds`` (chunk rows, first to last + 1), of each group of chunks."""
-        starts = self.starts if bounds is None else self.starts[bounds]
-        return np.split(self.ids, starts[1:-1]) if len(starts) > 1 else []
-
     def save(self, directory: Path) -> None:
         directory.mkdir(parents=True, exist_ok=True)
         (directory / "vocabulary.json").write_text(json.dumps(self.vocabulary, ensure_ascii=False), "utf-8")
@@ -154,17 +149,42 @@ class KeywordIndex:
         return cls(retriever, len(token_lists))
 
     @classmethod
-    def from_ids(cls, id_lists: list[np.ndarray], vocabulary: list[str], k1: float = 1.2, b: float = 0.75):
-        """The same index as ``build`` on the terms these ids stand for, without the strings."""
+    def from_terms(cls, terms: Terms, bounds: np.ndarray | None = None, k1: float = 1.2, b: float = 0.75):
+        """The index ``build`` makes of the same terms, computed from the term ids in a few array operations
+        (bm25s loops over documents in Python). One entry per chunk, or per group of chunks with ``bounds``."""
         import bm25s
+        import scipy.sparse as sp
+        from bm25s.scoring import _select_tfc_scorer
 
         retriever = bm25s.BM25(k1=k1, b=b, method="lucene")
-        if id_lists:
-            vocab = {term: i for i, term in enumerate(vocabulary)}
-            empty = vocab.setdefault("", len(vocab))
-            lists = [ids.tolist() if len(ids) else [empty] for ids in id_lists]
-            retriever.index((lists, vocab), create_empty_token=False, show_progress=False)
-        return cls(retriever, len(id_lists))
+        starts = terms.starts if bounds is None else terms.starts[bounds]
+        count = len(starts) - 1
+        if count <= 0:
+            return cls(retriever, 0)
+        vocabulary = {term: i for i, term in enumerate(terms.vocabulary)}
+        empty = vocabulary.setdefault("", len(vocabulary))
+        lengths = np.diff(starts)
+        documents = np.repeat(np.arange(count, dtype=np.int64), lengths)
+        ids = terms.ids[starts[0] : starts[-1]].astype(np.int64)
+        blank = np.flatnonzero(lengths == 0)  # an entry with no term holds the empty one, as bm25s does
+        documents, ids = np.concatenate([documents, blank]), np.concatenate([ids, np.full(len(blank), empty)])
+        lengths = np.maximum(lengths, 1)
+        pairs, tf = np.unique(documents * len(vocabulary) + ids, return_counts=True)
+        rows, columns = pairs // len(vocabulary), pairs % len(vocabulary)
+        frequencies = np.bincount(columns, minlength=len(vocabulary))
+        idf = np.log(1 + (count - frequencies + 0.5) / (frequencies + 0.5)).astype(retriever.dtype)  # Lucene's
+        tfc = _select_tfc_scorer(retriever.method)(
+            tf_array=tf.astype(retriever.dtype), l_d=lengths[rows], l_avg=lengths.mean(), k1=k1, b=b, delta=None
+        )
+        matrix = sp.csc_matrix(
+            ((idf[columns] * tfc).astype(retriever.dtype), (rows, columns)),
+            shape=(count, len(vocabulary)),
+            dtype=retriever.dtype,
+        )
+        retriever.scores = {"data": matrix.data, "indices": matrix.indices, "indptr": matrix.indptr, "num_docs": count}
+        retriever.vocab_dict, retriever.nonoccurrence_array = vocabulary, None
+        retriever.unique_token_ids_set = set(vocabulary.values())
+        return cls(retriever, count)
 
     def scores(self, tokens: list[str]) -> np.ndarray:
         """BM25 score of every chunk for the query terms (zeros when no term is known)."""

@@ -1,8 +1,12 @@
-"""The French analyzer behind the keyword index."""
+"""The French analyzer behind the keyword index, and BM25 built from stored term ids."""
 
 from __future__ import annotations
 
-from assistant.keywords import KeywordIndex, analyze
+import random
+
+import numpy as np
+
+from assistant.keywords import KeywordIndex, Terms, analyze
 
 
 def test_elisions_stop_words_and_case_are_removed():
@@ -26,3 +30,21 @@ def test_bm25_ranks_the_chunk_with_the_inflected_query_terms_first():
     scores = index.scores(analyze("Quelle recommandation pour le groupe ?"))
     assert scores.argmax() == 0 and scores[2] == 0
     assert not index.scores(analyze("zzz inconnu")).any()
+
+
+def test_bm25_from_term_ids_scores_exactly_as_bm25s_builds_it(tmp_path):
+    """The array-built index (what builds use) against bm25s's own build, chunk by chunk and grouped."""
+    rng = random.Random(1)
+    vocabulary = [f"t{i}" for i in range(300)]
+    lists = [[rng.choice(vocabulary[: rng.randint(1, 300)]) for _ in range(rng.randint(0, 30))] for _ in range(800)]
+    terms = Terms.gather(dict(enumerate(lists)), len(lists), np.array([], dtype=np.int64), None, None)
+    bounds = np.array([0, 10, 10, 300, 800])  # documents of 10, 0, 290 and 500 chunks
+    groups = [sum(lists[start:end], []) for start, end in zip(bounds[:-1], bounds[1:])]
+    pairs = [(KeywordIndex.build(lists), KeywordIndex.from_terms(terms))]
+    pairs.append((KeywordIndex.build(groups), KeywordIndex.from_terms(terms, bounds)))
+    pairs[1][1].save(tmp_path / "saved")
+    pairs.append((pairs[1][0], KeywordIndex.load(tmp_path / "saved")))
+    for expected, built in pairs:
+        assert built.size == expected.size
+        for query in (["t1"], ["t3", "t40", "t299"], ["absent"], ["t0", "t0"], [""]):
+            np.testing.assert_array_equal(built.scores(query), expected.scores(query))

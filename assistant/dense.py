@@ -189,7 +189,9 @@ def updated(previous: DenseIndex, vectors: np.ndarray, old_rows: np.ndarray) -> 
     keeps = found[first]
     kept = np.zeros(len(old_ids), dtype=bool)
     kept[old_rows[keeps]] = True
-    fresh = np.setdiff1d(np.arange(len(old_rows)), keeps)
+    fresh = np.ones(len(old_rows), dtype=bool)
+    fresh[keeps] = False
+    fresh = np.flatnonzero(fresh)
     next_id = int(old_ids.max()) + 1 if len(old_ids) else 0
     ids = np.empty(len(old_rows), dtype=np.int64)
     lists = np.empty(len(old_rows), dtype=np.int64)

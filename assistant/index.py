@@ -31,7 +31,7 @@ import secrets
 import shutil
 import threading
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -124,7 +124,7 @@ def write_index(
     try:
         with open(staging / "chunks.jsonl", "w", encoding="utf-8") as handle:
             for chunk in chunks:
-                handle.write(json.dumps(asdict(chunk), ensure_ascii=False) + "\n")
+                handle.write(json.dumps(vars(chunk), ensure_ascii=False) + "\n")  # flat: no deep copy needed
         np.save(staging / "vectors.npy", np.ascontiguousarray(vectors, dtype=np.float32), allow_pickle=False)
         np.save(staging / "sentences.npy", np.ascontiguousarray(sentences, dtype=np.int32), allow_pickle=False)
         np.save(staging / "sentence_vectors.npy", np.ascontiguousarray(sentence_vectors, dtype=np.float16), False)

@@ -81,7 +81,15 @@ class RayCluster:
         self.started = not ray.is_initialized()
         if self.started:
             log.info("connecting to Ray (%s)", address or "a new local instance")
-            ray.init(address=address or None, include_dashboard=False, logging_level=logging.WARNING)
+            try:
+                ray.init(address=address or None, include_dashboard=False, logging_level=logging.WARNING)
+            except (ConnectionError, RuntimeError, ValueError, TimeoutError) as exc:
+                first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                where = f"the Ray cluster at {address}" if address else "a local Ray instance"
+                raise AssistantError(
+                    f"cannot start or reach {where} ({first[:200]}): start a cluster with `ray start --head`,"
+                    " or leave the address out (and ASSISTANT_RAY_ADDRESS unset) to build on a local instance"
+                ) from None
         cpus = int(ray.cluster_resources().get("CPU", 1))
         self.workers = workers or max(1, cpus // threads)
         self.threads = threads

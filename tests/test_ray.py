@@ -135,3 +135,15 @@ def test_without_ray_installed_the_error_says_how_to_install_it(tmp_path, monkey
     monkeypatch.setitem(sys.modules, "ray", None)
     with pytest.raises(AssistantError, match=r"pip install -e '\.\[ray\]'"):
         RayCluster(Settings())
+
+
+def test_a_cluster_that_cannot_be_reached_gets_a_clear_error(monkeypatch):
+    from assistant.distributed import RayCluster
+
+    def unreachable(*args, **kwargs):  # what ray.init raises when `auto` finds no cluster
+        raise ConnectionError("Could not find any running Ray instance.")
+
+    monkeypatch.setattr(ray, "is_initialized", lambda: False)
+    monkeypatch.setattr(ray, "init", unreachable)
+    with pytest.raises(AssistantError, match=r"cannot start or reach the Ray cluster at auto .*ray start --head"):
+        RayCluster(Settings(), address="auto")

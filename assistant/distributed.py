@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from assistant.embeddings import Embedder
-from assistant.errors import AssistantError, EmbeddingError
+from assistant.errors import AssistantError, EmbeddingError, first_line
 from assistant.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -84,10 +84,9 @@ class RayCluster:
             try:
                 ray.init(address=address or None, include_dashboard=False, logging_level=logging.WARNING)
             except (ConnectionError, RuntimeError, ValueError, TimeoutError) as exc:
-                first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
                 where = f"the Ray cluster at {address}" if address else "a local Ray instance"
                 raise AssistantError(
-                    f"cannot start or reach {where} ({first[:200]}): start a cluster with `ray start --head`,"
+                    f"cannot start or reach {where} ({first_line(exc, 200)}): start a cluster with `ray start --head`,"
                     " or leave the address out (and ASSISTANT_RAY_ADDRESS unset) to build on a local instance"
                 ) from None
         cpus = int(ray.cluster_resources().get("CPU", 1))
@@ -170,9 +169,8 @@ class DistributedEmbedder:
                 if progress:
                     progress(done, total)
         except self.cluster.ray.exceptions.RayError as exc:
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise EmbeddingError(
-                f"embedding on Ray failed after {ACTOR_RESTARTS} restarts of a worker ({first[:200]});"
+                f"embedding on Ray failed after {ACTOR_RESTARTS} restarts of a worker ({first_line(exc, 200)});"
                 " nothing was written, the index is as it was"
             ) from None
         return vectors

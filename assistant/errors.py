@@ -1,6 +1,12 @@
 """The exceptions the library raises, so that callers can catch ours and only ours."""
 
 
+def first_line(exc: BaseException, limit: int = 160) -> str:
+    """An exception's message cut to its first line (its type's name when it has none), for a one-line reason."""
+    text = str(exc).strip()
+    return (text.splitlines()[0] if text else type(exc).__name__)[:limit]
+
+
 class AssistantError(Exception):
     """Base class of every error raised by the assistant."""
 

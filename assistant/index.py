@@ -37,7 +37,7 @@ from pathlib import Path
 import numpy as np
 
 from assistant.dense import DenseIndex
-from assistant.errors import IndexBusyError, IndexDamagedError, IndexMismatchError, IndexNotFoundError
+from assistant.errors import IndexBusyError, IndexDamagedError, IndexMismatchError, IndexNotFoundError, first_line
 from assistant.keywords import KeywordIndex, Terms
 from assistant.records import Chunk
 
@@ -270,11 +270,6 @@ def chunk_rows(manifest: dict, chunks: list[Chunk]) -> np.ndarray:
 LOAD_ERRORS = (OSError, ValueError, RuntimeError, KeyError, TypeError, IndexError, EOFError, AttributeError)
 
 
-def _short(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return text[:160]
-
-
 def _load(index_dir: Path, generation: str | None) -> LoadedIndex:
     if generation is None:
         raise IndexNotFoundError(f"no index in {index_dir}: build one with `assistant build --index {index_dir}`")
@@ -291,7 +286,7 @@ def _load(index_dir: Path, generation: str | None) -> LoadedIndex:
     except IndexMismatchError:
         raise
     except LOAD_ERRORS as exc:
-        damage = f"the index in {index_dir} is damaged ({reading[-1]}: {_short(exc)})"
+        damage = f"the index in {index_dir} is damaged ({reading[-1]}: {first_line(exc)})"
         raise IndexDamagedError(
             f"{damage}: rebuild it with `assistant build --full --index {index_dir}`"
             " (a plain `assistant build` repairs it too)",

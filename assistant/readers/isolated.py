@@ -112,6 +112,8 @@ def _parse(kind: str, path: str) -> dict:
 def main() -> None:
     import logging
 
+    from assistant.errors import first_line
+
     logging.disable(logging.CRITICAL)  # parsers warn on every small defect; the parent reports failures
     kind, path, memory_mb = sys.argv[1], sys.argv[2], int(sys.argv[3])
     _limit_memory(memory_mb)
@@ -120,6 +122,6 @@ def main() -> None:
     except MemoryError:
         result = {"error": "parsing ran out of memory"}
     except Exception as exc:  # noqa: BLE001 - any parser failure means a bad file
-        reason = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
+        reason = first_line(exc)
         result = {"error": f"could not be parsed ({type(exc).__name__}: {reason})"}
     sys.stdout.write(json.dumps(result, ensure_ascii=True))

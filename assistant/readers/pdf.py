@@ -8,6 +8,8 @@ def read_pdf_pages(path: str) -> dict:
     from pypdf import PdfReader
     from pypdf.errors import FileNotDecryptedError, PdfReadError
 
+    from assistant.errors import first_line
+
     try:
         reader = PdfReader(path)
         if reader.is_encrypted:
@@ -27,7 +29,7 @@ def read_pdf_pages(path: str) -> dict:
     except MemoryError:
         return {"error": "PDF parsing ran out of memory"}
     except (PdfReadError, Exception) as exc:  # noqa: BLE001 - any parser failure means a bad file
-        reason = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
+        reason = first_line(exc)
         return {"error": f"corrupt or unreadable PDF ({reason})"}
     if not pages:
         return {"error": "PDF has no pages"}

@@ -146,17 +146,15 @@ class DistributedEmbedder:
         return getattr(self.local, name)
 
     def embed_documents(self, texts: Sequence[str], progress: Callable[[int, int], None] | None = None) -> np.ndarray:
-        """Like Embedder.embed_documents: texts sorted by length and cut into the same batches, each batch
-        embedded by whichever actor is free."""
+        """Like Embedder.embed_documents, in the same batches (Embedder.batches), each embedded by whichever
+        actor is free."""
         from ray.util import ActorPool
 
         total = len(texts)
         vectors = np.zeros((total, self.local.dimension), dtype=np.float32)
         if not total:
             return vectors
-        order = np.argsort([len(t) for t in texts], kind="stable")
-        step = self.local.batch_size * 8
-        batches = [order[begin : begin + step] for begin in range(0, total, step)]
+        batches = self.local.batches(texts)
         pool = ActorPool(self.cluster.start_actors())
         results = pool.map(lambda actor, rows: actor.embed.remote([texts[i] for i in rows]), batches)
         done = 0

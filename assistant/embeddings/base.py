@@ -55,19 +55,23 @@ class Embedder:
         total = len(texts)
         if total == 0:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        # Sorting by length keeps padding low inside each batch (and threads evenly loaded); results go back to
-        # the input order.
-        order = np.argsort([len(t) for t in texts], kind="stable")
         vectors = np.zeros((total, self.dimension), dtype=np.float32)
         if progress:
             progress(0, total)
-        step = self.batch_size * 8
-        for begin in range(0, total, step):
-            rows = order[begin : begin + step]
+        done = 0
+        for rows in self.batches(texts):
             vectors[rows] = self._encode([texts[i] for i in rows], False)
+            done += len(rows)
             if progress:
-                progress(min(begin + step, total), total)
+                progress(done, total)
         return vectors
+
+    def batches(self, texts: Sequence[str]) -> list[np.ndarray]:
+        """The rows of ``texts`` in the batches they are embedded in. Sorting by length keeps padding low inside
+        each batch (and threads evenly loaded); the same batches give the same vectors wherever they run."""
+        order = np.argsort([len(t) for t in texts], kind="stable")
+        step = self.batch_size * 8
+        return [order[begin : begin + step] for begin in range(0, len(texts), step)]
 
     def embed_query(self, text: str) -> np.ndarray:
         """The query's vector; the last few are kept, since retrieving and answering ask for the same one."""

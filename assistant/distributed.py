@@ -18,7 +18,6 @@ Every worker needs this package and its embedding model installed, as on the dri
 from __future__ import annotations
 
 import logging
-import os
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -66,16 +65,13 @@ class EmbeddingWorker:
     def embed(self, texts: list[str]) -> np.ndarray:
         return self.embedder.embed_documents(texts)
 
-    def pid(self) -> int:
-        return os.getpid()
-
 
 class RayCluster:
     """A connection to Ray for one build: ``address`` None or "" starts a local instance, "auto" joins the
-    running cluster, anything else is a cluster's address. ``workers``: embedding actors (default: one per CPU
-    of the cluster, each with ``threads`` threads)."""
+    running cluster, anything else is a cluster's address. ``workers``: embedding actors of one thread each
+    (default: one per CPU of the cluster)."""
 
-    def __init__(self, settings: Settings, address: str | None = None, workers: int = 0, threads: int = 1) -> None:
+    def __init__(self, settings: Settings, address: str | None = None, workers: int = 0) -> None:
         ray = self.ray = _ray()
         self.settings = settings
         self.started = not ray.is_initialized()
@@ -90,8 +86,7 @@ class RayCluster:
                     " or leave the address out (and ASSISTANT_RAY_ADDRESS unset) to build on a local instance"
                 ) from None
         cpus = int(ray.cluster_resources().get("CPU", 1))
-        self.workers = workers or max(1, cpus // threads)
-        self.threads = threads
+        self.workers = workers or max(1, cpus)
         self.actors: list = []
 
     def read(self, files: dict[str, Path], to_read: list[str]) -> Iterator[tuple[str, object]]:
@@ -120,10 +115,10 @@ class RayCluster:
 
     def start_actors(self) -> list:
         if not self.actors:
-            actor = self.ray.remote(
-                num_cpus=self.threads, max_restarts=ACTOR_RESTARTS, max_task_retries=ACTOR_RESTARTS
-            )(EmbeddingWorker)
-            runtime = {"env_vars": {"OMP_NUM_THREADS": str(self.threads)}}
+            actor = self.ray.remote(num_cpus=1, max_restarts=ACTOR_RESTARTS, max_task_retries=ACTOR_RESTARTS)(
+                EmbeddingWorker
+            )
+            runtime = {"env_vars": {"OMP_NUM_THREADS": "1"}}  # one core an actor: actors, not threads, scale out
             self.actors = [actor.options(runtime_env=runtime).remote(self.settings) for _ in range(self.workers)]
         return self.actors
 

@@ -31,7 +31,7 @@ from assistant.index import (
     reading_lock,
     write_index,
 )
-from assistant.keywords import KeywordIndex, Terms, analyze, concatenated_ranges
+from assistant.keywords import KeywordIndex, Terms, analyze, carried_layout
 from assistant.readers.documents import list_sources, read_document
 from assistant.records import BuildReport, Chunk, Document, content_hash
 from assistant.settings import Settings
@@ -275,9 +275,9 @@ def _terms_for(chunks: list[Chunk], carried: Carried | None, target: Path) -> Te
             old = Terms.load(target / carried.current.generation / "terms", len(carried.current.chunks))
         except LOAD_ERRORS as exc:  # an index written before terms were kept, or a damaged file: analyze all
             log.info("every chunk is analyzed again: %s", exc)
-    old_rows = carried.old_rows if old is not None else np.full(len(chunks), -1, dtype=np.int64)
+    old_rows = _old_rows(carried if old is not None else None, len(chunks))
     fresh = {int(row): analyze(chunks[row].indexed_text()) for row in np.flatnonzero(old_rows < 0)}
-    return Terms.gather(fresh, len(chunks), np.flatnonzero(old_rows >= 0), old_rows, old)
+    return Terms.gather(fresh, old_rows, old)
 
 
 def _read_all(results, total: int, report: BuildReport, progress: Progress) -> dict[str, tuple[Document, list[Chunk]]]:
@@ -380,25 +380,22 @@ def _reuse_or_embed(
     return vectors, len(missing)
 
 
+def _old_rows(carried: Carried | None, count: int) -> np.ndarray:
+    """Each chunk's row in the current index, -1 for a new chunk (every chunk is new without a carry-over)."""
+    return carried.old_rows if carried else np.full(count, -1, dtype=np.int64)
+
+
 def chunk_sentences(chunks: list[Chunk], carried: Carried | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(chunk row, start, end) of every sentence of every chunk, in chunk order: what answers quote from; and, for
     each sentence, its row in the current index (-1 for a sentence of a new chunk)."""
-    old_rows = carried.old_rows if carried else np.full(len(chunks), -1, dtype=np.int64)
-    new = np.flatnonzero(old_rows < 0)
-    split = {int(row): split_sentences(chunks[row].text) for row in new}
-    counts = np.zeros(len(chunks), dtype=np.int64)
-    kept = np.flatnonzero(old_rows >= 0)
-    if len(kept):
-        first = carried.current.first_sentence
-        counts[kept] = first[old_rows[kept] + 1] - first[old_rows[kept]]
-    counts[new] = [len(split[int(row)]) for row in new]
-    starts = np.concatenate([[0], np.cumsum(counts)])
+    old_rows = _old_rows(carried, len(chunks))
+    split = {int(row): split_sentences(chunks[row].text) for row in np.flatnonzero(old_rows < 0)}
+    first = carried.current.first_sentence if carried else None
+    starts, target, origin = carried_layout(first, old_rows, {row: len(spans) for row, spans in split.items()})
     sentences = np.zeros((int(starts[-1]), 3), dtype=np.int32)
-    sentences[:, 0] = np.repeat(np.arange(len(chunks)), counts)
+    sentences[:, 0] = np.repeat(np.arange(len(chunks)), np.diff(starts))
     source = np.full(len(sentences), -1, dtype=np.int64)
-    if len(kept):
-        target = concatenated_ranges(starts[kept], counts[kept])
-        origin = concatenated_ranges(first[old_rows[kept]], counts[kept])
+    if len(target):
         sentences[target, 1:] = carried.current.sentences[origin, 1:]
         source[target] = origin
     for row, spans in split.items():
@@ -439,7 +436,7 @@ def _vectors_for(
     )
     sentence_vectors[wanted] = fresh
 
-    old_rows = carried.old_rows if carried else np.full(len(chunks), -1, dtype=np.int64)
+    old_rows = _old_rows(carried, len(chunks))
     vectors = np.zeros((len(chunks), dimension), dtype=np.float32)
     kept, new = np.flatnonzero(old_rows >= 0), np.flatnonzero(old_rows < 0)
     copy_rows(vectors, kept, carried.current.vectors if carried else None, old_rows[kept])

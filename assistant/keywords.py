@@ -74,9 +74,6 @@ class Terms:
     def __init__(self, vocabulary: list[str], ids: np.ndarray, starts: np.ndarray) -> None:
         self.vocabulary, self.ids, self.starts = vocabulary, ids, starts
 
-    def __len__(self) -> int:
-        return len(self.starts) - 1
-
     def save(self, directory: Path) -> None:
         directory.mkdir(parents=True, exist_ok=True)
         (directory / "vocabulary.json").write_text(json.dumps(self.vocabulary, ensure_ascii=False), "utf-8")
@@ -100,21 +97,16 @@ class Terms:
         return cls(vocabulary, ids, starts)
 
     @classmethod
-    def gather(cls, token_lists: dict[int, list[str]], count: int, kept: np.ndarray, old_rows, old) -> Terms:
-        """The terms of ``count`` chunks: ``token_lists`` (row -> analyzed terms) for new chunks, and for the rows
-        ``kept`` those of ``old`` rows ``old_rows[kept]``. Terms no chunk uses any more are dropped."""
+    def gather(cls, token_lists: dict[int, list[str]], old_rows: np.ndarray, old: Terms | None) -> Terms:
+        """The terms of ``len(old_rows)`` chunks: chunk i has those of ``old``'s chunk ``old_rows[i]``, or, where
+        that is -1, ``token_lists[i]`` (analyzed now). Terms no chunk uses any more are dropped."""
         vocabulary = list(old.vocabulary) if old is not None else []
         known = {term: i for i, term in enumerate(vocabulary)}
-        counts = np.zeros(count, dtype=np.int64)
-        if len(kept):
-            counts[kept] = old.starts[old_rows[kept] + 1] - old.starts[old_rows[kept]]
-        for row, tokens in token_lists.items():
-            counts[row] = len(tokens)
-        starts = np.concatenate([[0], np.cumsum(counts)])
+        lengths = {row: len(tokens) for row, tokens in token_lists.items()}
+        starts, target, origin = carried_layout(old.starts if old is not None else None, old_rows, lengths)
         ids = np.zeros(int(starts[-1]), dtype=np.int32)
-        if len(kept):
-            origin = concatenated_ranges(old.starts[old_rows[kept]], counts[kept])
-            ids[concatenated_ranges(starts[kept], counts[kept])] = old.ids[origin]
+        if len(target):
+            ids[target] = old.ids[origin]
         for row, tokens in token_lists.items():
             ids[starts[row] : starts[row + 1]] = [known.setdefault(t, len(known)) for t in tokens]
         vocabulary += list(known)[len(vocabulary) :]
@@ -124,6 +116,26 @@ class Terms:
             ids = renumber[ids].astype(np.int32)
             vocabulary = [term for term, keep in zip(vocabulary, used) if keep]
         return cls(vocabulary, ids, starts)
+
+
+def carried_layout(
+    old_starts: np.ndarray | None, old_rows: np.ndarray, new_lengths: dict[int, int]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The layout of a table of entries per chunk, chunk after chunk (sentences, terms), when chunk i brings the
+    entries of the old table's chunk ``old_rows[i]`` (laid out by ``old_starts``), or, where that is -1, has
+    ``new_lengths[i]`` new ones. Returns the new starts, then where the brought entries go and where they come from.
+    """
+    kept = np.flatnonzero(old_rows >= 0)
+    lengths = np.zeros(len(old_rows), dtype=np.int64)
+    if len(kept):
+        lengths[kept] = old_starts[old_rows[kept] + 1] - old_starts[old_rows[kept]]
+    for row, length in new_lengths.items():
+        lengths[row] = length
+    starts = np.concatenate([[0], np.cumsum(lengths)])
+    if not len(kept):
+        return starts, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    target = concatenated_ranges(starts[kept], lengths[kept])
+    return starts, target, concatenated_ranges(old_starts[old_rows[kept]], lengths[kept])
 
 
 def concatenated_ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:

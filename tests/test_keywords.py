@@ -37,7 +37,7 @@ def test_bm25_from_term_ids_scores_exactly_as_bm25s_builds_it(tmp_path):
     rng = random.Random(1)
     vocabulary = [f"t{i}" for i in range(300)]
     lists = [[rng.choice(vocabulary[: rng.randint(1, 300)]) for _ in range(rng.randint(0, 30))] for _ in range(800)]
-    terms = Terms.gather(dict(enumerate(lists)), len(lists), np.array([], dtype=np.int64), None, None)
+    terms = Terms.gather(dict(enumerate(lists)), np.full(len(lists), -1), None)
     bounds = np.array([0, 10, 10, 300, 800])  # documents of 10, 0, 290 and 500 chunks
     groups = [sum(lists[start:end], []) for start, end in zip(bounds[:-1], bounds[1:])]
     pairs = [(KeywordIndex.build(lists), KeywordIndex.from_terms(terms))]

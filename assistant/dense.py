@@ -2,10 +2,10 @@
 
 Up to ``approximate_above`` chunks the search is exact (``IndexFlatIP``, entry i is chunk row i). Past it the index
 is an inverted file of 8-bit codes (``IndexIVFScalarQuantizer``), its finds re-ranked on the exact vectors, whose
-entries carry ids that outlive a build: a build removes the ids of the
-chunks that went and adds the new chunks under new ids, so a one-file change costs what the file costs, not what
-the corpus costs. The partition is trained once, and again only when the index has grown or shrunk by a factor of
-RETRAIN_FACTOR since (a rare full pass). Figures: docs/benchmarks.md ("A one-file change at a million chunks").
+entries carry ids that outlive a build: a build removes the ids of the chunks that went and adds the new chunks
+under new ids, so a one-file change costs what the file costs, not what the corpus costs. The partition is trained
+once, and again only when the index has grown or shrunk by a factor of RETRAIN_FACTOR since (a rare full pass).
+Figures: docs/benchmarks.md ("A one-file change at a million chunks").
 
 On disk the inverted file does not hold the vectors a second time: ``dense.faiss`` is the trained, empty index
 (centroids and code ranges), ``dense_ids.npy`` and ``dense_lists.npy`` the id and the list of each chunk row.

@@ -192,7 +192,6 @@ def _build(
         return report  # nothing changed: the index on disk is already right
 
     fresh = _read_all(read(files, to_read, settings), len(to_read), report, progress)
-    old_chunks = {chunk.id: chunk for chunk in current.chunks} if previous and current else {}
 
     chunks: list[Chunk] = []
     sources_meta: dict[str, dict] = {}
@@ -208,7 +207,7 @@ def _build(
                 "characters": len(document.text),
             }
         else:
-            doc_chunks = [old_chunks[cid] for cid in old_sources[source]["chunks"]]
+            doc_chunks = [current.chunks[current.chunk_row[cid]] for cid in old_sources[source]["chunks"]]
             meta = {k: v for k, v in old_sources[source].items() if k not in ("hash", "chunks")}
         chunks.extend(doc_chunks)
         sources_meta[source] = {"hash": hashes[source], **meta, "chunks": [c.id for c in doc_chunks]}

@@ -33,11 +33,12 @@ def copy_markdown(limit: int | None, target):
 
 
 class StageClock:
-    """A progress callback that adds up the time spent in each stage of a build."""
+    """A progress callback that adds up the time spent in each stage of a build; ``first`` names the time before
+    the first progress call (not counted when empty)."""
 
-    def __init__(self) -> None:
+    def __init__(self, first: str = "") -> None:
         self.seconds: dict[str, float] = {}
-        self.stage, self.since = "", time.perf_counter()
+        self.stage, self.since = first, time.perf_counter()
 
     def __call__(self, stage: str, done: int, total: int) -> None:
         now = time.perf_counter()

@@ -16,9 +16,9 @@ import logging
 import random
 import re
 import sys
-import time
 
 import numpy as np
+from build_speed import StageClock
 from common import ROOT, SHARED, Timer, fresh, machine, need, table
 
 
@@ -60,24 +60,6 @@ def write_corpus(folder, chunks: int, file_chunks: int, sentences: list[str], rn
     return files
 
 
-class Steps:
-    """Seconds spent in each step of a build, from its progress calls."""
-
-    def __init__(self) -> None:
-        self.started = self.last = time.perf_counter()
-        self.stage, self.seconds = "loading the current index", {}
-
-    def __call__(self, stage, done, total) -> None:
-        now = time.perf_counter()
-        if stage != self.stage:
-            self.seconds[self.stage] = self.seconds.get(self.stage, 0.0) + now - self.last
-            self.stage, self.last = stage, now
-
-    def close(self) -> dict:
-        self("done", 0, 0)
-        return self.seconds
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--chunks", type=int, default=100_000)
@@ -104,10 +86,11 @@ def main() -> None:
 
     edited = corpus / "fiche-0000003.txt"
     edited.write_text(edited.read_text(encoding="utf-8").replace("partie 7.", "partie 7, revue."), encoding="utf-8")
-    steps = Steps()
+    steps = StageClock(first="loading the current index")
     with Timer() as change:
         report = build_index(settings=settings, embedder=embedder, progress=steps)
-    seconds = steps.close()
+    steps("done", 0, 0)
+    seconds = steps.seconds
     rows = [[stage, value, f"{value / change.seconds:.0%}"] for stage, value in seconds.items()]
     rows.append(["**whole build**", change.seconds, "100%"])
     print(table(["step of the one-file build", "seconds", "share"], rows))

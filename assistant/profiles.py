@@ -84,7 +84,7 @@ E5 = ModelProfile(
     min_dense_en=0.772,
     min_known=0.363,
     english_terms=(0.467, 0.607, 0.5, 1.0),
-    support=SupportModel((22.51, 3.078, 0.079, 2.406, 0.188, 1.289, 1.715, 0.476), -23.957, 0.575),
+    support=SupportModel((22.014, 3.032, 0.169, 2.269, -0.297, 1.24, 1.534, 0.554), -22.831, 0.593),
     min_claim=1.268,
 )
 PROFILES = {
@@ -98,7 +98,7 @@ PROFILES = {
         min_dense_en=0.21,
         min_known=0.363,
         english_terms=(0.479, 0.619, 0.5, 1.0),
-        support=SupportModel((1.831, 4.747, 0.413, 2.516, 0.095, 1.407, 1.168, 0.186), -5.987, 0.369),
+        support=SupportModel((1.772, 4.611, 0.154, 2.388, -0.171, 1.618, 0.971, 0.519), -5.566, 0.426),
         min_claim=1.041,
     ),
     "generic": ModelProfile(family="generic", backend="sentence-transformers"),

@@ -56,6 +56,9 @@ IN_DOMAIN_UNANSWERED = [
     "Quel est le rôle de la CNIL dans les projets d'innovation publique ?",  # never named in the documents
     "Quels sont les freins à l'innovation dans l'administration ?",  # about the field, but not discussed
     "Quel est le salaire d'un intrapreneur en 2024 ?",
+    "Combien d'agents publics travaillent en Loire-Atlantique ?",  # its figures count events and days
+    "Combien de personnes ont participé à la Semaine de l'innovation publique 2017 ?",  # only its dates
+    "Qui anime le laboratoire LaBase en Gironde ?",  # the lab is described, nobody named
 ]
 
 

@@ -33,6 +33,8 @@ MAX_QUOTES = 3
 MAX_QUOTES_OPEN = 5
 RELATIVE_CUTOFF = 0.8  # a quote's support must reach this share of the best one's
 KIND = FEATURES.index("kind")
+# Questions whose answer is a number, a date, a name or a place: a sentence without one answers nothing.
+CLOSED_KINDS = frozenset({"rate", "duration", "count", "amount", "date", "place", "person"})
 
 # A second ask inside one question: "... et combien ...", "... ? Et qui ...".
 _SECOND_ASK = re.compile(
@@ -186,8 +188,8 @@ def candidates(
                 float(cosine),
                 sentence_terms,
                 passage_terms,
-                float(answers_kind(needs.kind, sentence, needs.entities)),
-                float(needs.counted is None or needs.counted in terms),
+                float(answers_kind(needs, sentence, passage.text)),
+                float(not needs.counted or bool(terms & set(needs.counted))),
                 focus,
                 known,
                 passage.score / best_passage,
@@ -200,7 +202,7 @@ def candidates(
                     *profile.english_terms[2:],
                     features[7],
                 )
-            if missing_entity[index.chunk_document[row]]:
+            if missing_entity[index.chunk_document[row]] or (needs.kind in CLOSED_KINDS and not features[KIND]):
                 vetoed.add(len(out))
             out.append(Candidate(number, sentence, features))
     if out:

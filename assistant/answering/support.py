@@ -7,14 +7,20 @@ kind of answer the question words call for (a number for "combien", a date for "
 whether what "combien de ..." counts is named, whether the question's rarest terms are in its passage, how much
 of the question the corpus knows at all, and its passage's rank (FEATURES). The weights and the bar are calibrated
 per embedding model on the gold set's dev split (``benchmarks/calibrate.py``) and recorded in
-``assistant.profiles``. Separately, a sentence whose document lacks a name, acronym or figure the question gives
-has no support at all (``answers.candidates``).
+``assistant.profiles``. Separately, a sentence has no support at all when its document lacks a name, acronym or
+figure the question gives, or when the question asks for a number, a date, a name or a place and the sentence
+holds none that fits (``answers.candidates``).
 
 >>> needs = question_needs("Combien de membres compte le Forum des Jeunes ?")
->>> needs.kind, needs.entities
-('count', ('forum des jeunes',))
->>> answers_kind("count", "Il compte près de 4400 membres."), answers_kind("count", "Il compte des membres.")
+>>> needs.kind, needs.entities, needs.counted
+('count', ('forum des jeunes',), ('membr', 'compt'))
+>>> answers_kind(needs, "Il compte près de 4400 membres."), answers_kind(needs, "Il compte des membres.")
 (True, False)
+>>> answers_kind(needs, "Du 20 au 26 novembre se tient la semaine, avec 40 ateliers.")
+False
+>>> minister = question_needs("Qui était ministre de la Fonction publique en 2019 ?")
+>>> answers_kind(minister, "L'association Fonction Publique est née en 2017."), answers_kind(minister, "Annick Girardin.")
+(False, True)
 """
 
 from __future__ import annotations
@@ -31,9 +37,15 @@ FEATURES = ("cosine", "sentence_terms", "passage_terms", "kind", "counted", "foc
 _KINDS = [
     ("rate", r"\b(taux|pourcentage|proportion)\b|\bwhat (share|percentage)\b"),
     ("duration", r"\bcombien de temps\b|\bhow long\b|\bdurée\b"),
+    ("amount", r"\bcombien (co[uû]t|d['’]argent|d['’]euros)"),
     ("count", r"\bcombien\b|\bnombre de\b|\bhow many\b"),
-    ("amount", r"\b(budget|montant|co[uû]te?|co[uû]t|prix|salaire|tarif|financement)\b|\bhow much\b"),
-    ("date", r"\bquand\b|\ben quelle année\b|\bà quelle (date|époque|heure)\b|\bdepuis quand\b|\bwhen\b|\bwhat year\b"),
+    (
+        "date",
+        r"\bquand\b|\ben quelle année\b|\bà quelle (date|époque|heure)\b|\bdepuis quand\b|\bdates?\b|\bwhen\b"
+        r"|\bwhat year\b",
+    ),
+    # "prix" alone names awards as often as prices
+    ("amount", r"\b(budget|montant|co[uû]te?|co[uû]t|salaire|tarif|financement)\b|\b(quel|le|au) prix\b|\bhow much\b"),
     ("place", r"\boù\b|\bdans quelle (ville|salle|région)\b|\bà quelle adresse\b|\bwhere\b"),
     ("person", r"^\s*(qui|who)\b|\bpar qui\b|\bà qui\b|\bavec qui\b"),
     ("reason", r"\bpourquoi\b|\bwhy\b|\bdans quel but\b|\bà quoi (sert|servent)\b"),
@@ -78,7 +90,16 @@ _NAME = re.compile(r"\b(?:[A-ZÉÈÀ][\w’'.-]*[A-Za-zéèà0-9])(?:\s+(?:des|d
 # Stems of the words questions are built with ("à quoi sert", "en quoi consiste", "que faut-il"): no topic.
 _SCAFFOLDING = frozenset("sert servent consist signifi design agit faut peut doivent doit fait font veut".split())
 _FIGURE = re.compile(r"\b(?!(?:19|20)\d\d\b)\d{2,}\b")  # years excepted: documents date themselves loosely
-_COUNTED = re.compile(r"\b(?:combien|nombre)\s+(?:de\s+|d['’])(\w+)|\bhow many\s+(\w+)", re.I)
+# What "combien de ..." counts: the two words after it (French only: an English question's words are not the
+# documents' words).
+_COUNTED = re.compile(r"\b(?:combien|nombre)\s+(?:de\s+|d['’])([\w-]+(?:\s+[\w-]+)?)", re.I)
+# Numbers that count nothing: days of a date ("du 20 au 26 novembre") and ordinals ("le 2e groupe").
+_NOT_COUNTS = re.compile(
+    rf"\b\d{{1,2}}(?:er)?(?:\s*(?:au|et|-)\s*\d{{1,2}}(?:er)?)?\s+(?:{_MONTHS})\b|\b\d+(?:e|er|ère|ème|eme|nd|rd|th|st)\b",
+    re.I,
+)
+_WORD = re.compile(r"[^\W\d_][\w’'-]*")
+_OF = re.compile(r"^(?:de|des|du|d['’]|of)\s*", re.I)
 
 
 def fold(text: str) -> str:
@@ -95,7 +116,7 @@ class QuestionNeeds:
     kind: str | None
     entities: tuple[str, ...]  # names, acronyms and figures, folded: a passage that lacks one cannot answer
     open: bool
-    counted: str | None = None  # the stem of what "combien de ..." counts
+    counted: tuple[str, ...] = ()  # the terms of what "combien de ..." counts
 
 
 def question_needs(question: str) -> QuestionNeeds:
@@ -110,20 +131,49 @@ def question_needs(question: str) -> QuestionNeeds:
             entities.append(fold(name))
     entities += _FIGURE.findall(question)
     is_open = bool(_OPEN.search(question)) and kind in (None, "reason")
-    counted = _COUNTED.search(question)
-    stem = analyze(counted.group(1) or counted.group(2)) if counted else []
+    counted = _COUNTED.search(question) if kind == "count" else None
     terms = tuple(term for term in analyze(question) if term not in _SCAFFOLDING)
-    return QuestionNeeds(terms, kind, tuple(dict.fromkeys(entities)), is_open, stem[0] if stem else None)
+    stems = tuple(analyze(counted.group(1))) if counted else ()
+    return QuestionNeeds(terms, kind, tuple(dict.fromkeys(entities)), is_open, stems)
 
 
-def answers_kind(kind: str | None, sentence: str, asked: tuple[str, ...] = ()) -> bool:
-    """Whether the sentence holds the kind of answer asked for (always true when no kind is asked).
+def answers_kind(needs: QuestionNeeds, sentence: str, context: str = "") -> bool:
+    """Whether the sentence holds the kind of answer the question asks for (always true when it asks for none).
 
-    A name the question itself gives is no answer to "qui" or "où": the sentence needs another one.
+    A name is no answer to "qui" or "où" when the question gives it, when it is made of the question's own words,
+    or when its words are common nouns, written in lower case elsewhere in ``context`` (the sentence's passage).
+    A number is no answer to "combien de X" when it counts something other than X, or dates a day.
     """
+    kind = needs.kind
     if kind is None:
         return True
     if kind in ("person", "place"):
         names = (match.group(match.lastindex or 0) for match in _ANSWER[kind].finditer(sentence))
-        return any(fold(name) not in asked for name in names)
+        return any(_is_new_name(name, needs, context or sentence) for name in names)
+    if kind == "count":
+        return _counts(needs.counted, _NOT_COUNTS.sub(" ", sentence))
     return bool(_ANSWER[kind].search(sentence))
+
+
+def _is_new_name(name: str, needs: QuestionNeeds, context: str) -> bool:
+    if fold(name) in needs.entities:
+        return False
+    terms = analyze(name)
+    if terms and set(terms) <= set(needs.terms):
+        return False
+    common = set(re.findall(r"\b[a-zà-ÿ][\w-]*", re.sub(r"['’]", " ", context)))
+    return any(word.lower() not in common for word in _WORD.findall(name))
+
+
+def _counts(counted: tuple[str, ...], sentence: str) -> bool:
+    """Whether a number of the sentence can count what the question counts: one followed by its words, or by no
+    word at all ("ils étaient 40."); a sentence whose numbers all count other things cannot."""
+    for match in _ANSWER["count"].finditer(sentence):
+        if not counted:
+            return True
+        after = _OF.sub("", sentence[match.end() :].lstrip(" «»\"’'").lstrip())
+        words = _WORD.findall(" ".join(after.split()[:3]))[:2]
+        attached = set(analyze(" ".join(words)))
+        if not attached or attached & set(counted):
+            return True
+    return False

@@ -84,7 +84,7 @@ E5 = ModelProfile(
     min_dense_en=0.772,
     min_known=0.363,
     english_terms=(0.467, 0.607, 0.5, 1.0),
-    support=SupportModel((22.014, 3.032, 0.169, 2.269, -0.297, 1.24, 1.534, 0.554), -22.831, 0.593),
+    support=SupportModel((22.025, 3.034, 0.162, 2.268, -0.297, 1.245, 1.533, 0.561), -22.844, 0.593),
     min_claim=1.268,
 )
 PROFILES = {
@@ -98,7 +98,7 @@ PROFILES = {
         min_dense_en=0.21,
         min_known=0.363,
         english_terms=(0.479, 0.619, 0.5, 1.0),
-        support=SupportModel((1.772, 4.611, 0.154, 2.388, -0.171, 1.618, 0.971, 0.519), -5.566, 0.426),
+        support=SupportModel((1.772, 4.614, 0.148, 2.387, -0.171, 1.622, 0.972, 0.526), -5.572, 0.425),
         min_claim=1.041,
     ),
     "generic": ModelProfile(family="generic", backend="sentence-transformers"),

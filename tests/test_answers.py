@@ -59,6 +59,7 @@ IN_DOMAIN_UNANSWERED = [
     "Combien d'agents publics travaillent en Loire-Atlantique ?",  # its figures count events and days
     "Combien de personnes ont participé à la Semaine de l'innovation publique 2017 ?",  # only its dates
     "Qui anime le laboratoire LaBase en Gironde ?",  # the lab is described, nobody named
+    "Qui a financé le gala du Forum des Jeunes ?",  # its leaders are named, nothing about funding
 ]
 
 

@@ -154,6 +154,9 @@ def candidates(
     rarest = sorted(set(needs.terms), key=lambda term: -weights.idf(term))[:2]
     known = weights.known_share(needs.terms)
     missing_entity = _documents_missing(index, needs.entities)
+    # What the question says of the names and years it gives; an English question's words are not the documents'.
+    named = {term for entity in needs.entities for term in analyze(entity)}
+    asked = None if english else {term for term in needs.terms if term not in named and not term.isdigit()} or None
     out: list[Candidate] = []
     vetoed: set[int] = set()
     seen: set[str] = set()
@@ -202,7 +205,9 @@ def candidates(
                     *profile.english_terms[2:],
                     features[7],
                 )
-            if missing_entity[index.chunk_document[row]] or (needs.kind in CLOSED_KINDS and not features[KIND]):
+            # a closed question's answer holds the kind asked for and says something the question asks of its names
+            unfit = needs.kind in CLOSED_KINDS and not (features[KIND] and (asked is None or terms & asked))
+            if missing_entity[index.chunk_document[row]] or unfit:
                 vetoed.add(len(out))
             out.append(Candidate(number, sentence, features))
     if out:

@@ -168,3 +168,17 @@ class Retriever:
         t4 = time.perf_counter()
         timings.embedding, timings.keyword, timings.dense, timings.fusion = t1 - t0, t2 - t1, t3 - t2, t4 - t3
         return passages
+
+    def following(self, passage: Passage) -> Passage | None:
+        """The chunk after ``passage`` in its document, scored as ``passage`` (it is reached through it)."""
+        row = self.index.chunk_row.get(passage.id)
+        if row is None or row + 1 >= len(self.index.chunks) or self.index.chunks[row + 1].source != passage.source:
+            return None
+        return Passage.from_chunk(
+            self.index.chunks[row + 1],
+            passage.score,
+            passage.dense_score,
+            passage.keyword_score,
+            passage.document_hash,
+            passage.generation,
+        )

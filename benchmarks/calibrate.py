@@ -115,7 +115,7 @@ def main() -> None:
         wanted = [normalize(s) for s in item.get("snippets") or ([item["snippet"]] if "snippet" in item else [])]
         found = answers.candidates(retriever, item["question"], passages)
         right = [
-            passages[c.passage].source == item.get("source") and any(w in normalize(c.text) for w in wanted)
+            c.passage.source == item.get("source") and any(w in normalize(c.text) for w in wanted)
             for c in found
         ]
         seen.append(

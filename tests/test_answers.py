@@ -89,6 +89,19 @@ def test_open_question_quotes_the_items_that_answer_it(built_default):
     assert_checkable(answer)
 
 
+def test_a_list_announced_at_the_end_of_a_passage_is_quoted_from_the_next_chunk(built_default):
+    question = "Quelles activités la Loire-Atlantique propose-t-elle pendant la semaine ?"
+    retrieved = assistant.retrieve(question, settings=built_default)
+    answer = ask(question, settings=built_default)
+    announcing = [c for c in answer.citations if c.quote.endswith("trois notions :")]
+    items = [c for c in answer.citations if c.quote.startswith("- Découvrir")]
+    assert announcing and items
+    assert items[0].passage.id not in {p.id for p in retrieved}  # the list went on in the next chunk
+    assert items[0].passage.source == announcing[0].passage.source
+    assert items[0].passage in answer.passages  # listed with the sources it was quoted from
+    assert_checkable(answer)
+
+
 def ask_a_fake_model(reply: str, question: str, settings):
     """Ask in language-model mode, the model being a local fake server that answers ``reply``: (answer, server)."""
     server = FakeChatServer(reply)

@@ -95,7 +95,7 @@ def contextualize(question: str, history: list | None) -> str:
 class Candidate:
     """A sentence of a retrieved passage that could be quoted, with its support features (support.FEATURES)."""
 
-    passage: int  # position in the passages list
+    passage: Passage
     text: str
     features: tuple[float, ...]
     support: float = 0.0
@@ -142,6 +142,8 @@ def candidates(
 ) -> list[Candidate]:
     """Every quotable sentence of the passages with its support features; vectors come from the index.
 
+    A passage that ends by announcing a list ("... autour de trois notions :") is followed into the next chunk of
+    its document for the list's items, which answer what it announces.
     A sentence whose passage lacks a name, acronym or figure the question gives has no support at all.
     ``needs`` is what the question asks for, when the caller has it already.
     """
@@ -160,7 +162,13 @@ def candidates(
     out: list[Candidate] = []
     vetoed: set[int] = set()
     seen: set[str] = set()
-    for number, passage in enumerate(passages):
+    # (passage, what it continues): the passage-level features and the list announced where the passage before ended
+    pending: list[tuple[Passage, tuple | None]] = [(passage, None) for passage in passages]
+    announced_by: dict[int, int] = {}  # a list item from a following chunk -> the candidate that announced it
+    position = 0
+    while position < len(pending):
+        passage, continued = pending[position]
+        position += 1
         row = index.chunk_row.get(passage.id)
         if row is None:
             continue
@@ -168,20 +176,27 @@ def candidates(
         context_terms = set(analyze(context))
         passage_terms = weights.coverage(needs.terms, context_terms)
         focus = sum(term in context_terms for term in rarest) / len(rarest) if rarest else 1.0
+        intro: tuple[float, float] | None = None  # (cosine, terms) of a sentence that announces a list
+        announcer: int | None = None  # where that sentence is in ``out``, if it is a candidate
+        if continued:
+            passage_terms, focus, intro, announcer = continued
         labels = {" ".join(passage.title.split()), " ".join(passage.heading.split())}
         rows = index.sentence_rows(row)
         cosines = np.asarray(index.sentence_vectors[rows.start : rows.stop], dtype=np.float32) @ query_vector
-        intro: tuple[float, float] | None = None  # (cosine, terms) of a sentence that announces a list
         for (_, start, end), cosine in zip(index.sentences[rows.start : rows.stop], cosines):
             sentence = passage.text[start:end]
+            folded = " ".join(sentence.split())
+            item = intro is not None and bool(_LIST_ITEM.match(sentence))
+            if continued and not item and folded not in seen:
+                break  # past the overlap and the list's items, the next chunk is another passage
             terms = set(analyze(sentence))
             sentence_terms = weights.coverage(needs.terms, terms)
-            if intro is not None and _LIST_ITEM.match(sentence):
+            if item:
                 # "... plusieurs conditions :" announces a list: its items answer what it announces
                 cosine, sentence_terms = max(float(cosine), intro[0]), max(sentence_terms, intro[1])
             else:
                 intro = (float(cosine), sentence_terms) if sentence.endswith(":") else None
-            folded = " ".join(sentence.split())
+                announcer = announcer if continued else None  # the overlap may repeat the announcing sentence
             if folded in seen or folded in labels or sentence.endswith("?"):
                 continue  # overlap between chunks repeats sentences; titles and questions are no answers
             seen.add(folded)
@@ -209,9 +224,20 @@ def candidates(
             unfit = needs.kind in CLOSED_KINDS and not (features[KIND] and (asked is None or terms & asked))
             if missing_entity[index.chunk_document[row]] or unfit:
                 vetoed.add(len(out))
-            out.append(Candidate(number, sentence, features))
+            if continued:
+                announced_by[len(out)] = announcer
+            elif intro is not None and not item:
+                announcer = len(out)
+            out.append(Candidate(passage, sentence, features))
+        if not continued and announcer is not None and announcer == len(out) - 1:
+            # the passage ends on a sentence announcing a list ("... trois notions :"): its items are in the next chunk
+            following = retriever.following(passage)
+            if following is not None and all(following.id != queued.id for queued, _ in pending):
+                pending.insert(position, (following, (passage_terms, focus, intro, announcer)))
     if out:
         support = profile.support.score(np.asarray([c.features for c in out], dtype=np.float64))
+        for item, announcer in announced_by.items():  # items quoted from the next chunk answer no more than
+            support[item] = min(support[item], support[announcer])  # the sentence that announced them
         support[list(vetoed)] = 0.0
         out = [replace(c, support=float(value)) for c, value in zip(out, support)]
     return sorted(out, key=lambda c: -c.support)
@@ -300,7 +326,10 @@ def extractive_answer(
         chosen += [c for c in picked if c.text not in quoted]
     if not chosen:
         return not_found
-    citations = _number_citations([(passages[c.passage], c.text) for c in chosen])
+    citations = _number_citations([(c.passage, c.text) for c in chosen])
+    for candidate in chosen:  # a list's items may come from the chunk after a retrieved passage
+        if all(candidate.passage.id != passage.id for passage in passages):
+            passages = passages + [candidate.passage]
     text = phrases["intro"] + "\n\n" + _answer_lines(citations)
     if unanswered:
         text += "\n\n" + phrases["partial"].format(missing=", ".join(f"« {escape_markdown(a)} »" for a in unanswered))

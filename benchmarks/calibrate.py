@@ -114,10 +114,7 @@ def main() -> None:
         passages = retriever.search(item["question"], k=5)
         wanted = [normalize(s) for s in item.get("snippets") or ([item["snippet"]] if "snippet" in item else [])]
         found = answers.candidates(retriever, item["question"], passages)
-        right = [
-            c.passage.source == item.get("source") and any(w in normalize(c.text) for w in wanted)
-            for c in found
-        ]
+        right = [c.passage.source == item.get("source") and any(w in normalize(c.text) for w in wanted) for c in found]
         seen.append(
             Seen(
                 item,

@@ -156,9 +156,7 @@ def candidates(
     rarest = sorted(set(needs.terms), key=lambda term: -weights.idf(term))[:2]
     known = weights.known_share(needs.terms)
     missing_entity = _documents_missing(index, needs.entities)
-    # What the question says of the names and years it gives; an English question's words are not the documents'.
-    named = {term for entity in needs.entities for term in analyze(entity)}
-    asked = None if english else {term for term in needs.terms if term not in named and not term.isdigit()} or None
+    asked = None if english else needs.said_of_names() or None  # an English question's words are not the documents'
     out: list[Candidate] = []
     vetoed: set[int] = set()
     seen: set[str] = set()

@@ -120,6 +120,11 @@ class QuestionNeeds:
     open: bool
     counted: tuple[str, ...] = ()  # the terms of what "combien de ..." counts
 
+    def said_of_names(self) -> set[str]:
+        """The question's terms outside the names and years it gives: what it asks about them."""
+        named = {term for entity in self.entities for term in analyze(entity)}
+        return {term for term in self.terms if term not in named and not term.isdigit()}
+
 
 def question_needs(question: str) -> QuestionNeeds:
     lowered = question.lower()

@@ -83,8 +83,8 @@ E5 = ModelProfile(
     min_dense=0.81,
     min_dense_en=0.772,
     min_known=0.363,
-    english_terms=(0.467, 0.607, 0.5, 1.0),
-    support=SupportModel((22.025, 3.034, 0.162, 2.268, -0.297, 1.245, 1.533, 0.561), -22.844, 0.593),
+    english_terms=(0.503, 0.656, 0.5, 1.0),
+    support=SupportModel((18.759, 3.354, 0.505, 2.376, -0.245, 1.122, 1.19, 0.717), -20.334, 0.419),
     min_claim=1.268,
 )
 PROFILES = {
@@ -97,8 +97,8 @@ PROFILES = {
         min_dense=0.325,
         min_dense_en=0.21,
         min_known=0.363,
-        english_terms=(0.479, 0.619, 0.5, 1.0),
-        support=SupportModel((1.772, 4.614, 0.148, 2.387, -0.171, 1.622, 0.972, 0.526), -5.572, 0.425),
+        english_terms=(0.505, 0.677, 0.5, 1.0),
+        support=SupportModel((1.167, 4.777, 0.446, 2.506, -0.123, 1.141, 0.878, 0.668), -5.504, 0.475),
         min_claim=1.041,
     ),
     "generic": ModelProfile(family="generic", backend="sentence-transformers"),

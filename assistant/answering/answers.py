@@ -34,7 +34,7 @@ MAX_QUOTES_OPEN = 5
 RELATIVE_CUTOFF = 0.8  # a quote's support must reach this share of the best one's
 KIND = FEATURES.index("kind")
 # Questions whose answer is a number, a date, a name or a place: a sentence without one answers nothing.
-CLOSED_KINDS = frozenset({"rate", "duration", "count", "amount", "date", "place", "person"})
+CLOSED_KINDS = frozenset({"rate", "duration", "time", "count", "amount", "date", "place", "person"})
 
 # A second ask inside one question: "... et combien ...", "... ? Et qui ...".
 _SECOND_ASK = re.compile(
@@ -153,7 +153,10 @@ def candidates(
     weights = _weights(retriever)
     query_vector = retriever.embedder.embed_query(question)
     best_passage = max((p.score for p in passages), default=1.0) or 1.0
-    rarest = sorted(set(needs.terms), key=lambda term: -weights.idf(term))[:2]
+    # the two rarest terms, and any as rare as the second: a cut inside a tie would depend on set order
+    idfs = {term: weights.idf(term) for term in needs.terms}
+    second = sorted(idfs.values(), reverse=True)[1:2] or list(idfs.values())
+    rarest = [term for term, idf in idfs.items() if idf >= min(second, default=0.0)]
     known = weights.known_share(needs.terms)
     missing_entity = _documents_missing(index, needs.entities)
     asked = None if english else needs.said_of_names() or None  # an English question's words are not the documents'

@@ -39,11 +39,12 @@ FEATURES = ("cosine", "sentence_terms", "passage_terms", "kind", "counted", "foc
 _KINDS = [
     ("rate", r"\b(taux|pourcentage|proportion)\b|\bwhat (share|percentage)\b"),
     ("duration", r"\bcombien de temps\b|\bhow long\b|\bdurée\b"),
+    ("time", r"\bà quelle heure\b|\bwhat time\b"),
     ("amount", r"\bcombien (co[uû]t|d['’]argent|d['’]euros)"),
     ("count", r"\bcombien\b|\bnombre de\b|\bhow many\b"),
     (
         "date",
-        r"\bquand\b|\ben quelle année\b|\bà quelle (date|époque|heure)\b|\bdepuis quand\b|\bdates?\b|\bwhen\b"
+        r"\bquand\b|\ben quelle année\b|\bà quelle (date|époque)\b|\bdepuis quand\b|\bdates?\b|\bwhen\b"
         r"|\bwhat year\b",
     ),
     # "prix" alone names awards as often as prices
@@ -68,8 +69,11 @@ _MONTHS = (
 _ANSWER = {
     "rate": re.compile(r"\d\s*%|\bpour ?cent\b|\bpercent\b|\b\d+ sur \d+\b", re.I),
     "duration": re.compile(
-        rf"\b(\d+|{_NUMBER_WORDS}|quatre|une?)\s+(ans?|années?|mois|semaines?|jours?|heures?)\b|\bdu \d", re.I
+        rf"\b(\d+|{_NUMBER_WORDS}|quatre|une?)\s+(ans?|années?|mois|semaines?|jours?|journées?|heures?)\b|\bdu \d"
+        r"|\bdemi-(journée|heure)",
+        re.I,
     ),
+    "time": re.compile(r"\b\d{1,2}\s?h\s?\d{0,2}\b|\b\d{1,2}:\d\d\b|\bmidi\b|\bminuit\b", re.I),
     "count": re.compile(rf"\b(?!(?:19|20)\d\d\b)\d|\b({_NUMBER_WORDS})\b", re.I),  # a year counts nothing
     "amount": re.compile(r"\d\s*(€|euros?|k€|m€|\$|dollars?)|\b(millions?|milliards?) d['’]euros\b|€", re.I),
     "date": re.compile(rf"\b(1[89]|20)\d\d\b|\b({_MONTHS})\b|\bdernier\b|\bdepuis\b|\d+\s*(ans|jours|mois)", re.I),

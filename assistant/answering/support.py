@@ -179,9 +179,9 @@ def _is_new_name(name: str, needs: QuestionNeeds, context: str) -> bool:
 def _counts(counted: tuple[str, ...], sentence: str) -> bool:
     """Whether a number of the sentence can count what the question counts: one followed by its words, or by no
     word at all ("ils étaient 40."); a sentence whose numbers all count other things cannot."""
+    if not counted:
+        return bool(_ANSWER["count"].search(sentence))
     for match in _ANSWER["count"].finditer(sentence):
-        if not counted:
-            return True
         after = _OF.sub("", sentence[match.end() :].lstrip(" «»\"’'").lstrip())
         words = _WORD.findall(" ".join(after.split()[:3]))[:2]
         attached = set(analyze(" ".join(words)))

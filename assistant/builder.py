@@ -6,6 +6,7 @@ import contextlib
 import hashlib
 import logging
 import os
+import sys
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -39,6 +40,7 @@ from assistant.settings import Settings
 log = logging.getLogger(__name__)
 
 CHUNK_RECIPE = 4  # bump when chunking or the indexed text changes, to force a full rebuild
+COPY_SLICE = 65536  # rows of vectors copied at a time: the temporary copies stay small
 
 Progress = Callable[[str, int, int], None]
 
@@ -275,7 +277,10 @@ def _terms_for(chunks: list[Chunk], carried: Carried | None, target: Path) -> Te
         except LOAD_ERRORS as exc:  # an index written before terms were kept, or a damaged file: analyze all
             log.info("every chunk is analyzed again: %s", exc)
     old_rows = _old_rows(carried if old is not None else None, len(chunks))
-    fresh = {int(row): analyze(chunks[row].indexed_text()) for row in np.flatnonzero(old_rows < 0)}
+    # one string object per distinct term (not per occurrence): a first build holds every chunk's terms at once
+    fresh = {
+        int(row): list(map(sys.intern, analyze(chunks[row].indexed_text()))) for row in np.flatnonzero(old_rows < 0)
+    }
     return Terms.gather(fresh, old_rows, old)
 
 
@@ -360,23 +365,30 @@ class Carried:
 
 
 def _reuse_or_embed(
-    texts: list[str], stored: dict[str, int], stored_vectors: np.ndarray | None, embed, dimension: int
-) -> tuple[np.ndarray, int]:
-    """Vectors for ``texts``: the stored one where the same text was embedded before, else embedded once.
+    texts: list[str], rows: np.ndarray, target: np.ndarray, stored: dict[str, int], stored_vectors, embed
+) -> int:
+    """``target[rows]`` = vectors for ``texts``: the stored one where the same text was embedded before, else
+    embedded once (``embed(texts, out)`` fills ``out``). Returns how many texts were embedded.
 
-    Returns the vectors and how many texts were embedded.
+    Vectors go straight into ``target``, a slice of rows at a time: a first build of a million chunks would
+    otherwise hold every sentence vector twice more, in float32.
     """
     keys = [content_hash(text) for text in texts]
     missing: dict[str, str] = {}
     for key, text in zip(keys, texts):
         if key not in stored and key not in missing:
             missing[key] = text
-    fresh = embed(list(missing.values())) if missing else np.zeros((0, dimension), np.float32)
+    fresh = embed(list(missing.values()), np.empty((len(missing), target.shape[1]), target.dtype))
     fresh_rows = {key: i for i, key in enumerate(missing)}
-    vectors = np.zeros((len(texts), dimension), dtype=np.float32)
-    for i, key in enumerate(keys):
-        vectors[i] = fresh[fresh_rows[key]] if key in fresh_rows else stored_vectors[stored[key]]
-    return vectors, len(missing)
+    new = np.fromiter((key in fresh_rows for key in keys), dtype=bool, count=len(keys))
+    origin = np.fromiter(
+        (fresh_rows[key] if key in fresh_rows else stored[key] for key in keys), dtype=np.int64, count=len(keys)
+    )
+    for source, chosen in ((fresh, np.flatnonzero(new)), (stored_vectors, np.flatnonzero(~new))):
+        for begin in range(0, len(chosen), COPY_SLICE):
+            picked = chosen[begin : begin + COPY_SLICE]
+            target[rows[picked]] = source[origin[picked]]
+    return len(missing)
 
 
 def _old_rows(carried: Carried | None, count: int) -> np.ndarray:
@@ -425,25 +437,26 @@ def _vectors_for(
     texts = {
         int(i): chunks[sentences[i, 0]].text[sentences[i, 1] : sentences[i, 2]] for i in np.flatnonzero(source < 0)
     }
-    wanted = [i for i, text in texts.items() if is_quotable(text) or text.endswith(":")]
-    fresh, report.embedded_sentences = _reuse_or_embed(
+    wanted = np.asarray([i for i, text in texts.items() if is_quotable(text) or text.endswith(":")], dtype=np.int64)
+    report.embedded_sentences = _reuse_or_embed(
         [texts[i] for i in wanted],
+        wanted,
+        sentence_vectors,
         old.sentence_rows if old else {},
         old.sentence_vectors if old else None,
-        lambda missing: embedder.embed_documents(missing, lambda d, t: progress("sentences", d, t)),
-        dimension,
+        lambda missing, out: embedder.embed_documents(missing, lambda d, t: progress("sentences", d, t), out),
     )
-    sentence_vectors[wanted] = fresh
 
     old_rows = _old_rows(carried, len(chunks))
     vectors = np.zeros((len(chunks), dimension), dtype=np.float32)
     kept, new = np.flatnonzero(old_rows >= 0), np.flatnonzero(old_rows < 0)
     copy_rows(vectors, kept, carried.current.vectors if carried else None, old_rows[kept])
-    vectors[new], report.embedded = _reuse_or_embed(
+    report.embedded = _reuse_or_embed(
         [chunks[row].indexed_text() for row in new],
+        new,
+        vectors,
         old.chunk_rows if old else {},
         old.vectors if old else None,
-        lambda missing: embedder.embed_documents(missing, lambda d, t: progress("embedding", d, t)),
-        dimension,
+        lambda missing, out: embedder.embed_documents(missing, lambda d, t: progress("embedding", d, t), out),
     )
     return vectors, sentences, sentence_vectors

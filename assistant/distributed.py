@@ -140,13 +140,18 @@ class DistributedEmbedder:
     def __getattr__(self, name: str):
         return getattr(self.local, name)
 
-    def embed_documents(self, texts: Sequence[str], progress: Callable[[int, int], None] | None = None) -> np.ndarray:
+    def embed_documents(
+        self,
+        texts: Sequence[str],
+        progress: Callable[[int, int], None] | None = None,
+        out: np.ndarray | None = None,
+    ) -> np.ndarray:
         """Like Embedder.embed_documents, in the same batches (Embedder.batches), each embedded by whichever
         actor is free."""
         from ray.util import ActorPool
 
         total = len(texts)
-        vectors = np.zeros((total, self.local.dimension), dtype=np.float32)
+        vectors = np.zeros((total, self.local.dimension), dtype=np.float32) if out is None else out
         if not total:
             return vectors
         batches = self.local.batches(texts)

@@ -27,12 +27,12 @@ class HashEmbedder:
 
     model_name, backend, quantize, query_prompt, document_prompt, dimension = "hash-384", "hash", "", "", "", 384
 
-    def embed_documents(self, texts, progress=None):
-        vectors = np.empty((len(texts), self.dimension), dtype=np.float32)
+    def embed_documents(self, texts, progress=None, out=None):
+        vectors = np.empty((len(texts), self.dimension), dtype=np.float32) if out is None else out
         for row, text in enumerate(texts):
             seed = int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "little")
-            vectors[row] = np.random.default_rng(seed).standard_normal(self.dimension)
-        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+            vector = np.random.default_rng(seed).standard_normal(self.dimension)
+            vectors[row] = vector / np.linalg.norm(vector)
         if progress:
             progress(len(texts), len(texts))
         return vectors

@@ -37,11 +37,15 @@ class FakeEmbedder:
         norm = np.linalg.norm(vector)
         return vector / norm if norm else vector
 
-    def embed_documents(self, texts, progress=None):
+    def embed_documents(self, texts, progress=None, out=None):
         self.embedded.extend(texts)
         if progress:
             progress(len(texts), len(texts))
-        return np.stack([self._vector(t) for t in texts]) if texts else np.zeros((0, self.dimension), np.float32)
+        vectors = np.stack([self._vector(t) for t in texts]) if texts else np.zeros((0, self.dimension), np.float32)
+        if out is None:
+            return vectors
+        out[:] = vectors
+        return out
 
     def embed_query(self, text):
         return self._vector(text)

@@ -50,12 +50,18 @@ class Embedder:
     def dimension(self) -> int:
         return self._dimension()
 
-    def embed_documents(self, texts: Sequence[str], progress: Callable[[int, int], None] | None = None) -> np.ndarray:
-        """Vectors for document texts, batch by batch; ``progress(done, total)`` after each batch."""
+    def embed_documents(
+        self,
+        texts: Sequence[str],
+        progress: Callable[[int, int], None] | None = None,
+        out: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """Vectors for document texts, batch by batch; ``progress(done, total)`` after each batch. ``out``, if
+        given, receives them (in its own dtype: float16 halves what a large build holds) and is returned."""
         total = len(texts)
+        vectors = np.zeros((total, self.dimension), dtype=np.float32) if out is None else out
         if total == 0:
-            return np.zeros((0, self.dimension), dtype=np.float32)
-        vectors = np.zeros((total, self.dimension), dtype=np.float32)
+            return vectors
         if progress:
             progress(0, total)
         done = 0

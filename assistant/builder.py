@@ -378,7 +378,9 @@ def _reuse_or_embed(
     for key, text in zip(keys, texts):
         if key not in stored and key not in missing:
             missing[key] = text
-    fresh = embed(list(missing.values()), np.empty((len(missing), target.shape[1]), target.dtype))
+    fresh = np.empty((len(missing), target.shape[1]), target.dtype)
+    if missing:
+        embed(list(missing.values()), fresh)
     fresh_rows = {key: i for i, key in enumerate(missing)}
     new = np.fromiter((key in fresh_rows for key in keys), dtype=bool, count=len(keys))
     origin = np.fromiter(

@@ -25,6 +25,7 @@ from common import CACHE, ROOT
 sys.path.insert(0, str(ROOT))
 
 from assistant.answering import answers  # noqa: E402
+from assistant.answering import candidates as sentences  # noqa: E402
 from assistant.answering.language import detect_language  # noqa: E402
 from assistant.answering.support import FEATURES, question_needs  # noqa: E402
 from assistant.api import build_index, open_retriever  # noqa: E402
@@ -61,7 +62,7 @@ class Seen:
     kind: str  # "answerable", "in_domain", "out_of_domain"
     language: str
     best_dense: float
-    found: list  # answers.Candidate, best first
+    found: list  # candidates.Candidate, best first
     right: list[bool]  # whether each candidate holds a gold snippet from the gold source
     known: float
 
@@ -101,7 +102,7 @@ def main() -> None:
     build_index(settings=settings)
     retriever = open_retriever(settings)
     profile = retriever.profile
-    weights_of = answers._weights(retriever)
+    weights_of = sentences.term_weights(retriever)
 
     def dev(name):
         return [item for item in gold.get(name, []) if item.get("split") == "dev"]
@@ -113,7 +114,7 @@ def main() -> None:
     ]:
         passages = retriever.search(item["question"], k=5)
         wanted = [normalize(s) for s in item.get("snippets") or ([item["snippet"]] if "snippet" in item else [])]
-        found = answers.candidates(retriever, item["question"], passages)
+        found = sentences.candidates(retriever, item["question"], passages)
         right = [c.passage.source == item.get("source") and any(w in normalize(c.text) for w in wanted) for c in found]
         seen.append(
             Seen(
@@ -166,7 +167,7 @@ def main() -> None:
     )
 
     def best_support(item) -> float:
-        found = answers.candidates(retriever, item["question"], retriever.search(item["question"], k=5))
+        found = sentences.candidates(retriever, item["question"], retriever.search(item["question"], k=5))
         return max((c.support for c in found), default=0.0)
 
     supports = {kind: [] for kind in ("answerable", "in_domain", "out_of_domain")}

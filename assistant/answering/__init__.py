@@ -1,7 +1,8 @@
 """Answering: from the retrieved passages to an answer whose every sentence is backed by a citation.
 
-``answers`` picks the sentences to quote (or abstains) and checks a language model's text; ``support`` says
-what a question asks for and scores how well a sentence supports it; ``llm`` talks to an OpenAI-compatible
+``answers`` picks the sentences to quote (or abstains) and checks a language model's text; ``candidates`` lists
+the sentences it may quote, each with its support; ``support`` says what a question asks for and which answers
+fit it; ``llm`` talks to an OpenAI-compatible
 endpoint; ``provenance`` finds stale citations and exports conversations; ``history`` and ``language`` read the
 conversation and the question's language.
 """

@@ -9,7 +9,7 @@ of the question the corpus knows at all, and its passage's rank (FEATURES). The 
 per embedding model on the gold set's dev split (``benchmarks/calibrate.py``) and recorded in
 ``assistant.profiles``. Separately, a sentence has no support at all when its document lacks a name, acronym or
 figure the question gives, or when the question asks for a number, a date, a name or a place and the sentence
-holds none that fits (``answers.candidates``).
+holds none that fits (``candidates``).
 
 >>> needs = question_needs("Combien de membres compte le Forum des Jeunes ?")
 >>> needs.kind, needs.entities, needs.counted

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import threading
 from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 import numpy as np
 
@@ -85,48 +86,73 @@ def candidates(
     A sentence whose passage lacks a name, acronym or figure the question gives has no support at all.
     ``needs`` is what the question asks for, when the caller has it already.
     """
-    index, profile = retriever.index, retriever.profile
-    needs = needs or question_needs(question)
-    english = detect_language(question) == "en"
-    weights = term_weights(retriever)
-    query_vector = retriever.embedder.embed_query(question)
-    best_passage = max((p.score for p in passages), default=1.0) or 1.0
-    # the two rarest terms, and any as rare as the second: a cut inside a tie would depend on set order
-    idfs = {term: weights.idf(term) for term in needs.terms}
-    second = sorted(idfs.values(), reverse=True)[1:2] or list(idfs.values())
-    rarest = [term for term, idf in idfs.items() if idf >= min(second, default=0.0)]
-    known = weights.known_share(needs.terms)
-    missing_entity = _documents_missing(index, needs.entities)
-    asked = None if english else needs.said_of_names() or None  # an English question's words are not the documents'
-    out: list[Candidate] = []
-    vetoed: set[int] = set()
-    seen: set[str] = set()
-    # (passage, what it continues): the passage-level features and the list announced where the passage before ended
-    pending: list[tuple[Passage, tuple | None]] = [(passage, None) for passage in passages]
-    announced_by: dict[int, int] = {}  # a list item from a following chunk -> the candidate that announced it
+    gathering = _Gathering(retriever, question, passages, needs or question_needs(question))
+    pending: list[tuple[Passage, _Continued | None]] = [(passage, None) for passage in passages]
     position = 0
     while position < len(pending):
         passage, continued = pending[position]
         position += 1
+        announced = gathering.add(passage, continued)
+        following = retriever.following(passage) if announced else None
+        if following is not None and all(following.id != queued.id for queued, _ in pending):
+            pending.insert(position, (following, announced))
+    return gathering.scored()
+
+
+class _Continued(NamedTuple):
+    """What the next chunk inherits from a passage that ends announcing a list: the passage's features, the
+    announcing sentence's (cosine, terms), and where that sentence is among the candidates."""
+
+    passage_terms: float
+    focus: float
+    intro: tuple[float, float]
+    announcer: int
+
+
+class _Gathering:
+    """The candidates of one question, gathered passage after passage, then scored."""
+
+    def __init__(self, retriever: Retriever, question: str, passages: list[Passage], needs: QuestionNeeds) -> None:
+        self.index, self.profile, self.needs = retriever.index, retriever.profile, needs
+        self.english = detect_language(question) == "en"
+        self.weights = term_weights(retriever)
+        self.query_vector = retriever.embedder.embed_query(question)
+        self.best_passage = max((p.score for p in passages), default=1.0) or 1.0
+        # the two rarest terms, and any as rare as the second: a cut inside a tie would depend on set order
+        idfs = {term: self.weights.idf(term) for term in needs.terms}
+        second = sorted(idfs.values(), reverse=True)[1:2] or list(idfs.values())
+        self.rarest = [term for term, idf in idfs.items() if idf >= min(second, default=0.0)]
+        self.known = self.weights.known_share(needs.terms)
+        self.missing_entity = _documents_missing(self.index, needs.entities)
+        # what the question asks of the names it gives; an English question's words are not the documents'
+        self.asked = None if self.english else needs.said_of_names() or None
+        self.out: list[Candidate] = []
+        self.vetoed: set[int] = set()
+        self.seen: set[str] = set()  # overlap between chunks repeats sentences
+        self.announced_by: dict[int, int] = {}  # a list item from a following chunk -> the candidate announcing it
+
+    def add(self, passage: Passage, continued: _Continued | None) -> _Continued | None:
+        """Add the passage's candidates (only the list items it opens with, if it continues a list); returns what
+        the next chunk continues, when the passage ends on a sentence announcing a list."""
+        index, weights, needs = self.index, self.weights, self.needs
         row = index.chunk_row.get(passage.id)
         if row is None:
-            continue
-        context = f"{passage.title}\n{passage.heading}\n{passage.text}"
-        context_terms = set(analyze(context))
+            return None
+        context_terms = set(analyze(f"{passage.title}\n{passage.heading}\n{passage.text}"))
         passage_terms = weights.coverage(needs.terms, context_terms)
-        focus = sum(term in context_terms for term in rarest) / len(rarest) if rarest else 1.0
+        focus = sum(term in context_terms for term in self.rarest) / len(self.rarest) if self.rarest else 1.0
         intro: tuple[float, float] | None = None  # (cosine, terms) of a sentence that announces a list
-        announcer: int | None = None  # where that sentence is in ``out``, if it is a candidate
+        announcer: int | None = None  # where that sentence is among the candidates, if it is one
         if continued:
             passage_terms, focus, intro, announcer = continued
         labels = {" ".join(passage.title.split()), " ".join(passage.heading.split())}
         rows = index.sentence_rows(row)
-        cosines = np.asarray(index.sentence_vectors[rows.start : rows.stop], dtype=np.float32) @ query_vector
+        cosines = np.asarray(index.sentence_vectors[rows.start : rows.stop], dtype=np.float32) @ self.query_vector
         for (_, start, end), cosine in zip(index.sentences[rows.start : rows.stop], cosines):
             sentence = passage.text[start:end]
             folded = " ".join(sentence.split())
             item = intro is not None and bool(_LIST_ITEM.match(sentence))
-            if continued and not item and folded not in seen:
+            if continued and not item and folded not in self.seen:
                 break  # past the overlap and the list's items, the next chunk is another passage
             terms = set(analyze(sentence))
             sentence_terms = weights.coverage(needs.terms, terms)
@@ -136,50 +162,55 @@ def candidates(
             else:
                 intro = (float(cosine), sentence_terms) if sentence.endswith(":") else None
                 announcer = announcer if continued else None  # the overlap may repeat the announcing sentence
-            if folded in seen or folded in labels or sentence.endswith("?"):
-                continue  # overlap between chunks repeats sentences; titles and questions are no answers
-            seen.add(folded)
+            if folded in self.seen or folded in labels or sentence.endswith("?"):
+                continue  # titles and questions are no answers
+            self.seen.add(folded)
             if not is_quotable(sentence):
                 continue
-            features = (
-                float(cosine),
-                sentence_terms,
-                passage_terms,
-                float(answers_kind(needs, sentence, passage.text)),
-                float(not needs.counted or bool(terms & set(needs.counted))),
-                focus,
-                known,
-                passage.score / best_passage,
-            )
-            if english:
-                features = (
-                    features[0],
-                    *profile.english_terms[:2],
-                    *features[3:5],
-                    *profile.english_terms[2:],
-                    features[7],
-                )
+            features = self._features(passage, sentence, terms, float(cosine), sentence_terms, passage_terms, focus)
             # a closed question's answer holds the kind asked for and says something the question asks of its names
-            unfit = needs.kind in CLOSED_KINDS and not (features[KIND] and (asked is None or terms & asked))
-            if missing_entity[index.chunk_document[row]] or unfit:
-                vetoed.add(len(out))
+            unfit = needs.kind in CLOSED_KINDS and not (features[KIND] and (self.asked is None or terms & self.asked))
+            if self.missing_entity[index.chunk_document[row]] or unfit:
+                self.vetoed.add(len(self.out))
             if continued:
-                announced_by[len(out)] = announcer
+                self.announced_by[len(self.out)] = announcer
             elif intro is not None and not item:
-                announcer = len(out)
-            out.append(Candidate(passage, sentence, features))
-        if not continued and announcer is not None and announcer == len(out) - 1:
-            # the passage ends on a sentence announcing a list ("... trois notions :"): its items are in the next chunk
-            following = retriever.following(passage)
-            if following is not None and all(following.id != queued.id for queued, _ in pending):
-                pending.insert(position, (following, (passage_terms, focus, intro, announcer)))
-    if out:
-        support = profile.support.score(np.asarray([c.features for c in out], dtype=np.float64))
-        for item, announcer in announced_by.items():  # items quoted from the next chunk answer no more than
+                announcer = len(self.out)
+            self.out.append(Candidate(passage, sentence, features))
+        if not continued and announcer is not None and announcer == len(self.out) - 1:
+            return _Continued(passage_terms, focus, intro, announcer)  # the list's items are in the next chunk
+        return None
+
+    def _features(
+        self,
+        passage: Passage,
+        sentence: str,
+        terms: set[str],
+        cosine: float,
+        sentence_terms: float,
+        passage_terms: float,
+        focus: float,
+    ) -> tuple[float, ...]:
+        """support.FEATURES of one sentence; an English question's term features are the profile's typical ones."""
+        needs, profile = self.needs, self.profile
+        kind = float(answers_kind(needs, sentence, passage.text))
+        counted = float(not needs.counted or bool(terms & set(needs.counted)))
+        rank = passage.score / self.best_passage
+        if self.english:
+            terms_features, focus_known = profile.english_terms[:2], profile.english_terms[2:]
+            return (cosine, *terms_features, kind, counted, *focus_known, rank)
+        return (cosine, sentence_terms, passage_terms, kind, counted, focus, self.known, rank)
+
+    def scored(self) -> list[Candidate]:
+        """The candidates with their support, best first."""
+        if not self.out:
+            return []
+        support = self.profile.support.score(np.asarray([c.features for c in self.out], dtype=np.float64))
+        for item, announcer in self.announced_by.items():  # items quoted from the next chunk answer no more than
             support[item] = min(support[item], support[announcer])  # the sentence that announced them
-        support[list(vetoed)] = 0.0
-        out = [replace(c, support=float(value)) for c, value in zip(out, support)]
-    return sorted(out, key=lambda c: -c.support)
+        support[list(self.vetoed)] = 0.0
+        out = [replace(c, support=float(value)) for c, value in zip(self.out, support)]
+        return sorted(out, key=lambda c: -c.support)
 
 
 def _documents_missing(index, entities: tuple[str, ...]) -> np.ndarray:

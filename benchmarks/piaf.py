@@ -107,6 +107,18 @@ def cold_latency(retriever, settings, questions) -> list[float]:
     return [r50, percentile(retrieve_ms, 0.95), a50, percentile(ask_ms, 0.95), f"{a50 / r50:.2f}x"]
 
 
+def answered(retriever, settings, questions) -> list:
+    """ask() on every question (all answerable): the share that abstains, that quotes the answer span, that cites
+    the right fiche."""
+    abstained = span = right = 0
+    for question, source, answer in questions:
+        reply = ask(question, settings=settings, retriever=retriever, mode="extractive")
+        abstained += reply.abstained
+        span += normalize(answer) in normalize(reply.text)
+        right += any(c.passage.source == source for c in reply.citations)
+    return [abstained / len(questions), span / len(questions), right / len(questions)]
+
+
 def build(corpus, model: str | None):
     name = (model or "default").replace("/", "_")
     settings = Settings.from_env(corpus_dir=corpus, index_dir=CACHE / "piaf" / f"index-{name}", embedding_model=model)
@@ -118,6 +130,7 @@ def build(corpus, model: str | None):
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sweep", action="store_true", help="also sweep the fusion weights of the default model")
+    parser.add_argument("--answers", action="store_true", help="only the answers table")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     corpus, questions = load_questions()
@@ -128,6 +141,15 @@ def main() -> None:
         f"Machine: {machine()}. {len(questions)} questions, {len(index.manifest['sources'])} fiches,"
         f" {len(index.chunks)} chunks, {len(index.sentences)} sentences.\n"
     )
+    print("## Answers: ask() on the 105 questions\n")
+    answers = [
+        ["multilingual-e5-small (default)", *answered(e5, e5_settings, questions)],
+        ["all-MiniLM-L6-v2", *answered(minilm, mini_settings, questions)],
+    ]
+    print(table(["model", "abstained", "answer span quoted", "cites the right fiche"], answers))
+    if args.answers:
+        return
+    print()
     kw, dw = e5.profile.keyword_weight, e5.profile.document_weight
     mkw, mdw = minilm.profile.keyword_weight, minilm.profile.document_weight
     rows = [

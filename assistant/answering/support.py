@@ -23,6 +23,12 @@ False
 False
 >>> answers_kind(minister, "Annick Girardin.")
 True
+
+Kinds come from the asking words, not from any word: these ask for no number, date or name.
+
+>>> [question_needs(q).kind for q in ("A-t-on droit au prêt à taux zéro ?", "Que faire quand un logement est squatté ?",
+...  "Qui est responsable des dégradations ?")]
+[None, None, None]
 """
 
 from __future__ import annotations
@@ -44,15 +50,25 @@ _KINDS = [
     ("count", r"\bcombien\b|\bnombre de\b|\bhow many\b"),
     (
         "date",
-        r"\bquand\b|\ben quelle année\b|\bà quelle (date|époque)\b|\bdepuis quand\b|\bdates?\b|\bwhen\b"
-        r"|\bwhat year\b",
+        r"^\s*quand\b|\b(depuis|jusqu['’]à|à partir de) quand\b|\ben quelle année\b|\bà quelle (date|époque)\b"
+        r"|\bdates?\b|^\s*when\b|\bwhat year\b",
     ),
     # "prix" alone names awards as often as prices
     ("amount", r"\b(budget|montant|co[uû]te?|co[uû]t|salaire|tarif|financement)\b|\b(quel|le|au) prix\b|\bhow much\b"),
-    ("place", r"\boù\b|\bdans quelle (ville|salle|région)\b|\bà quelle adresse\b|\bwhere\b"),
-    ("person", r"^\s*(qui|who)\b|\bpar qui\b|\bà qui\b|\bavec qui\b"),
+    ("place", r"^\s*(d['’]|par |jusqu['’])?où\b|\bdans quelle (ville|salle|région)\b|\bà quelle adresse\b|^\s*where\b"),
+    # "qui peut ...", "qui doit ...", "qui est responsable ...": a category of people, not a name, may answer
+    (
+        "person",
+        r"^\s*(qui|who)\b(?!\s+(peut|peuvent|doit|doivent|faut|a droit|ont droit"
+        r"|(est|sont) (responsable|chargé|compétent)))|\bpar qui\b|\bà qui\b|\bavec qui\b",
+    ),
     ("reason", r"\bpourquoi\b|\bwhy\b|\bdans quel but\b|\bà quoi (sert|servent)\b"),
 ]
+# A question that opens on its verb ("Peut-on ...", "A-t-on ...", "Est-ce que ...") asks yes or no: its words
+# ("taux", "quand", "budget"...) call for no kind of answer.
+_YES_NO = re.compile(
+    r"^\s*(est-ce qu|y a-t-il\b|[\w’']+(-t)?-(il|elle|on|je|ils|elles|vous|nous)\b|\w+ t-(il|elle|on)\b)"
+)
 _OPEN = re.compile(
     r"^\s*(quel(le)?s\b|comment\b|pourquoi\b|que\b|qu['’]|à quoi\b|what (are|did|does|do)\b|how\b(?! (many|much)))",
     re.I,
@@ -132,7 +148,9 @@ class QuestionNeeds:
 
 def question_needs(question: str) -> QuestionNeeds:
     lowered = question.lower()
-    kind = next((name for name, pattern in _KINDS if re.search(pattern, lowered)), None)
+    kind = None
+    if not _YES_NO.search(lowered):  # "A-t-on droit au prêt à taux zéro ?" asks for no rate
+        kind = next((name for name, pattern in _KINDS if re.search(pattern, lowered)), None)
     entities = []
     # A capitalised word that starts a sentence says nothing of being a name: blank those out.
     body = re.sub(r"(^|[.?!]\s+)[\w’'-]+", lambda m: m.group(1) + "_", question)

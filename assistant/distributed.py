@@ -150,25 +150,15 @@ class DistributedEmbedder:
         actor is free."""
         from ray.util import ActorPool
 
-        total = len(texts)
-        vectors = np.zeros((total, self.local.dimension), dtype=np.float32) if out is None else out
-        if not total:
-            return vectors
+        if not texts:
+            return self.local.collect(0, (), progress, out)
         batches = self.local.batches(texts)
         pool = ActorPool(self.cluster.start_actors())
         results = pool.map(lambda actor, rows: actor.embed.remote([texts[i] for i in rows]), batches)
-        done = 0
-        if progress:
-            progress(0, total)
         try:
-            for rows, batch in zip(batches, results):
-                vectors[rows] = batch
-                done += len(rows)
-                if progress:
-                    progress(done, total)
+            return self.local.collect(len(texts), zip(batches, results), progress, out)
         except self.cluster.ray.exceptions.RayError as exc:
             raise EmbeddingError(
                 f"embedding on Ray failed after {ACTOR_RESTARTS} restarts of a worker ({first_line(exc, 200)});"
                 " nothing was written, the index is as it was"
             ) from None
-        return vectors

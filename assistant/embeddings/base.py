@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 
@@ -58,15 +58,26 @@ class Embedder:
     ) -> np.ndarray:
         """Vectors for document texts, batch by batch; ``progress(done, total)`` after each batch. ``out``, if
         given, receives them (in its own dtype: float16 halves what a large build holds) and is returned."""
-        total = len(texts)
+        encoded = ((rows, self._encode([texts[i] for i in rows], False)) for rows in self.batches(texts))
+        return self.collect(len(texts), encoded, progress, out)
+
+    def collect(
+        self,
+        total: int,
+        encoded: Iterable[tuple[np.ndarray, np.ndarray]],
+        progress: Callable[[int, int], None] | None = None,
+        out: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """The vectors of ``total`` texts from (rows, vectors) batches as they come, into ``out`` if given;
+        ``progress(done, total)`` before the first batch and after each. Local and Ray embedding share it."""
         vectors = np.zeros((total, self.dimension), dtype=np.float32) if out is None else out
         if total == 0:
             return vectors
         if progress:
             progress(0, total)
         done = 0
-        for rows in self.batches(texts):
-            vectors[rows] = self._encode([texts[i] for i in rows], False)
+        for rows, batch in encoded:
+            vectors[rows] = batch
             done += len(rows)
             if progress:
                 progress(done, total)

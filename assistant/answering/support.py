@@ -33,6 +33,7 @@ Kinds come from the asking words, not from any word: these ask for no number, da
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -190,8 +191,14 @@ def _is_new_name(name: str, needs: QuestionNeeds, context: str) -> bool:
     terms = analyze(name)
     if terms and set(terms) <= set(needs.terms):
         return False
-    common = set(re.findall(r"\b[a-zà-ÿ][\w-]*", re.sub(r"['’]", " ", context)))
+    common = _lower_case_words(context)
     return any(word.lower() not in common for word in _WORD.findall(name))
+
+
+@functools.lru_cache(maxsize=64)
+def _lower_case_words(context: str) -> frozenset[str]:
+    """The words written in lower case in a passage: read once per passage, not once per sentence and name."""
+    return frozenset(re.findall(r"\b[a-zà-ÿ][\w-]*", re.sub(r"['’]", " ", context)))
 
 
 def _counts(counted: tuple[str, ...], sentence: str) -> bool:

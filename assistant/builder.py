@@ -8,7 +8,7 @@ import logging
 import os
 import sys
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from assistant.chunking import chunk_document, is_quotable, split_sentences
+from assistant.chunktable import ChunkTable
 from assistant.dense import dense_for
 from assistant.embeddings import Embedder, embedder_for
 from assistant.errors import AssistantError, CorpusNotFoundError, DocumentError, IndexDamagedError
@@ -195,13 +196,17 @@ def _build(
 
     fresh = _read_all(read(files, to_read, settings), len(to_read), report, progress)
 
-    chunks: list[Chunk] = []
+    new_chunks: list[Chunk] = []  # of the files read now
+    origin: list[int] = []  # for each chunk, its row in the current index, or -1 for one of new_chunks
     sources_meta: dict[str, dict] = {}
     for source in sorted(files):
         if source in report.failed:
             continue
         if source in fresh:
             document, doc_chunks = fresh[source]
+            ids = [chunk.id for chunk in doc_chunks]
+            new_chunks.extend(doc_chunks)
+            origin.extend([-1] * len(doc_chunks))
             meta = {
                 "title": document.title,
                 "kind": document.kind,
@@ -209,10 +214,11 @@ def _build(
                 "characters": len(document.text),
             }
         else:
-            doc_chunks = [current.chunks[current.chunk_row[cid]] for cid in old_sources[source]["chunks"]]
+            ids = old_sources[source]["chunks"]
+            origin.extend(current.chunk_row[chunk_id] for chunk_id in ids)
             meta = {k: v for k, v in old_sources[source].items() if k not in ("hash", "chunks")}
-        chunks.extend(doc_chunks)
-        sources_meta[source] = {"hash": hashes[source], **meta, "chunks": [c.id for c in doc_chunks]}
+        sources_meta[source] = {"hash": hashes[source], **meta, "chunks": ids}
+    chunks = _assemble(current.chunks if current is not None else None, np.asarray(origin, np.int64), new_chunks)
 
     carried, old = None, None
     if reusable and current is not None:  # unchanged chunks keep their rows; the text of the others may have moved
@@ -247,6 +253,22 @@ def _build(
     return report
 
 
+def _assemble(current: ChunkTable | None, origin: np.ndarray, new_chunks: list[Chunk]) -> ChunkTable:
+    """The chunks in order: the current index's rows ``origin`` where >= 0, the new chunks, in order, elsewhere.
+    Unchanged files come in long runs of rows, carried over by column."""
+    breaks = np.flatnonzero(np.diff(origin >= 0)) + 1
+    pieces, used = [], 0
+    for begin, end in zip(np.concatenate([[0], breaks]), np.concatenate([breaks, [len(origin)]])):
+        if begin == end:
+            continue
+        if origin[begin] >= 0:
+            pieces.append(current.take(origin[begin:end]))
+        else:
+            pieces.append(ChunkTable.of(new_chunks[used : used + end - begin]))
+            used += end - begin
+    return ChunkTable.concat(pieces)
+
+
 def read_one(path: Path, source: str, settings: Settings) -> tuple[Document, list[Chunk]] | str:
     """One file read and chunked, or the reason it could not be: whatever goes wrong is this file's failure."""
     try:
@@ -268,7 +290,7 @@ def _read_locally(files: dict[str, Path], to_read: list[str], settings: Settings
         yield from zip(to_read, pool.map(lambda source: read_one(files[source], source, settings), to_read))
 
 
-def _terms_for(chunks: list[Chunk], carried: Carried | None, target: Path) -> Terms:
+def _terms_for(chunks: Sequence[Chunk], carried: Carried | None, target: Path) -> Terms:
     """The analyzed terms of every chunk: unchanged chunks' from the current index, the others analyzed now."""
     old = None
     if carried is not None:
@@ -327,7 +349,7 @@ def _previous(target: Path) -> _Stored | None:
         return None
 
 
-def _stored(chunks: list[Chunk], vectors, sentences, sentence_vectors, rows: np.ndarray | None = None) -> _Stored:
+def _stored(chunks: Sequence[Chunk], vectors, sentences, sentence_vectors, rows: np.ndarray | None = None) -> _Stored:
     """Stored vectors by the content hash of the text they embed: of every chunk, or of the chunk ``rows`` only."""
     rows = np.arange(len(chunks)) if rows is None else rows
     chunk_rows = {content_hash(chunks[row].indexed_text()): int(row) for row in rows}
@@ -359,9 +381,9 @@ class Carried:
     old_rows: np.ndarray  # int64, for each new chunk row its row in the current index, -1 for a new chunk
 
     @classmethod
-    def of(cls, chunks: list[Chunk], current: LoadedIndex) -> Carried:
+    def of(cls, chunks: ChunkTable, current: LoadedIndex) -> Carried:
         rows = current.chunk_row
-        return cls(current, np.fromiter((rows.get(c.id, -1) for c in chunks), dtype=np.int64, count=len(chunks)))
+        return cls(current, np.fromiter((rows.get(i, -1) for i in chunks.ids), dtype=np.int64, count=len(chunks)))
 
 
 def _reuse_or_embed(
@@ -398,7 +420,7 @@ def _old_rows(carried: Carried | None, count: int) -> np.ndarray:
     return carried.old_rows if carried else np.full(count, -1, dtype=np.int64)
 
 
-def chunk_sentences(chunks: list[Chunk], carried: Carried | None = None) -> tuple[np.ndarray, np.ndarray]:
+def chunk_sentences(chunks: Sequence[Chunk], carried: Carried | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(chunk row, start, end) of every sentence of every chunk, in chunk order: what answers quote from; and, for
     each sentence, its row in the current index (-1 for a sentence of a new chunk)."""
     old_rows = _old_rows(carried, len(chunks))
@@ -418,7 +440,7 @@ def chunk_sentences(chunks: list[Chunk], carried: Carried | None = None) -> tupl
 
 
 def _vectors_for(
-    chunks: list[Chunk],
+    chunks: Sequence[Chunk],
     carried: Carried | None,
     old: _Stored | None,
     embedder: Embedder,

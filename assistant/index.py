@@ -4,7 +4,7 @@ An index folder holds generations; the file ``CURRENT`` names the live one::
 
     index/CURRENT                 "gen-20261122T101500-3fa9c1"
     index/gen-.../manifest.json   format version, model, dimension, settings, per-source hashes
-    index/gen-.../chunks.jsonl    one chunk record a line
+    index/gen-.../chunks/         the chunks by column: texts, numbers, ids and names (assistant/chunktable.py)
     index/gen-.../vectors.npy     float32 unit vectors, row i = chunk i
     index/gen-.../sentences.npy   int32 rows (chunk row, start, end): the sentences of every chunk, in chunk order
     index/gen-.../sentence_vectors.npy  float16 unit vectors, row j = sentence j (answering embeds only the question)
@@ -36,6 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
+from assistant.chunktable import SOURCE, ChunkTable
 from assistant.dense import DenseIndex
 from assistant.errors import IndexBusyError, IndexDamagedError, IndexMismatchError, IndexNotFoundError, first_line
 from assistant.keywords import KeywordIndex, Terms
@@ -43,7 +44,7 @@ from assistant.records import Chunk
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 CURRENT = "CURRENT"
 LOAD_ATTEMPTS = 5  # loads tried again when a build swapped generations meanwhile
 GRACE_SECONDS = 120  # a generation replaced twice is kept this long for readers still loading it
@@ -56,7 +57,7 @@ class LoadedIndex:
     directory: Path
     generation: str
     manifest: dict
-    chunks: list[Chunk]
+    chunks: ChunkTable
     vectors: np.ndarray
     dense: DenseIndex
     keyword: KeywordIndex
@@ -105,7 +106,7 @@ def current_generation(index_dir: Path) -> str | None:
 def write_index(
     index_dir: Path,
     manifest: dict,
-    chunks: list[Chunk],
+    chunks: ChunkTable | list[Chunk],
     vectors: np.ndarray,
     keyword: KeywordIndex,
     documents: KeywordIndex,
@@ -122,9 +123,7 @@ def write_index(
     staging = index_dir / f".tmp-{generation}"
     staging.mkdir()
     try:
-        with open(staging / "chunks.jsonl", "w", encoding="utf-8") as handle:
-            for chunk in chunks:
-                handle.write(json.dumps(vars(chunk), ensure_ascii=False) + "\n")  # flat: no deep copy needed
+        (chunks if isinstance(chunks, ChunkTable) else ChunkTable.of(chunks)).save(staging / "chunks")
         np.save(staging / "vectors.npy", np.ascontiguousarray(vectors, dtype=np.float32), allow_pickle=False)
         np.save(staging / "sentences.npy", np.ascontiguousarray(sentences, dtype=np.int32), allow_pickle=False)
         np.save(staging / "sentence_vectors.npy", np.ascontiguousarray(sentence_vectors, dtype=np.float16), False)
@@ -232,9 +231,8 @@ def current_manifest(index_dir: Path) -> dict:
     return manifest
 
 
-def read_chunks(folder: Path) -> list[Chunk]:
-    with open(folder / "chunks.jsonl", encoding="utf-8") as handle:
-        return [Chunk(**json.loads(line)) for line in handle if line.strip()]
+def read_chunks(folder: Path) -> ChunkTable:
+    return ChunkTable.load(folder / "chunks")
 
 
 def load_index(index_dir: Path) -> LoadedIndex:
@@ -260,10 +258,11 @@ def load_index(index_dir: Path) -> LoadedIndex:
 reading_lock = threading.RLock()
 
 
-def chunk_rows(manifest: dict, chunks: list[Chunk]) -> np.ndarray:
+def chunk_rows(manifest: dict, chunks: ChunkTable) -> np.ndarray:
     """For each chunk, the row of its document in the document-level index."""
     row = {source: i for i, source in enumerate(manifest["documents"])}
-    return np.fromiter((row[chunk.source] for chunk in chunks), dtype=np.int64, count=len(chunks))
+    document = np.asarray([row[source] for source in chunks.strings["sources"]], dtype=np.int64)
+    return document[chunks.numbers[:, SOURCE]] if len(chunks) else np.zeros(0, np.int64)
 
 
 # What a damaged file makes the loaders raise: truncated JSON, random bytes in a .npy, a bad faiss file...
@@ -303,7 +302,7 @@ def _read_parts(index_dir: Path, generation: str, manifest: dict, reading: list[
         if not condition:
             raise ValueError(what)
 
-    reading.append("chunks.jsonl")
+    reading.append("chunks")
     chunks = read_chunks(folder)
     expect(len(chunks) == count, f"{len(chunks)} chunks, the manifest says {count}")
     reading.append("vectors.npy")
@@ -340,7 +339,7 @@ def _read_parts(index_dir: Path, generation: str, manifest: dict, reading: list[
         sentences,
         sentence_vectors,
         np.searchsorted(sentences[:, 0], np.arange(len(chunks) + 1)),
-        {chunk.id: row for row, chunk in enumerate(chunks)},
+        dict(zip(chunks.ids, range(len(chunks)))),
     )
 
 

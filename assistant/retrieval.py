@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from assistant.chunktable import SOURCE
 from assistant.embeddings import Embedder, get_embedder
 from assistant.errors import IndexMismatchError
 from assistant.index import LoadedIndex
@@ -41,10 +42,9 @@ def _scale(values: np.ndarray) -> np.ndarray:
 
 def source_rows(index: LoadedIndex, source: str) -> np.ndarray:
     """Rows of the chunks whose source path equals ``source`` or matches it as a glob."""
-    matches = [
-        i for i, chunk in enumerate(index.chunks) if chunk.source == source or fnmatch.fnmatchcase(chunk.source, source)
-    ]
-    return np.asarray(matches, dtype=np.int64)
+    names = index.chunks.strings["sources"]
+    matching = [code for code, name in enumerate(names) if name == source or fnmatch.fnmatchcase(name, source)]
+    return np.flatnonzero(np.isin(index.chunks.numbers[:, SOURCE], matching)).astype(np.int64)
 
 
 def check_query(text: object, k: object, what: str = "query") -> None:

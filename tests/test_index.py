@@ -245,7 +245,9 @@ def test_past_the_size_threshold_the_dense_index_is_approximate_and_says_so(tiny
 
 DAMAGEABLE = [
     "manifest.json",
-    "chunks.jsonl",
+    "chunks/text.bin",
+    "chunks/numbers.npy",
+    "chunks/strings.json",
     "vectors.npy",
     "dense.faiss",
     "sentences.npy",

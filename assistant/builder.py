@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import logging
 import os
 import sys
@@ -37,6 +38,7 @@ from assistant.keywords import KeywordIndex, Terms, analyze, carried_layout
 from assistant.readers.documents import list_sources, read_document
 from assistant.records import BuildReport, Chunk, Document, content_hash
 from assistant.settings import Settings
+from assistant.stores import Rows
 
 log = logging.getLogger(__name__)
 
@@ -327,9 +329,9 @@ class _Stored:
     """The previous generation's vectors, by the content hash of the text they embed."""
 
     chunk_rows: dict[str, int]
-    vectors: np.ndarray
+    vectors: Rows
     sentence_rows: dict[str, int]
-    sentence_vectors: np.ndarray
+    sentence_vectors: Rows
 
 
 def _previous(target: Path) -> _Stored | None:
@@ -337,12 +339,11 @@ def _previous(target: Path) -> _Stored | None:
     folder = target / current_generation(target)
     try:
         with reading_lock:
+            dimension = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))["dimension"]
             chunks = read_chunks(folder)
-            vectors = np.load(folder / "vectors.npy", mmap_mode="r", allow_pickle=False)
+            vectors = Rows.load(target, folder, "vectors", len(chunks), dimension, np.float32)
             sentences = np.load(folder / "sentences.npy", allow_pickle=False)
-            sentence_vectors = np.load(folder / "sentence_vectors.npy", mmap_mode="r", allow_pickle=False)
-        if len(vectors) != len(chunks) or len(sentence_vectors) != len(sentences):
-            raise ValueError("vectors and texts disagree")
+            sentence_vectors = Rows.load(target, folder, "sentence_vectors", len(sentences), dimension, np.float16)
         return _stored(chunks, vectors, sentences, sentence_vectors)
     except LOAD_ERRORS as exc:
         log.warning("the previous index cannot be reused, every text is embedded again: %s", exc)
@@ -359,17 +360,6 @@ def _stored(chunks: Sequence[Chunk], vectors, sentences, sentence_vectors, rows:
         chunk_row, start, end = sentences[row]
         sentence_rows[content_hash(chunks[chunk_row].text[start:end])] = int(row)
     return _Stored(chunk_rows, vectors, sentence_rows, sentence_vectors)
-
-
-def copy_rows(target: np.ndarray, rows: np.ndarray, source, source_rows: np.ndarray) -> None:
-    """target[rows] = source[source_rows], a run of consecutive rows at a time: unchanged chunks come in long runs,
-    copied at memory speed instead of row by row (and read from a mapped file in order)."""
-    if not len(rows):
-        return
-    breaks = np.flatnonzero((np.diff(rows) != 1) | (np.diff(source_rows) != 1)) + 1
-    for begin, end in zip(np.concatenate([[0], breaks]), np.concatenate([breaks, [len(rows)]])):
-        first, length = int(source_rows[begin]), int(end - begin)
-        target[rows[begin] : rows[begin] + length] = source[first : first + length]
 
 
 @dataclass
@@ -446,39 +436,39 @@ def _vectors_for(
     embedder: Embedder,
     report: BuildReport,
     progress: Progress,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Chunk vectors, the sentence table and sentence vectors. Unchanged chunks bring theirs; the others reuse what
-    was embedded for the same text before (``old``), and only text never embedded before is embedded."""
+) -> tuple[Rows, np.ndarray, Rows]:
+    """Chunk vectors, the sentence table and sentence vectors. Unchanged chunks keep theirs (their rows in the
+    current generation's segments); the others reuse what was embedded for the same text before (``old``), and
+    only text never embedded before is embedded."""
     if carried is not None and len(carried.current.vectors):
         dimension = carried.current.vectors.shape[1]
     else:
         dimension = old.vectors.shape[1] if old is not None and len(old.vectors) else embedder.dimension
     sentences, source = chunk_sentences(chunks, carried)
-    sentence_vectors = np.zeros((len(sentences), dimension), dtype=np.float16)
-    brought = np.flatnonzero(source >= 0)
-    copy_rows(sentence_vectors, brought, carried.current.sentence_vectors if carried else None, source[brought])
+    # new sentences get new rows (zero vectors for what is never compared); the others keep theirs
+    new_sentences = np.flatnonzero(source < 0)
+    fresh = np.zeros((len(new_sentences), dimension), dtype=np.float16)
+    sentence_vectors = Rows.staged(carried.current.sentence_vectors if carried else None, source, fresh)
     # Only what an answer can quote, or a sentence that announces a list, is ever compared with a question.
-    texts = {
-        int(i): chunks[sentences[i, 0]].text[sentences[i, 1] : sentences[i, 2]] for i in np.flatnonzero(source < 0)
-    }
+    texts = {int(i): chunks[sentences[i, 0]].text[sentences[i, 1] : sentences[i, 2]] for i in new_sentences}
     wanted = np.asarray([i for i, text in texts.items() if is_quotable(text) or text.endswith(":")], dtype=np.int64)
     report.embedded_sentences = _reuse_or_embed(
         [texts[i] for i in wanted],
-        wanted,
-        sentence_vectors,
+        np.searchsorted(new_sentences, wanted),
+        fresh,
         old.sentence_rows if old else {},
         old.sentence_vectors if old else None,
         lambda missing, out: embedder.embed_documents(missing, lambda d, t: progress("sentences", d, t), out),
     )
 
     old_rows = _old_rows(carried, len(chunks))
-    vectors = np.zeros((len(chunks), dimension), dtype=np.float32)
-    kept, new = np.flatnonzero(old_rows >= 0), np.flatnonzero(old_rows < 0)
-    copy_rows(vectors, kept, carried.current.vectors if carried else None, old_rows[kept])
+    new = np.flatnonzero(old_rows < 0)
+    fresh = np.zeros((len(new), dimension), dtype=np.float32)
+    vectors = Rows.staged(carried.current.vectors if carried else None, old_rows, fresh)
     report.embedded = _reuse_or_embed(
         [chunks[row].indexed_text() for row in new],
-        new,
-        vectors,
+        np.arange(len(new)),
+        fresh,
         old.chunk_rows if old else {},
         old.vectors if old else None,
         lambda missing, out: embedder.embed_documents(missing, lambda d, t: progress("embedding", d, t), out),

@@ -9,7 +9,7 @@ Figures: docs/benchmarks.md ("A one-file change at a million chunks").
 
 On disk the inverted file does not hold the vectors a second time: ``dense.faiss`` is the trained, empty index
 (centroids and code ranges), ``dense_ids.npy`` and ``dense_lists.npy`` the id and the list of each chunk row.
-Loading encodes the rows of ``vectors.npy`` into their lists, with no distance computed.
+Loading encodes the chunk vectors into their lists, a slice at a time, with no distance computed.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ RERANK = 2  # the codes find RERANK * k entries, re-ranked on the exact vectors
 MAX_LISTS = 2048  # 4,096 lists take ten times longer to train
 RETRAIN_FACTOR = 4
 TRAINING_SAMPLE = 64  # vectors per list trained on
+FILING_SLICE = 65_536  # vectors filed into their lists at a time
 
 
 def list_count(n: int) -> int:
@@ -136,9 +137,11 @@ def _file(index, vectors: np.ndarray, ids: np.ndarray, lists: np.ndarray) -> Non
     """Add ``vectors`` to the lists already chosen for them, under ``ids``."""
     import faiss
 
-    if len(vectors):
-        x, ids, lists = _floats(vectors), np.ascontiguousarray(ids, np.int64), np.ascontiguousarray(lists, np.int64)
-        index.add_core(len(x), faiss.swig_ptr(x), faiss.swig_ptr(ids), faiss.swig_ptr(lists))
+    for begin in range(0, len(vectors), FILING_SLICE):  # vectors may be mapped: read a slice at a time
+        x = _floats(vectors[begin : begin + FILING_SLICE])
+        part = np.ascontiguousarray(ids[begin : begin + FILING_SLICE], np.int64)
+        listed = np.ascontiguousarray(lists[begin : begin + FILING_SLICE], np.int64)
+        index.add_core(len(x), faiss.swig_ptr(x), faiss.swig_ptr(part), faiss.swig_ptr(listed))
 
 
 def _nearest_list(index, vectors: np.ndarray) -> np.ndarray:

@@ -5,9 +5,10 @@ An index folder holds generations; the file ``CURRENT`` names the live one::
     index/CURRENT                 "gen-20261122T101500-3fa9c1"
     index/gen-.../manifest.json   format version, model, dimension, settings, per-source hashes
     index/gen-.../chunks/         the chunks by column: texts, numbers, ids and names (assistant/chunktable.py)
-    index/gen-.../vectors.npy     float32 unit vectors, row i = chunk i
     index/gen-.../sentences.npy   int32 rows (chunk row, start, end): the sentences of every chunk, in chunk order
-    index/gen-.../sentence_vectors.npy  float16 unit vectors, row j = sentence j (answering embeds only the question)
+    index/gen-.../stores.json     the segment files of its vectors, in index/stores/ (assistant/stores.py):
+    index/gen-.../vectors.rows.npy           chunk i's row among them (float32 unit vectors)
+    index/gen-.../sentence_vectors.rows.npy  sentence j's (float16: answering embeds only the question)
     index/gen-.../dense.faiss     FAISS's own format (exact inner product, or an inverted file past a size)
     index/gen-.../dense_ids.npy   past a size: the inverted file's id and list of each chunk row (assistant/dense.py)
     index/gen-.../dense_lists.npy
@@ -16,7 +17,8 @@ An index folder holds generations; the file ``CURRENT`` names the live one::
     index/gen-.../terms/          every chunk's analyzed terms, for the next build (not read to answer)
 
 A build writes a new generation into a hidden temporary folder, fsyncs it, renames it into place,
-then swaps ``CURRENT`` with ``os.replace``: a crash at any point leaves the previous index loadable.
+then swaps ``CURRENT`` with ``os.replace``: a crash at any point leaves the previous index loadable. Vector
+segments are shared by generations and never changed: a build adds one with the vectors it made.
 No pickle anywhere.
 """
 
@@ -36,11 +38,13 @@ from pathlib import Path
 
 import numpy as np
 
+from assistant import stores
 from assistant.chunktable import SOURCE, ChunkTable
 from assistant.dense import DenseIndex
 from assistant.errors import IndexBusyError, IndexDamagedError, IndexMismatchError, IndexNotFoundError, first_line
 from assistant.keywords import KeywordIndex, Terms
 from assistant.records import Chunk
+from assistant.stores import Rows
 
 log = logging.getLogger(__name__)
 
@@ -58,13 +62,13 @@ class LoadedIndex:
     generation: str
     manifest: dict
     chunks: ChunkTable
-    vectors: np.ndarray
+    vectors: Rows  # chunk i's vector is vectors[i]
     dense: DenseIndex
     keyword: KeywordIndex
     documents: KeywordIndex  # one entry per source, in manifest["documents"] order
     chunk_document: np.ndarray  # row of each chunk's document in ``documents``
     sentences: np.ndarray  # (chunk row, start, end) per sentence, ordered by chunk row
-    sentence_vectors: np.ndarray  # float16, one row per sentence
+    sentence_vectors: Rows  # float16, one row per sentence
     first_sentence: np.ndarray  # chunk i's sentences are rows first_sentence[i] to first_sentence[i + 1]
     chunk_row: dict[str, int]  # chunk id -> row
 
@@ -107,12 +111,12 @@ def write_index(
     index_dir: Path,
     manifest: dict,
     chunks: ChunkTable | list[Chunk],
-    vectors: np.ndarray,
+    vectors: Rows,
     keyword: KeywordIndex,
     documents: KeywordIndex,
     dense: DenseIndex,
     sentences: np.ndarray,
-    sentence_vectors: np.ndarray,
+    sentence_vectors: Rows,
     terms: Terms | None = None,
 ) -> str:
     """Write a new generation and make it current, atomically. Returns the generation name."""
@@ -122,11 +126,15 @@ def write_index(
     generation = f"gen-{time.strftime('%Y%m%dT%H%M%S')}-{secrets.token_hex(3)}"
     staging = index_dir / f".tmp-{generation}"
     staging.mkdir()
+    written: list[Path] = []
     try:
         (chunks if isinstance(chunks, ChunkTable) else ChunkTable.of(chunks)).save(staging / "chunks")
-        np.save(staging / "vectors.npy", np.ascontiguousarray(vectors, dtype=np.float32), allow_pickle=False)
         np.save(staging / "sentences.npy", np.ascontiguousarray(sentences, dtype=np.int32), allow_pickle=False)
-        np.save(staging / "sentence_vectors.npy", np.ascontiguousarray(sentence_vectors, dtype=np.float16), False)
+        listed = {}
+        for name, rows in (("vectors", vectors), ("sentence_vectors", sentence_vectors)):
+            listed[name], files = stores.save(rows, index_dir, staging, name, generation)
+            written += files
+        (staging / "stores.json").write_text(json.dumps(listed), encoding="utf-8")
         dense.save(staging)
         keyword.save(staging / "keyword")
         documents.save(staging / "documents")
@@ -142,6 +150,8 @@ def write_index(
         }
         (staging / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1), "utf-8")
         _fsync_tree(staging)
+        stores.fsync_files(written)
+        _fsync_dir(index_dir / stores.STORES)
         os.rename(staging, index_dir / generation)
         pointer = index_dir / f".{CURRENT}.{generation}"
         pointer.write_text(generation + "\n", encoding="utf-8")
@@ -151,6 +161,8 @@ def write_index(
         _fsync_dir(index_dir)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
+        for path in written:
+            path.unlink(missing_ok=True)
         raise
     _remove_stale(index_dir, keep={generation, previous})
     return generation
@@ -176,6 +188,7 @@ def _remove_stale(index_dir: Path, keep: set) -> None:
                 shutil.rmtree(item, ignore_errors=True)
             else:
                 item.unlink(missing_ok=True)
+    stores.remove_unreferenced(index_dir, keep)
 
 
 @contextlib.contextmanager
@@ -305,9 +318,8 @@ def _read_parts(index_dir: Path, generation: str, manifest: dict, reading: list[
     reading.append("chunks")
     chunks = read_chunks(folder)
     expect(len(chunks) == count, f"{len(chunks)} chunks, the manifest says {count}")
-    reading.append("vectors.npy")
-    vectors = np.load(folder / "vectors.npy", mmap_mode="r", allow_pickle=False)
-    expect(vectors.shape == (count, dimension), f"shape {vectors.shape}, expected {(count, dimension)}")
+    reading.append("vectors")
+    vectors = Rows.load(index_dir, folder, "vectors", count, dimension, np.float32)
     reading.append("dense.faiss")
     dense = DenseIndex.load(folder, manifest, vectors)
     found = f"{dense.size} vectors of {dense.index.d}, expected {count}"
@@ -316,9 +328,8 @@ def _read_parts(index_dir: Path, generation: str, manifest: dict, reading: list[
     sentences = np.load(folder / "sentences.npy", allow_pickle=False)
     expect(sentences.shape == (sentence_count, 3), f"shape {sentences.shape}, expected {(sentence_count, 3)}")
     expect(not len(sentences) or 0 <= int(sentences[:, 0].max()) < count, "sentences point to no chunk")
-    reading.append("sentence_vectors.npy")
-    sentence_vectors = np.load(folder / "sentence_vectors.npy", mmap_mode="r", allow_pickle=False)
-    expect(sentence_vectors.shape == (sentence_count, dimension), f"shape {sentence_vectors.shape}")
+    reading.append("sentence_vectors")
+    sentence_vectors = Rows.load(index_dir, folder, "sentence_vectors", sentence_count, dimension, np.float16)
     reading.append("keyword")
     keyword = KeywordIndex.load(folder / "keyword")
     expect(keyword.size == count, f"{keyword.size} entries, expected {count}")

@@ -243,19 +243,23 @@ def test_past_the_size_threshold_the_dense_index_is_approximate_and_says_so(tiny
     assert load_index(tmp_path / "flat").manifest["dense_index"] == "flat"
 
 
-DAMAGEABLE = [
-    "manifest.json",
-    "chunks/text.bin",
-    "chunks/numbers.npy",
-    "chunks/strings.json",
-    "vectors.npy",
-    "dense.faiss",
-    "sentences.npy",
-    "sentence_vectors.npy",
-    "keyword/vocab.index.json",
-    "keyword/data.csc.index.npy",
-    "documents/indptr.csc.index.npy",
-]
+# a part of an index, and how a load names it when it is damaged; "vectors segment" is a file in index/stores/
+DAMAGEABLE = {
+    "manifest.json": "manifest.json",
+    "chunks/text.bin": "chunks",
+    "chunks/numbers.npy": "chunks",
+    "chunks/strings.json": "chunks",
+    "stores.json": "vectors",
+    "vectors.rows.npy": "vectors",
+    "vectors segment": "vectors",
+    "dense.faiss": "dense.faiss",
+    "sentences.npy": "sentences.npy",
+    "sentence_vectors.rows.npy": "sentence_vectors",
+    "sentence_vectors segment": "sentence_vectors",
+    "keyword/vocab.index.json": "keyword",
+    "keyword/data.csc.index.npy": "keyword",
+    "documents/indptr.csc.index.npy": "documents",
+}
 DAMAGE = {
     "empty": lambda data: b"",
     "truncated": lambda data: data[: len(data) // 2],
@@ -270,13 +274,17 @@ def test_a_damaged_index_is_explained_then_repaired_by_a_plain_build(
 ):
     index = tmp_path / "index"
     build(tiny_corpus, index, fake_embedder)
-    target = index / current_generation(index) / part
+    generation = index / current_generation(index)
+    if part.endswith(" segment"):
+        target = index / json.loads((generation / "stores.json").read_text())[part.split()[0]][0]
+    else:
+        target = generation / part
     target.write_bytes(DAMAGE[damage](target.read_bytes()))
     if part == "manifest.json":
         with pytest.raises((IndexDamagedError, IndexMismatchError), match="assistant build --full"):
             load_index(index)
     else:
-        with pytest.raises(IndexDamagedError, match=f"damaged \\({part.split('/')[0]}.*assistant build --full"):
+        with pytest.raises(IndexDamagedError, match=f"damaged \\({DAMAGEABLE[part]}.*assistant build --full"):
             load_index(index)
     report = build(tiny_corpus, index, fake_embedder)
     assert report.full and report.reason and report.chunks == 4
@@ -375,3 +383,76 @@ def test_an_incremental_build_writes_what_a_full_build_of_the_same_files_writes(
         np.testing.assert_array_equal(a.keyword.scores(analyze(query)), b.keyword.scores(analyze(query)))
         np.testing.assert_array_equal(a.documents.scores(analyze(query)), b.documents.scores(analyze(query)))
     assert a.manifest["documents"] == b.manifest["documents"]
+
+
+def listed_segments(index):
+    return json.loads((index / current_generation(index) / "stores.json").read_text())
+
+
+def test_a_one_file_change_writes_one_small_segment_and_shares_the_others(tmp_path, fake_embedder):
+    corpus, index = tmp_path / "corpus", tmp_path / "index"
+    corpus.mkdir()
+    for number in range(12):
+        (corpus / f"fiche-{number}.txt").write_text(f"Fiche {number}. Le laboratoire {number} ouvre ses portes.")
+    build(corpus, index, fake_embedder)
+    before = listed_segments(index)
+    first = {file: (index / file).stat() for files in before.values() for file in files}
+    (corpus / "fiche-3.txt").write_text("Fiche 3. Le laboratoire trois ferme ses portes.")
+    report = build(corpus, index, fake_embedder)
+    after = listed_segments(index)
+    for name in ("vectors", "sentence_vectors"):
+        assert after[name][:-1] == before[name] and len(after[name]) == 2
+    assert np.load(index / after["vectors"][-1]).shape[0] == report.embedded == 1
+    for file, stat in first.items():  # shared, never written again
+        assert (index / file).stat().st_ino == stat.st_ino and (index / file).stat().st_mtime_ns == stat.st_mtime_ns
+    build(corpus, tmp_path / "full", FakeEmbedder())
+    a, b = load_index(index), load_index(tmp_path / "full")
+    np.testing.assert_array_equal(np.asarray(a.vectors), np.asarray(b.vectors))
+    np.testing.assert_array_equal(np.asarray(a.sentence_vectors), np.asarray(b.sentence_vectors))
+
+
+def test_segments_are_merged_and_unread_rows_dropped_as_changes_pile_up(tmp_path, fake_embedder):
+    from assistant.stores import MAX_SEGMENTS, STORES
+
+    corpus, index = tmp_path / "corpus", tmp_path / "index"
+    corpus.mkdir()
+    for number in range(20):
+        (corpus / f"fiche-{number}.txt").write_text(f"Fiche {number}. Le laboratoire {number} ouvre ses portes.")
+    build(corpus, index, fake_embedder)
+    counts = []
+    for change in range(MAX_SEGMENTS + 14):
+        (corpus / f"fiche-{change % 20}.txt").write_text(f"Fiche {change % 20}, version {change}. Le lieu change.")
+        build(corpus, index, fake_embedder)
+        loaded, listed = load_index(index), listed_segments(index)
+        stored = sum(len(np.load(index / file, mmap_mode="r")) for file in listed["vectors"])
+        counts.append(len(listed["vectors"]))
+        assert len(listed["vectors"]) <= MAX_SEGMENTS and stored <= 2 * len(loaded.chunks)
+        full = tmp_path / f"full-{change}"
+        build(corpus, full, FakeEmbedder())
+        np.testing.assert_array_equal(np.asarray(loaded.vectors), np.asarray(load_index(full).vectors))
+        np.testing.assert_array_equal(
+            np.asarray(loaded.sentence_vectors), np.asarray(load_index(full).sentence_vectors)
+        )
+        kept = [json.loads((g / "stores.json").read_text()) for g in index.iterdir() if g.name.startswith("gen-")]
+        on_disk = {f"{STORES}/{item.name}" for item in (index / STORES).iterdir()}
+        assert on_disk == {file for listed in kept for files in listed.values() for file in files}
+    assert counts[MAX_SEGMENTS - 1] == 2 and 1 in counts  # the later segments merged; then all rewritten as one
+
+
+def test_a_build_that_dies_after_writing_a_segment_leaves_no_trace(tiny_corpus, tmp_path, fake_embedder, monkeypatch):
+    index = tmp_path / "index"
+    build(tiny_corpus, index, fake_embedder)
+    before, files = np.asarray(load_index(index).vectors), set((index / "stores").iterdir())
+    (tiny_corpus / "nouveau.txt").write_text("Un nouveau document sur les laboratoires d'innovation.")
+
+    def crash(paths):
+        assert paths  # the new segments are written
+        raise KeyboardInterrupt("power cut before the segments reached the disk")
+
+    monkeypatch.setattr("assistant.index.stores.fsync_files", crash)
+    with pytest.raises(KeyboardInterrupt):
+        build(tiny_corpus, index, fake_embedder)
+    monkeypatch.undo()
+    np.testing.assert_array_equal(np.asarray(load_index(index).vectors), before)
+    assert set((index / "stores").iterdir()) == files
+    assert build(tiny_corpus, index, fake_embedder).added == ["nouveau.txt"]

@@ -145,9 +145,11 @@ def _file(index, vectors: np.ndarray, ids: np.ndarray, lists: np.ndarray) -> Non
 
 
 def _nearest_list(index, vectors: np.ndarray) -> np.ndarray:
-    if not len(vectors):
-        return np.zeros(0, dtype=np.int64)
-    return index.quantizer.search(_floats(vectors), 1)[1][:, 0].astype(np.int64)
+    nearest = [
+        index.quantizer.search(_floats(vectors[begin : begin + FILING_SLICE]), 1)[1][:, 0]
+        for begin in range(0, len(vectors), FILING_SLICE)
+    ]
+    return np.concatenate(nearest).astype(np.int64) if nearest else np.zeros(0, dtype=np.int64)
 
 
 def exact(vectors: np.ndarray) -> DenseIndex:

@@ -6,8 +6,9 @@ and keeps in ``<name>.rows.npy`` the row of each of its entries among them. A bu
 one small segment with that file's new vectors; the rows of the other chunks are the current generation's.
 
 Rows that no entry reads any more (the vectors of chunks that went) stay in their segment until it is rewritten:
-past MAX_SEGMENTS segments, those after the first are merged into one; when the rows read are fewer than half the
-rows stored, every segment is written again as one. Segments no kept generation lists are deleted with it.
+past MAX_SEGMENTS segments, the rows read of all but the largest are written into one; when the rows read are
+fewer than half the rows stored, every segment is written again as one. Segments no kept generation lists are
+deleted with it.
 
 >>> fresh = np.eye(3, dtype=np.float32)
 >>> staged = Rows.staged(None, np.array([-1, -1, -1]), fresh)
@@ -118,12 +119,12 @@ def save(rows: Rows, index_dir: Path, staging: Path, name: str, generation: str)
     def write(part: str, count: int, fill) -> str:
         """A new segment of ``count`` rows, ``fill(begin, end)`` giving rows begin to end."""
         file = f"{STORES}/{name}-{generation}-{part}.npy"
+        written.append(index_dir / file)  # removed if the build fails, even half written
         out = np.lib.format.open_memmap(index_dir / file, "w+", rows.dtype, (count, rows.shape[1]))
         for begin in range(0, count, SLICE):
             out[begin : begin + SLICE] = fill(begin, min(count, begin + SLICE))
         out.flush()
         del out
-        written.append(index_dir / file)
         return file
 
     new = np.flatnonzero(entries < 0)
@@ -136,11 +137,15 @@ def save(rows: Rows, index_dir: Path, staging: Path, name: str, generation: str)
     elif len(new):
         files.append(write("added", len(new), lambda begin, end: rows[new[begin:end]]))
         entries[new] = stored + np.arange(len(new))
-        if len(files) > MAX_SEGMENTS:  # the first segment stays, the ones after it become one
-            later = np.flatnonzero(entries >= len(rows.segments[0]))
+        if len(files) > MAX_SEGMENTS:  # the largest segment stays, the read rows of the others become one
             current = Rows.read(index_dir, files, entries, rows.shape[1], rows.dtype)
-            files = [files[0], write("merged", len(later), lambda begin, end: current[later[begin:end]])]
-            entries[later] = len(rows.segments[0]) + np.arange(len(later))
+            largest = int(np.argmax(np.diff(current.offsets)))
+            begin, end = current.offsets[largest], current.offsets[largest + 1]
+            inside = (entries >= begin) & (entries < end)
+            others = np.flatnonzero(~inside)
+            files = [files[largest], write("merged", len(others), lambda b, e: current[others[b:e]])]
+            entries[inside] -= begin
+            entries[others] = (end - begin) + np.arange(len(others))
     np.save(staging / f"{name}.rows.npy", entries, allow_pickle=False)
     return files, written
 

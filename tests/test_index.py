@@ -436,7 +436,7 @@ def test_segments_are_merged_and_unread_rows_dropped_as_changes_pile_up(tmp_path
         kept = [json.loads((g / "stores.json").read_text()) for g in index.iterdir() if g.name.startswith("gen-")]
         on_disk = {f"{STORES}/{item.name}" for item in (index / STORES).iterdir()}
         assert on_disk == {file for listed in kept for files in listed.values() for file in files}
-    assert counts[MAX_SEGMENTS - 1] == 2 and 1 in counts  # the later segments merged; then all rewritten as one
+    assert counts[MAX_SEGMENTS - 1] == 2 and 1 in counts  # all but the largest merged; then all rewritten as one
 
 
 def test_a_build_that_dies_after_writing_a_segment_leaves_no_trace(tiny_corpus, tmp_path, fake_embedder, monkeypatch):

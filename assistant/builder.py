@@ -416,13 +416,13 @@ def chunk_sentences(chunks: Sequence[Chunk], carried: Carried | None = None) -> 
     old_rows = _old_rows(carried, len(chunks))
     split = {int(row): split_sentences(chunks[row].text) for row in np.flatnonzero(old_rows < 0)}
     first = carried.current.first_sentence if carried else None
-    starts, target, origin = carried_layout(first, old_rows, {row: len(spans) for row, spans in split.items()})
+    starts, runs = carried_layout(first, old_rows, {row: len(spans) for row, spans in split.items()})
     sentences = np.zeros((int(starts[-1]), 3), dtype=np.int32)
     sentences[:, 0] = np.repeat(np.arange(len(chunks)), np.diff(starts))
     source = np.full(len(sentences), -1, dtype=np.int64)
-    if len(target):
-        sentences[target, 1:] = carried.current.sentences[origin, 1:]
-        source[target] = origin
+    for begin, origin, length in runs:
+        sentences[begin : begin + length, 1:] = carried.current.sentences[origin : origin + length, 1:]
+        source[begin : begin + length] = np.arange(origin, origin + length)
     for row, spans in split.items():
         if spans:
             sentences[starts[row] : starts[row + 1], 1:] = spans

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
+from collections import Counter
 from functools import lru_cache
 from pathlib import Path
 
@@ -68,33 +69,42 @@ def plain_tokens(text: str) -> list[str]:
 
 
 class Terms:
-    """The analyzed terms of every chunk, as ids into a vocabulary, kept with the index (``terms/``) so that a
-    build analyzes new chunks only. Chunk i's term ids are ``ids[starts[i]:starts[i + 1]]``."""
+    """The analyzed terms of every chunk, counted, kept with the index (``terms/``) so that a build analyzes new
+    chunks only: chunk i holds the distinct term ids ``ids[starts[i]:starts[i + 1]]``, each ``counts`` times."""
 
-    def __init__(self, vocabulary: list[str], ids: np.ndarray, starts: np.ndarray) -> None:
-        self.vocabulary, self.ids, self.starts = vocabulary, ids, starts
+    def __init__(self, vocabulary: list[str], ids: np.ndarray, counts: np.ndarray, starts: np.ndarray) -> None:
+        self.vocabulary, self.ids, self.counts, self.starts = vocabulary, ids, counts, starts
 
     def save(self, directory: Path) -> None:
         directory.mkdir(parents=True, exist_ok=True)
         (directory / "vocabulary.json").write_text(json.dumps(self.vocabulary, ensure_ascii=False), "utf-8")
         np.save(directory / "ids.npy", np.ascontiguousarray(self.ids, dtype=np.int32), allow_pickle=False)
+        np.save(directory / "counts.npy", np.ascontiguousarray(self.counts, dtype=np.int32), allow_pickle=False)
         np.save(directory / "starts.npy", np.ascontiguousarray(self.starts, dtype=np.int64), allow_pickle=False)
 
     @classmethod
     def load(cls, directory: Path, count: int) -> Terms:
         vocabulary = json.loads((directory / "vocabulary.json").read_text(encoding="utf-8"))
         ids = np.load(directory / "ids.npy", allow_pickle=False)
+        counts = np.load(directory / "counts.npy", allow_pickle=False)
         starts = np.load(directory / "starts.npy", allow_pickle=False)
         if (
             not isinstance(vocabulary, list)
             or starts.shape != (count + 1,)
             or starts[0] != 0
             or starts[-1] != len(ids)
+            or counts.shape != ids.shape
             or np.any(np.diff(starts) < 0)
             or (len(ids) and not 0 <= ids.min() <= ids.max() < len(vocabulary))
         ):
             raise ValueError("the stored terms do not match the chunks")
-        return cls(vocabulary, ids, starts)
+        return cls(vocabulary, ids, counts, starts)
+
+    def lengths(self, bounds: np.ndarray | None = None) -> np.ndarray:
+        """How many terms each chunk holds, or each group of chunks with ``bounds``."""
+        total = np.concatenate([[0], np.cumsum(self.counts, dtype=np.int64)])
+        starts = self.starts if bounds is None else self.starts[bounds]
+        return np.diff(total[starts])
 
     @classmethod
     def gather(cls, token_lists: dict[int, list[str]], old_rows: np.ndarray, old: Terms | None) -> Terms:
@@ -102,28 +112,34 @@ class Terms:
         that is -1, ``token_lists[i]`` (analyzed now). Terms no chunk uses any more are dropped."""
         vocabulary = list(old.vocabulary) if old is not None else []
         known = {term: i for i, term in enumerate(vocabulary)}
-        lengths = {row: len(tokens) for row, tokens in token_lists.items()}
-        starts, target, origin = carried_layout(old.starts if old is not None else None, old_rows, lengths)
+        counted = {row: Counter(tokens) for row, tokens in token_lists.items()}
+        starts, runs = carried_layout(
+            old.starts if old is not None else None, old_rows, {row: len(terms) for row, terms in counted.items()}
+        )
         ids = np.zeros(int(starts[-1]), dtype=np.int32)
-        if len(target):
-            ids[target] = old.ids[origin]
-        for row, tokens in token_lists.items():
-            ids[starts[row] : starts[row + 1]] = [known.setdefault(t, len(known)) for t in tokens]
+        counts = np.zeros(int(starts[-1]), dtype=np.int32)
+        for begin, source, length in runs:
+            ids[begin : begin + length] = old.ids[source : source + length]
+            counts[begin : begin + length] = old.counts[source : source + length]
+        for row, terms in counted.items():
+            ids[starts[row] : starts[row + 1]] = [known.setdefault(t, len(known)) for t in terms]
+            counts[starts[row] : starts[row + 1]] = list(terms.values())
         vocabulary += list(known)[len(vocabulary) :]
         used = np.bincount(ids, minlength=len(vocabulary)) > 0
         if not used.all():  # renumber the terms still used
             renumber = np.cumsum(used) - 1
             ids = renumber[ids].astype(np.int32)
             vocabulary = [term for term, keep in zip(vocabulary, used) if keep]
-        return cls(vocabulary, ids, starts)
+        return cls(vocabulary, ids, counts, starts)
 
 
 def carried_layout(
     old_starts: np.ndarray | None, old_rows: np.ndarray, new_lengths: dict[int, int]
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, list[tuple[int, int, int]]]:
     """The layout of a table of entries per chunk, chunk after chunk (sentences, terms), when chunk i brings the
     entries of the old table's chunk ``old_rows[i]`` (laid out by ``old_starts``), or, where that is -1, has
-    ``new_lengths[i]`` new ones. Returns the new starts, then where the brought entries go and where they come from.
+    ``new_lengths[i]`` new ones. Returns the new starts, and the entries brought as runs (where a run goes, where it
+    comes from, its length): unchanged chunks come in long runs, copied at memory speed.
     """
     kept = np.flatnonzero(old_rows >= 0)
     lengths = np.zeros(len(old_rows), dtype=np.int64)
@@ -132,16 +148,13 @@ def carried_layout(
     for row, length in new_lengths.items():
         lengths[row] = length
     starts = np.concatenate([[0], np.cumsum(lengths)])
-    if not len(kept):
-        return starts, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    target = concatenated_ranges(starts[kept], lengths[kept])
-    return starts, target, concatenated_ranges(old_starts[old_rows[kept]], lengths[kept])
-
-
-def concatenated_ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    """The concatenated ranges starts[i] .. starts[i] + counts[i]."""
-    offsets = np.repeat(starts - np.concatenate([[0], np.cumsum(counts)[:-1]]), counts)
-    return offsets + np.arange(int(counts.sum()))
+    breaks = np.flatnonzero((np.diff(kept) != 1) | (np.diff(old_rows[kept]) != 1)) + 1
+    runs = []
+    for first, last in zip(np.concatenate([[0], breaks]), np.concatenate([breaks, [len(kept)]])):
+        if first < last:
+            begin, end = int(starts[kept[first]]), int(starts[kept[last - 1] + 1])
+            runs.append((begin, int(old_starts[old_rows[kept[first]]]), end - begin))
+    return starts, runs
 
 
 class KeywordIndex:
@@ -175,14 +188,17 @@ class KeywordIndex:
             return cls(retriever, 0)
         vocabulary = {term: i for i, term in enumerate(terms.vocabulary)}
         empty = vocabulary.setdefault("", len(vocabulary))
-        lengths = np.diff(starts)
-        documents = np.repeat(np.arange(count, dtype=np.int64), lengths)
-        ids = terms.ids[starts[0] : starts[-1]].astype(np.int64)
+        lengths = terms.lengths(bounds)
+        rows = np.repeat(np.arange(count, dtype=np.int64), np.diff(starts))
+        columns = terms.ids[starts[0] : starts[-1]].astype(np.int64)
+        tf = terms.counts[starts[0] : starts[-1]].astype(np.int64)
+        if bounds is not None:  # a term in several chunks of a group counts for all of them
+            pairs, inverse = np.unique(rows * len(vocabulary) + columns, return_inverse=True)
+            rows, columns, tf = pairs // len(vocabulary), pairs % len(vocabulary), np.bincount(inverse, weights=tf)
         blank = np.flatnonzero(lengths == 0)  # an entry with no term holds the empty one, as bm25s does
-        documents, ids = np.concatenate([documents, blank]), np.concatenate([ids, np.full(len(blank), empty)])
+        rows, columns = np.concatenate([rows, blank]), np.concatenate([columns, np.full(len(blank), empty)])
+        tf = np.concatenate([tf, np.ones(len(blank), tf.dtype)])
         lengths = np.maximum(lengths, 1)
-        pairs, tf = np.unique(documents * len(vocabulary) + ids, return_counts=True)
-        rows, columns = pairs // len(vocabulary), pairs % len(vocabulary)
         frequencies = np.bincount(columns, minlength=len(vocabulary))
         idf = np.log(1 + (count - frequencies + 0.5) / (frequencies + 0.5)).astype(retriever.dtype)  # Lucene's
         tfc = _select_tfc_scorer(retriever.method)(

@@ -9,6 +9,7 @@ import logging
 import os
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -43,6 +44,8 @@ from assistant.stores import Rows
 log = logging.getLogger(__name__)
 
 CHUNK_RECIPE = 4  # bump when chunking or the indexed text changes, to force a full rebuild
+# a file changed within this long before a build's scan is read again by the next build (coarse file times)
+STAT_SLACK_NS = 2_000_000_000
 COPY_SLICE = 65536  # rows of vectors copied at a time: the temporary copies stay small
 
 Progress = Callable[[str, int, int], None]
@@ -54,6 +57,31 @@ def file_hash(path: Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def _scan(files: dict[str, Path], previous: dict | None, report: BuildReport) -> tuple[dict, dict]:
+    """The content hash of every file, and its stat signature (size, mtime, ctime, inode).
+
+    A file whose signature is the one recorded by the previous build, and whose times are older than that build's
+    scan by STAT_SLACK_NS, keeps its recorded hash without being read (what git does): ctime cannot be set back,
+    so a file written since, even with its size and mtime restored, is read again.
+    """
+    since = (previous or {}).get("scanned_at_ns", 0) - STAT_SLACK_NS
+    recorded = {**(previous or {}).get("failed", {}), **(previous or {}).get("sources", {})}
+    hashes, stats = {}, {}
+    for source, path in files.items():
+        try:
+            stat = path.stat()
+            stats[source] = [stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino]
+            old = recorded.get(source, {})
+            if old.get("stat") == stats[source] and max(stat.st_mtime_ns, stat.st_ctime_ns) < since:
+                hashes[source] = old["hash"]
+            else:
+                hashes[source] = file_hash(path)
+        except OSError as exc:
+            report.failed[source] = f"cannot read the file ({exc.strerror or exc})"
+            hashes[source] = ""
+    return hashes, stats
 
 
 def _index_settings(settings: Settings, embedder: Embedder) -> dict:
@@ -169,14 +197,9 @@ def _build(
         old_failed = {}  # read the files that failed again: they may pass now
 
     progress("scanning", 0, 0)
+    scanned_at = time.time_ns()
     files = {source: path for source, path in list_sources(corpus)}
-    hashes = {}
-    for source, path in files.items():
-        try:
-            hashes[source] = file_hash(path)
-        except OSError as exc:
-            report.failed[source] = f"cannot read the file ({exc.strerror or exc})"
-            hashes[source] = ""
+    hashes, stats = _scan(files, previous, report)
     to_read = []
     for source in files:
         if source in report.failed:
@@ -218,8 +241,8 @@ def _build(
         else:
             ids = old_sources[source]["chunks"]
             origin.extend(current.chunk_row[chunk_id] for chunk_id in ids)
-            meta = {k: v for k, v in old_sources[source].items() if k not in ("hash", "chunks")}
-        sources_meta[source] = {"hash": hashes[source], **meta, "chunks": ids}
+            meta = {k: v for k, v in old_sources[source].items() if k not in ("hash", "stat", "chunks")}
+        sources_meta[source] = {"hash": hashes[source], "stat": stats.get(source), **meta, "chunks": ids}
     chunks = _assemble(current.chunks if current is not None else None, np.asarray(origin, np.int64), new_chunks)
 
     carried, old = None, None
@@ -236,7 +259,9 @@ def _build(
     terms = _terms_for(chunks, carried, target)
     keyword = KeywordIndex.from_terms(terms)
     bounds = np.concatenate([[0], np.cumsum([len(meta["chunks"]) for meta in sources_meta.values()])])
-    documents = KeywordIndex.from_terms(terms, bounds)  # chunks come grouped by source
+    # chunks come grouped by source
+    document_terms = _document_terms_for(terms, bounds, list(sources_meta), set(report.unchanged), carried, target)
+    documents = KeywordIndex.from_terms(document_terms)
     progress("dense", 0, len(chunks))
     previous_dense, old_rows = (carried.current.dense, carried.old_rows) if carried else (None, None)
     dense = dense_for(vectors, settings.approximate_above, previous_dense, old_rows)
@@ -246,11 +271,14 @@ def _build(
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "sources": sources_meta,
         "documents": list(sources_meta),
-        "failed": {s: {"hash": hashes[s], "reason": r} for s, r in report.failed.items()},
+        "failed": {s: {"hash": hashes[s], "stat": stats.get(s), "reason": r} for s, r in report.failed.items()},
+        "scanned_at_ns": scanned_at,
         "reading_limits": _reading_limits(settings),
     }
     progress("writing", 0, len(chunks))
-    write_index(target, manifest, chunks, vectors, keyword, documents, dense, sentences, sentence_vectors, terms)
+    write_index(
+        target, manifest, chunks, vectors, keyword, documents, dense, sentences, sentence_vectors, terms, document_terms
+    )
     report.chunks = len(chunks)
     return report
 
@@ -303,8 +331,26 @@ def _terms_for(chunks: Sequence[Chunk], carried: Carried | None, target: Path) -
     old_rows = _old_rows(carried if old is not None else None, len(chunks))
     # one string object per distinct term (not per occurrence): a first build holds every chunk's terms at once
     fresh = {
-        int(row): list(map(sys.intern, analyze(chunks[row].indexed_text()))) for row in np.flatnonzero(old_rows < 0)
+        int(row): Counter(map(sys.intern, analyze(chunks[row].indexed_text()))) for row in np.flatnonzero(old_rows < 0)
     }
+    return Terms.gather(fresh, old_rows, old)
+
+
+def _document_terms_for(terms: Terms, bounds: np.ndarray, sources: list[str], kept: set[str], carried, target) -> Terms:
+    """The terms of every document (its chunks' summed): documents in ``kept`` (unchanged files) bring theirs from
+    the current index, the others are summed now; without the current index's, all are summed at once."""
+    old = None
+    if carried is not None:
+        previous = carried.current.manifest["documents"]
+        try:
+            old = Terms.load(target / carried.current.generation / "document_terms", len(previous))
+        except LOAD_ERRORS as exc:
+            log.info("every document's terms are summed again: %s", exc)
+    if old is None:
+        return terms.grouped(bounds)
+    row = {source: i for i, source in enumerate(previous)}
+    old_rows = np.asarray([row.get(source, -1) if source in kept else -1 for source in sources], dtype=np.int64)
+    fresh = {int(i): terms.counted(bounds[i], bounds[i + 1]) for i in np.flatnonzero(old_rows < 0)}
     return Terms.gather(fresh, old_rows, old)
 
 

@@ -14,7 +14,8 @@ An index folder holds generations; the file ``CURRENT`` names the live one::
     index/gen-.../dense_lists.npy
     index/gen-.../keyword/        the BM25 index of chunks (NumPy arrays and JSON)
     index/gen-.../documents/      the BM25 index of whole documents, one entry per source
-    index/gen-.../terms/          every chunk's analyzed terms, for the next build (not read to answer)
+    index/gen-.../terms/          every chunk's analyzed terms, counted, for the next build (not read to answer)
+    index/gen-.../document_terms/ every document's, likewise
 
 A build writes a new generation into a hidden temporary folder, fsyncs it, renames it into place,
 then swaps ``CURRENT`` with ``os.replace``: a crash at any point leaves the previous index loadable. Vector
@@ -118,6 +119,7 @@ def write_index(
     sentences: np.ndarray,
     sentence_vectors: Rows,
     terms: Terms | None = None,
+    document_terms: Terms | None = None,
 ) -> str:
     """Write a new generation and make it current, atomically. Returns the generation name."""
     index_dir = Path(index_dir)
@@ -140,6 +142,8 @@ def write_index(
         documents.save(staging / "documents")
         if terms is not None:
             terms.save(staging / "terms")
+        if document_terms is not None:
+            document_terms.save(staging / "document_terms")
         manifest = {
             **manifest,
             "format_version": FORMAT_VERSION,

@@ -69,8 +69,9 @@ def plain_tokens(text: str) -> list[str]:
 
 
 class Terms:
-    """The analyzed terms of every chunk, counted, kept with the index (``terms/``) so that a build analyzes new
-    chunks only: chunk i holds the distinct term ids ``ids[starts[i]:starts[i + 1]]``, each ``counts`` times."""
+    """The analyzed terms of every chunk (or document), counted, kept with the index (``terms/``,
+    ``document_terms/``) so that a build analyzes new chunks only: entry i holds the distinct term ids
+    ``ids[starts[i]:starts[i + 1]]``, each ``counts`` times."""
 
     def __init__(self, vocabulary: list[str], ids: np.ndarray, counts: np.ndarray, starts: np.ndarray) -> None:
         self.vocabulary, self.ids, self.counts, self.starts = vocabulary, ids, counts, starts
@@ -100,19 +101,38 @@ class Terms:
             raise ValueError("the stored terms do not match the chunks")
         return cls(vocabulary, ids, counts, starts)
 
-    def lengths(self, bounds: np.ndarray | None = None) -> np.ndarray:
-        """How many terms each chunk holds, or each group of chunks with ``bounds``."""
+    def lengths(self) -> np.ndarray:
+        """How many terms each entry holds."""
         total = np.concatenate([[0], np.cumsum(self.counts, dtype=np.int64)])
-        starts = self.starts if bounds is None else self.starts[bounds]
-        return np.diff(total[starts])
+        return np.diff(total[self.starts])
+
+    def counted(self, begin: int, end: int) -> Counter:
+        """The terms of entries ``begin`` to ``end``, summed."""
+        ids, inverse = np.unique(self.ids[self.starts[begin] : self.starts[end]], return_inverse=True)
+        totals = np.bincount(inverse, weights=self.counts[self.starts[begin] : self.starts[end]])
+        return Counter({self.vocabulary[i]: int(total) for i, total in zip(ids.tolist(), totals.tolist())})
+
+    def grouped(self, bounds: np.ndarray) -> Terms:
+        """The terms of groups of consecutive entries (the chunks of each document), summed: entries ``bounds[i]``
+        to ``bounds[i + 1]`` make group i."""
+        import scipy.sparse as sp
+
+        starts = self.starts[bounds]
+        rows = np.repeat(np.arange(len(bounds) - 1), np.diff(starts))
+        entries = slice(int(starts[0]), int(starts[-1]))
+        summed = sp.csr_matrix(
+            (self.counts[entries], (rows, self.ids[entries])), shape=(len(bounds) - 1, len(self.vocabulary))
+        )
+        summed.sum_duplicates()
+        ids, counts = summed.indices.astype(np.int32), summed.data.astype(np.int32)
+        return Terms(self.vocabulary, ids, counts, summed.indptr.astype(np.int64))
 
     @classmethod
-    def gather(cls, token_lists: dict[int, list[str]], old_rows: np.ndarray, old: Terms | None) -> Terms:
-        """The terms of ``len(old_rows)`` chunks: chunk i has those of ``old``'s chunk ``old_rows[i]``, or, where
-        that is -1, ``token_lists[i]`` (analyzed now). Terms no chunk uses any more are dropped."""
+    def gather(cls, counted: dict[int, Counter], old_rows: np.ndarray, old: Terms | None) -> Terms:
+        """The terms of ``len(old_rows)`` entries: entry i has those of ``old``'s entry ``old_rows[i]``, or, where
+        that is -1, ``counted[i]`` (each term and its count). Terms no entry uses any more are dropped."""
         vocabulary = list(old.vocabulary) if old is not None else []
         known = {term: i for i, term in enumerate(vocabulary)}
-        counted = {row: Counter(tokens) for row, tokens in token_lists.items()}
         starts, runs = carried_layout(
             old.starts if old is not None else None, old_rows, {row: len(terms) for row, terms in counted.items()}
         )
@@ -174,30 +194,26 @@ class KeywordIndex:
         return cls(retriever, len(token_lists))
 
     @classmethod
-    def from_terms(cls, terms: Terms, bounds: np.ndarray | None = None, k1: float = 1.2, b: float = 0.75):
-        """The index ``build`` makes of the same terms, computed from the term ids in a few array operations
-        (bm25s loops over documents in Python). One entry per chunk, or per group of chunks with ``bounds``."""
+    def from_terms(cls, terms: Terms, k1: float = 1.2, b: float = 0.75):
+        """The index ``build`` makes of the same terms (one entry per entry of ``terms``), computed from the term ids
+        and counts in a few array operations (bm25s loops over documents in Python)."""
         import bm25s
         import scipy.sparse as sp
         from bm25s.scoring import _select_tfc_scorer
 
         retriever = bm25s.BM25(k1=k1, b=b, method="lucene")
-        starts = terms.starts if bounds is None else terms.starts[bounds]
-        count = len(starts) - 1
+        count = len(terms.starts) - 1
         if count <= 0:
             return cls(retriever, 0)
         vocabulary = {term: i for i, term in enumerate(terms.vocabulary)}
         empty = vocabulary.setdefault("", len(vocabulary))
-        lengths = terms.lengths(bounds)
-        rows = np.repeat(np.arange(count, dtype=np.int64), np.diff(starts))
-        columns = terms.ids[starts[0] : starts[-1]].astype(np.int64)
-        tf = terms.counts[starts[0] : starts[-1]].astype(np.int64)
-        if bounds is not None:  # a term in several chunks of a group counts for all of them
-            pairs, inverse = np.unique(rows * len(vocabulary) + columns, return_inverse=True)
-            rows, columns, tf = pairs // len(vocabulary), pairs % len(vocabulary), np.bincount(inverse, weights=tf)
+        lengths = terms.lengths()
+        rows = np.repeat(np.arange(count, dtype=np.int32), np.diff(terms.starts))
+        columns, tf = terms.ids, terms.counts
         blank = np.flatnonzero(lengths == 0)  # an entry with no term holds the empty one, as bm25s does
-        rows, columns = np.concatenate([rows, blank]), np.concatenate([columns, np.full(len(blank), empty)])
-        tf = np.concatenate([tf, np.ones(len(blank), tf.dtype)])
+        if len(blank):
+            rows, columns = np.concatenate([rows, blank]), np.concatenate([columns, np.full(len(blank), empty)])
+            tf = np.concatenate([tf, np.ones(len(blank), tf.dtype)])
         lengths = np.maximum(lengths, 1)
         frequencies = np.bincount(columns, minlength=len(vocabulary))
         idf = np.log(1 + (count - frequencies + 0.5) / (frequencies + 0.5)).astype(retriever.dtype)  # Lucene's

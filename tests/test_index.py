@@ -378,6 +378,9 @@ def test_an_incremental_build_writes_what_a_full_build_of_the_same_files_writes(
     np.testing.assert_array_equal(a.sentences, b.sentences)
     np.testing.assert_array_equal(np.asarray(a.vectors), np.asarray(b.vectors))
     np.testing.assert_array_equal(np.asarray(a.sentence_vectors), np.asarray(b.sentence_vectors))
+    for query in ("phrase reste", "forum jeunes lyon", "note laboratoire", "texte nom"):
+        np.testing.assert_allclose(a.keyword.scores(analyze(query)), b.keyword.scores(analyze(query)), rtol=1e-6)
+        np.testing.assert_allclose(a.documents.scores(analyze(query)), b.documents.scores(analyze(query)), rtol=1e-6)
     np.testing.assert_array_equal(a.first_sentence, b.first_sentence)
     for query in ("forum jeunes lyon", "texte nom", "laboratoire note", "phrase reste"):  # terms carried over too
         np.testing.assert_array_equal(a.keyword.scores(analyze(query)), b.keyword.scores(analyze(query)))
@@ -456,3 +459,28 @@ def test_a_build_that_dies_after_writing_a_segment_leaves_no_trace(tiny_corpus, 
     np.testing.assert_array_equal(np.asarray(load_index(index).vectors), before)
     assert set((index / "stores").iterdir()) == files
     assert build(tiny_corpus, index, fake_embedder).added == ["nouveau.txt"]
+
+
+def test_unchanged_files_are_not_read_again_but_a_rewritten_one_is_even_with_size_and_mtime_kept(
+    tiny_corpus, tmp_path, fake_embedder, monkeypatch
+):
+    import os
+
+    from assistant import builder
+
+    monkeypatch.setattr(builder, "STAT_SLACK_NS", 0)  # the files here are seconds old
+    index = tmp_path / "index"
+    build(tiny_corpus, index, fake_embedder)
+    read = []
+    real = builder.file_hash
+    monkeypatch.setattr(builder, "file_hash", lambda path: read.append(path.name) or real(path))
+    forum = tiny_corpus / "forum.txt"
+    before = forum.stat()
+    forum.write_text(forum.read_text().replace("40 membres", "45 membres"))  # same size
+    os.utime(forum, ns=(before.st_atime_ns, before.st_mtime_ns))  # and the same modification time
+    assert forum.stat().st_size == before.st_size and forum.stat().st_mtime_ns == before.st_mtime_ns
+    report = build(tiny_corpus, index, fake_embedder)
+    assert read == ["forum.txt"] and report.updated == ["forum.txt"]
+    assert "45 membres" in search(index, fake_embedder, "Forum des Jeunes membres", k=1)[0].text
+    read.clear()
+    assert not build(tiny_corpus, index, fake_embedder).updated and read == []

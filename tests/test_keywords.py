@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections import Counter
 
 import numpy as np
 
@@ -37,11 +38,16 @@ def test_bm25_from_term_ids_scores_exactly_as_bm25s_builds_it(tmp_path):
     rng = random.Random(1)
     vocabulary = [f"t{i}" for i in range(300)]
     lists = [[rng.choice(vocabulary[: rng.randint(1, 300)]) for _ in range(rng.randint(0, 30))] for _ in range(800)]
-    terms = Terms.gather(dict(enumerate(lists)), np.full(len(lists), -1), None)
+    terms = Terms.gather({i: Counter(tokens) for i, tokens in enumerate(lists)}, np.full(len(lists), -1), None)
     bounds = np.array([0, 10, 10, 300, 800])  # documents of 10, 0, 290 and 500 chunks
     groups = [sum(lists[start:end], []) for start, end in zip(bounds[:-1], bounds[1:])]
     pairs = [(KeywordIndex.build(lists), KeywordIndex.from_terms(terms))]
-    pairs.append((KeywordIndex.build(groups), KeywordIndex.from_terms(terms, bounds)))
+    pairs.append((KeywordIndex.build(groups), KeywordIndex.from_terms(terms.grouped(bounds))))
+    # a group's terms summed one by one, carried over from an earlier gathering, or not
+    one_by_one = Terms.gather(
+        {i: terms.counted(bounds[i], bounds[i + 1]) for i in (0, 2)}, np.array([-1, 1, -1, 3]), terms.grouped(bounds)
+    )
+    pairs.append((pairs[1][0], KeywordIndex.from_terms(one_by_one)))
     pairs[1][1].save(tmp_path / "saved")
     pairs.append((pairs[1][0], KeywordIndex.load(tmp_path / "saved")))
     for expected, built in pairs:

@@ -258,8 +258,8 @@ def _build(
     progress("indexing", 0, len(chunks))
     terms = _terms_for(chunks, carried, target)
     keyword = KeywordIndex.from_terms(terms)
+    # chunks come grouped by source: document i's are chunks bounds[i] to bounds[i + 1]
     bounds = np.concatenate([[0], np.cumsum([len(meta["chunks"]) for meta in sources_meta.values()])])
-    # chunks come grouped by source
     document_terms = _document_terms_for(terms, bounds, list(sources_meta), set(report.unchanged), carried, target)
     documents = KeywordIndex.from_terms(document_terms)
     progress("dense", 0, len(chunks))
@@ -336,7 +336,9 @@ def _terms_for(chunks: Sequence[Chunk], carried: Carried | None, target: Path) -
     return Terms.gather(fresh, old_rows, old)
 
 
-def _document_terms_for(terms: Terms, bounds: np.ndarray, sources: list[str], kept: set[str], carried, target) -> Terms:
+def _document_terms_for(
+    terms: Terms, bounds: np.ndarray, sources: list[str], kept: set[str], carried: Carried | None, target: Path
+) -> Terms:
     """The terms of every document (its chunks' summed): documents in ``kept`` (unchanged files) bring theirs from
     the current index, the others are summed now; without the current index's, all are summed at once."""
     old = None

@@ -177,7 +177,7 @@ def _remove_stale(index_dir: Path, keep: set) -> None:
 
     The generation just replaced is kept, and so is the one before it while it is younger than GRACE_SECONDS,
     so that a reader that read ``CURRENT`` before a swap, or two, can finish loading. No more: each generation
-    is a whole copy of the index.
+    holds its own chunks and BM25 arrays. Vector segments go when no generation kept lists them.
     """
     older = sorted(
         (item for item in index_dir.iterdir() if item.name.startswith("gen-") and item.name not in keep),

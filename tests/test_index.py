@@ -376,8 +376,7 @@ def test_an_incremental_build_writes_what_a_full_build_of_the_same_files_writes(
     a, b = load_index(tmp_path / "index"), load_index(tmp_path / "full")
     assert a.chunks == b.chunks
     np.testing.assert_array_equal(a.sentences, b.sentences)
-    np.testing.assert_array_equal(np.asarray(a.vectors), np.asarray(b.vectors))
-    np.testing.assert_array_equal(np.asarray(a.sentence_vectors), np.asarray(b.sentence_vectors))
+    assert_same_vectors(a, b)
     for query in ("phrase reste", "forum jeunes lyon", "note laboratoire", "texte nom"):
         np.testing.assert_allclose(a.keyword.scores(analyze(query)), b.keyword.scores(analyze(query)), rtol=1e-6)
         np.testing.assert_allclose(a.documents.scores(analyze(query)), b.documents.scores(analyze(query)), rtol=1e-6)
@@ -392,11 +391,22 @@ def listed_segments(index):
     return json.loads((index / current_generation(index) / "stores.json").read_text())
 
 
-def test_a_one_file_change_writes_one_small_segment_and_shares_the_others(tmp_path, fake_embedder):
-    corpus, index = tmp_path / "corpus", tmp_path / "index"
+def fiches(tmp_path, count):
+    """A corpus of ``count`` one-chunk files, and where its index goes."""
+    corpus = tmp_path / "corpus"
     corpus.mkdir()
-    for number in range(12):
+    for number in range(count):
         (corpus / f"fiche-{number}.txt").write_text(f"Fiche {number}. Le laboratoire {number} ouvre ses portes.")
+    return corpus, tmp_path / "index"
+
+
+def assert_same_vectors(a, b):
+    np.testing.assert_array_equal(np.asarray(a.vectors), np.asarray(b.vectors))
+    np.testing.assert_array_equal(np.asarray(a.sentence_vectors), np.asarray(b.sentence_vectors))
+
+
+def test_a_one_file_change_writes_one_small_segment_and_shares_the_others(tmp_path, fake_embedder):
+    corpus, index = fiches(tmp_path, 12)
     build(corpus, index, fake_embedder)
     before = listed_segments(index)
     first = {file: (index / file).stat() for files in before.values() for file in files}
@@ -409,18 +419,13 @@ def test_a_one_file_change_writes_one_small_segment_and_shares_the_others(tmp_pa
     for file, stat in first.items():  # shared, never written again
         assert (index / file).stat().st_ino == stat.st_ino and (index / file).stat().st_mtime_ns == stat.st_mtime_ns
     build(corpus, tmp_path / "full", FakeEmbedder())
-    a, b = load_index(index), load_index(tmp_path / "full")
-    np.testing.assert_array_equal(np.asarray(a.vectors), np.asarray(b.vectors))
-    np.testing.assert_array_equal(np.asarray(a.sentence_vectors), np.asarray(b.sentence_vectors))
+    assert_same_vectors(load_index(index), load_index(tmp_path / "full"))
 
 
 def test_segments_are_merged_and_unread_rows_dropped_as_changes_pile_up(tmp_path, fake_embedder):
     from assistant.stores import MAX_SEGMENTS, STORES
 
-    corpus, index = tmp_path / "corpus", tmp_path / "index"
-    corpus.mkdir()
-    for number in range(20):
-        (corpus / f"fiche-{number}.txt").write_text(f"Fiche {number}. Le laboratoire {number} ouvre ses portes.")
+    corpus, index = fiches(tmp_path, 20)
     build(corpus, index, fake_embedder)
     counts = []
     for change in range(MAX_SEGMENTS + 14):
@@ -432,10 +437,7 @@ def test_segments_are_merged_and_unread_rows_dropped_as_changes_pile_up(tmp_path
         assert len(listed["vectors"]) <= MAX_SEGMENTS and stored <= 2 * len(loaded.chunks)
         full = tmp_path / f"full-{change}"
         build(corpus, full, FakeEmbedder())
-        np.testing.assert_array_equal(np.asarray(loaded.vectors), np.asarray(load_index(full).vectors))
-        np.testing.assert_array_equal(
-            np.asarray(loaded.sentence_vectors), np.asarray(load_index(full).sentence_vectors)
-        )
+        assert_same_vectors(loaded, load_index(full))
         kept = [json.loads((g / "stores.json").read_text()) for g in index.iterdir() if g.name.startswith("gen-")]
         on_disk = {f"{STORES}/{item.name}" for item in (index / STORES).iterdir()}
         assert on_disk == {file for listed in kept for files in listed.values() for file in files}

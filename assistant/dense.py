@@ -7,9 +7,10 @@ under new ids, so a one-file change costs what the file costs, not what the corp
 once, and again only when the index has grown or shrunk by a factor of RETRAIN_FACTOR since (a rare full pass).
 Figures: docs/benchmarks.md ("A one-file change at a million chunks").
 
-On disk the inverted file does not hold the vectors a second time: ``dense.faiss`` is the trained, empty index
-(centroids and code ranges), ``dense_ids.npy`` and ``dense_lists.npy`` the id and the list of each chunk row.
-Loading encodes the chunk vectors into their lists, a slice at a time, with no distance computed.
+On disk neither index holds the vectors a second time. For exact search ``dense.faiss`` is an empty index that
+loading fills with the chunk vectors. For the inverted file it is the trained, empty index (centroids and code
+ranges), and ``dense_ids.npy`` and ``dense_lists.npy`` the id and the list of each chunk row: loading encodes the
+chunk vectors into their lists, a slice at a time, with no distance computed.
 """
 
 from __future__ import annotations
@@ -75,8 +76,8 @@ class DenseIndex:
     def save(self, folder: Path) -> None:
         import faiss
 
-        if self.ids is None:
-            faiss.write_index(self.index, str(folder / "dense.faiss"))
+        if self.ids is None:  # exact search: its entries are the chunk vectors, filed again when loaded
+            faiss.write_index(faiss.IndexFlatIP(self.index.d), str(folder / "dense.faiss"))
             return
         centroids = self.index.quantizer.reconstruct_n(0, self.index.nlist)
         empty = _partition(centroids, faiss.vector_to_array(self.index.sq.trained))
@@ -91,8 +92,10 @@ class DenseIndex:
 
         index = faiss.read_index(str(folder / "dense.faiss"))
         if manifest.get("dense_index") != "ivf":
-            if hasattr(index, "hnsw"):  # built by an earlier version; the next build replaces it
-                index.hnsw.efSearch = 512
+            if type(index).__name__ != "IndexFlatIP" or index.ntotal:
+                raise ValueError("dense.faiss is not the empty exact index it should be")
+            for begin in range(0, len(vectors), FILING_SLICE):
+                index.add(_floats(vectors[begin : begin + FILING_SLICE]))
             return cls(index)
         ids = np.load(folder / "dense_ids.npy", allow_pickle=False)
         lists = np.load(folder / "dense_lists.npy", allow_pickle=False)

@@ -92,9 +92,9 @@ class DenseIndex:
 
         index = faiss.read_index(str(folder / "dense.faiss"))
         if manifest.get("dense_index") != "ivf":
-            if type(index).__name__ != "IndexFlatIP" or index.ntotal:
-                raise ValueError("dense.faiss is not the empty exact index it should be")
-            for begin in range(0, len(vectors), FILING_SLICE):
+            if type(index).__name__ != "IndexFlatIP" or index.ntotal not in (0, len(vectors)):
+                raise ValueError("dense.faiss is not the exact index of these vectors")
+            for begin in range(0, len(vectors) if not index.ntotal else 0, FILING_SLICE):  # written empty
                 index.add(_floats(vectors[begin : begin + FILING_SLICE]))
             return cls(index)
         ids = np.load(folder / "dense_ids.npy", allow_pickle=False)

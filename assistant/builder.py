@@ -110,6 +110,11 @@ def _full_rebuild_reason(previous: dict | None, wanted: dict) -> str:
         return "no previous index"
     if previous.get("format_version") != FORMAT_VERSION:
         return f"index format changed ({previous.get('format_version')} -> {FORMAT_VERSION})"
+    return _settings_changed(previous, wanted)
+
+
+def _settings_changed(previous: dict, wanted: dict) -> str:
+    """What changed of what the vectors depend on (model, prompts, chunking), or ""."""
     for key, value in wanted.items():
         if previous.get(key) != value:
             return f"{key} changed ({previous.get(key)} -> {value})"
@@ -181,8 +186,9 @@ def _build(
     wanted = _index_settings(settings, embedder)
     previous = read_manifest(target)
     current, damage = _load_current(target) if previous is not None else (None, "")
-    # A damaged index built with the same model and chunking still lends whatever vectors can be read.
-    reusable = not full and previous is not None and not _full_rebuild_reason(previous, wanted)
+    # A damaged index, or one of an earlier format, built with the same model and chunking still lends whatever
+    # vectors can be read.
+    reusable = not full and previous is not None and not _settings_changed(previous, wanted)
     reason = "asked for (--full)" if full else (f"repairing: {damage}" if damage else "")
     reason = reason or _full_rebuild_reason(previous, wanted)
     if current_generation(target) is None and (Path(target) / CURRENT).exists():
@@ -252,7 +258,7 @@ def _build(
         gone[carried.old_rows[carried.old_rows >= 0]] = False
         gone = np.flatnonzero(gone)
         old = _stored(current.chunks, current.vectors, current.sentences, current.sentence_vectors, gone)
-    elif reusable:  # a damaged index lends what can still be read
+    elif reusable:  # a damaged index, or one of format 3, lends what can still be read
         old = _previous(target)
     vectors, sentences, sentence_vectors = _vectors_for(chunks, carried, old, embedder, report, progress)
     progress("indexing", 0, len(chunks))
@@ -383,15 +389,23 @@ class _Stored:
 
 
 def _previous(target: Path) -> _Stored | None:
-    """What a damaged current generation embedded, as far as it can be read."""
+    """What a damaged current generation, or one of format 3, embedded, as far as it can be read."""
     folder = target / current_generation(target)
     try:
         with reading_lock:
             dimension = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))["dimension"]
-            chunks = read_chunks(folder)
-            vectors = Rows.load(target, folder, "vectors", len(chunks), dimension, np.float32)
             sentences = np.load(folder / "sentences.npy", allow_pickle=False)
-            sentence_vectors = Rows.load(target, folder, "sentence_vectors", len(sentences), dimension, np.float16)
+            if (folder / "chunks.jsonl").is_file():  # format 3: a chunk record a line, whole vector arrays
+                with open(folder / "chunks.jsonl", encoding="utf-8") as handle:
+                    chunks = [Chunk(**json.loads(line)) for line in handle if line.strip()]
+                vectors = np.load(folder / "vectors.npy", mmap_mode="r", allow_pickle=False)
+                sentence_vectors = np.load(folder / "sentence_vectors.npy", mmap_mode="r", allow_pickle=False)
+            else:
+                chunks = read_chunks(folder)
+                vectors = Rows.load(target, folder, "vectors", len(chunks), dimension, np.float32)
+                sentence_vectors = Rows.load(target, folder, "sentence_vectors", len(sentences), dimension, np.float16)
+        if vectors.shape[0] != len(chunks) or sentence_vectors.shape[0] != len(sentences):
+            raise ValueError("vectors and texts disagree")
         return _stored(chunks, vectors, sentences, sentence_vectors)
     except LOAD_ERRORS as exc:
         log.warning("the previous index cannot be reused, every text is embedded again: %s", exc)

@@ -486,3 +486,29 @@ def test_unchanged_files_are_not_read_again_but_a_rewritten_one_is_even_with_siz
     assert "45 membres" in search(index, fake_embedder, "Forum des Jeunes membres", k=1)[0].text
     read.clear()
     assert not build(tiny_corpus, index, fake_embedder).updated and read == []
+
+
+def test_an_index_of_format_3_is_rebuilt_without_embedding_anything_again(tiny_corpus, tmp_path, fake_embedder):
+    """Format 3 kept chunk records a line and whole vector arrays; its vectors still serve the rebuild."""
+    import shutil
+    from dataclasses import asdict
+
+    index = tmp_path / "index"
+    build(tiny_corpus, index, fake_embedder)
+    loaded = load_index(index)
+    folder = index / loaded.generation
+    with open(folder / "chunks.jsonl", "w", encoding="utf-8") as handle:
+        handle.writelines(json.dumps(asdict(chunk), ensure_ascii=False) + "\n" for chunk in loaded.chunks)
+    np.save(folder / "vectors.npy", np.asarray(loaded.vectors))
+    np.save(folder / "sentence_vectors.npy", np.asarray(loaded.sentence_vectors))
+    for part in ("chunks", "stores.json", "vectors.rows.npy", "sentence_vectors.rows.npy"):
+        shutil.rmtree(folder / part) if (folder / part).is_dir() else (folder / part).unlink()
+    shutil.rmtree(index / "stores")
+    manifest = json.loads((folder / "manifest.json").read_text())
+    (folder / "manifest.json").write_text(json.dumps({**manifest, "format_version": 3}))
+    fake_embedder.embedded.clear()
+    report = build(tiny_corpus, index, fake_embedder)
+    assert report.full and "format" in report.reason and report.chunks == 4
+    assert fake_embedder.embedded == [] and report.embedded == 0
+    build(tiny_corpus, tmp_path / "full", FakeEmbedder())
+    assert_same_vectors(load_index(index), load_index(tmp_path / "full"))

@@ -39,14 +39,13 @@ from assistant.keywords import KeywordIndex, Terms, analyze, carried_layout
 from assistant.readers.documents import list_sources, read_document
 from assistant.records import BuildReport, Chunk, Document, content_hash
 from assistant.settings import Settings
-from assistant.stores import Rows
+from assistant.stores import Rows, slices
 
 log = logging.getLogger(__name__)
 
 CHUNK_RECIPE = 4  # bump when chunking or the indexed text changes, to force a full rebuild
 # a file changed within this long before a build's scan is read again by the next build (coarse file times)
 STAT_SLACK_NS = 2_000_000_000
-COPY_SLICE = 65536  # rows of vectors copied at a time: the temporary copies stay small
 
 Progress = Callable[[str, int, int], None]
 
@@ -461,8 +460,8 @@ def _reuse_or_embed(
         (fresh_rows[key] if key in fresh_rows else stored[key] for key in keys), dtype=np.int64, count=len(keys)
     )
     for source, chosen in ((fresh, np.flatnonzero(new)), (stored_vectors, np.flatnonzero(~new))):
-        for begin in range(0, len(chosen), COPY_SLICE):
-            picked = chosen[begin : begin + COPY_SLICE]
+        for part in slices(len(chosen)):
+            picked = chosen[part]
             target[rows[picked]] = source[origin[picked]]
     return len(missing)
 

@@ -20,12 +20,13 @@ from pathlib import Path
 
 import numpy as np
 
+from assistant.stores import slices
+
 PROBE_SHARE = 8  # one list in 8 is searched (docs/benchmarks.md: recall on real embeddings)
 RERANK = 2  # the codes find RERANK * k entries, re-ranked on the exact vectors
 MAX_LISTS = 2048  # 4,096 lists take ten times longer to train
 RETRAIN_FACTOR = 4
 TRAINING_SAMPLE = 64  # vectors per list trained on
-FILING_SLICE = 65_536  # vectors filed into their lists at a time
 
 
 def list_count(n: int) -> int:
@@ -94,8 +95,9 @@ class DenseIndex:
         if manifest.get("dense_index") != "ivf":
             if type(index).__name__ != "IndexFlatIP" or index.ntotal not in (0, len(vectors)):
                 raise ValueError("dense.faiss is not the exact index of these vectors")
-            for begin in range(0, len(vectors) if not index.ntotal else 0, FILING_SLICE):  # written empty
-                index.add(_floats(vectors[begin : begin + FILING_SLICE]))
+            if not index.ntotal:  # written empty: filled from the vectors
+                for part in slices(len(vectors)):
+                    index.add(_floats(vectors[part]))
             return cls(index)
         ids = np.load(folder / "dense_ids.npy", allow_pickle=False)
         lists = np.load(folder / "dense_lists.npy", allow_pickle=False)
@@ -140,18 +142,15 @@ def _file(index, vectors: np.ndarray, ids: np.ndarray, lists: np.ndarray) -> Non
     """Add ``vectors`` to the lists already chosen for them, under ``ids``."""
     import faiss
 
-    for begin in range(0, len(vectors), FILING_SLICE):  # vectors may be mapped: read a slice at a time
-        x = _floats(vectors[begin : begin + FILING_SLICE])
-        part = np.ascontiguousarray(ids[begin : begin + FILING_SLICE], np.int64)
-        listed = np.ascontiguousarray(lists[begin : begin + FILING_SLICE], np.int64)
-        index.add_core(len(x), faiss.swig_ptr(x), faiss.swig_ptr(part), faiss.swig_ptr(listed))
+    for part in slices(len(vectors)):  # vectors may be mapped: read a slice at a time
+        x = _floats(vectors[part])
+        chosen = np.ascontiguousarray(ids[part], np.int64)
+        listed = np.ascontiguousarray(lists[part], np.int64)
+        index.add_core(len(x), faiss.swig_ptr(x), faiss.swig_ptr(chosen), faiss.swig_ptr(listed))
 
 
 def _nearest_list(index, vectors: np.ndarray) -> np.ndarray:
-    nearest = [
-        index.quantizer.search(_floats(vectors[begin : begin + FILING_SLICE]), 1)[1][:, 0]
-        for begin in range(0, len(vectors), FILING_SLICE)
-    ]
+    nearest = [index.quantizer.search(_floats(vectors[part]), 1)[1][:, 0] for part in slices(len(vectors))]
     return np.concatenate(nearest).astype(np.int64) if nearest else np.zeros(0, dtype=np.int64)
 
 

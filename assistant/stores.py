@@ -6,9 +6,9 @@ and keeps in ``<name>.rows.npy`` the row of each of its entries among them. A bu
 one small segment with that file's new vectors; the rows of the other chunks are the current generation's.
 
 Rows that no entry reads any more (the vectors of chunks that went) stay in their segment until it is rewritten:
-past MAX_SEGMENTS segments, the rows read of all but the largest are written into one; when the rows read are
-fewer than half the rows stored, every segment is written again as one. Segments no kept generation lists are
-deleted with it.
+a build that would make more than MAX_SEGMENTS writes the rows read of all but the largest, with its new ones,
+into one; when the rows read are fewer than half the rows stored, every segment is written again as one. Segments
+no kept generation lists are deleted with it.
 
 >>> fresh = np.eye(3, dtype=np.float32)
 >>> staged = Rows.staged(None, np.array([-1, -1, -1]), fresh)
@@ -20,13 +20,19 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 
 STORES = "stores"
 MAX_SEGMENTS = 8
-SLICE = 65_536  # rows copied at a time when a segment is written
+SLICE = 65_536  # vectors read, copied or written at a time: temporary copies stay small, mapped files are read in order
+
+
+def slices(count: int) -> Iterator[slice]:
+    """Rows 0 to ``count``, SLICE rows at a time."""
+    return (slice(begin, min(count, begin + SLICE)) for begin in range(0, count, SLICE))
 
 
 class Rows:
@@ -53,8 +59,8 @@ class Rows:
 
     def __array__(self, dtype=None, copy=None):
         out = np.empty(self.shape, self.dtype)
-        for begin in range(0, len(self), SLICE):
-            out[begin : begin + SLICE] = self._gather(self.rows[begin : begin + SLICE])
+        for part in slices(len(self)):
+            out[part] = self._gather(self.rows[part])
         return out if dtype is None else out.astype(dtype, copy=False)
 
     def _gather(self, picked: np.ndarray) -> np.ndarray:
@@ -116,13 +122,13 @@ def save(rows: Rows, index_dir: Path, staging: Path, name: str, generation: str)
     files, entries = list(rows.files), rows.rows.copy()
     written: list[Path] = []
 
-    def write(part: str, count: int, fill) -> str:
-        """A new segment of ``count`` rows, ``fill(begin, end)`` giving rows begin to end."""
-        file = f"{STORES}/{name}-{generation}-{part}.npy"
+    def write(kind: str, entries_written: np.ndarray) -> str:
+        """A new segment holding the vectors of these entries, in this order."""
+        file = f"{STORES}/{name}-{generation}-{kind}.npy"
         written.append(index_dir / file)  # removed if the build fails, even half written
-        out = np.lib.format.open_memmap(index_dir / file, "w+", rows.dtype, (count, rows.shape[1]))
-        for begin in range(0, count, SLICE):
-            out[begin : begin + SLICE] = fill(begin, min(count, begin + SLICE))
+        out = np.lib.format.open_memmap(index_dir / file, "w+", rows.dtype, (len(entries_written), rows.shape[1]))
+        for part in slices(len(entries_written)):
+            out[part] = rows[entries_written[part]]
         out.flush()
         del out
         return file
@@ -132,20 +138,19 @@ def save(rows: Rows, index_dir: Path, staging: Path, name: str, generation: str)
     if not len(entries):
         files = []
     elif stored + len(new) > 2 * len(entries):  # mostly rows no entry reads: one segment, in the entries' order
-        files = [write("all", len(entries), lambda begin, end: rows[begin:end])]
+        files = [write("all", np.arange(len(entries)))]
         entries = np.arange(len(entries), dtype=np.int64)
+    elif len(new) and len(files) >= MAX_SEGMENTS:  # the largest segment stays; the rest, new rows too, become one
+        largest = int(np.argmax(np.diff(rows.offsets)))
+        begin, end = rows.offsets[largest], rows.offsets[largest + 1]
+        inside = (entries >= begin) & (entries < end)  # new rows (negative) are never inside
+        others = np.flatnonzero(~inside)
+        files = [files[largest], write("merged", others)]
+        entries[inside] -= begin
+        entries[others] = (end - begin) + np.arange(len(others))
     elif len(new):
-        files.append(write("added", len(new), lambda begin, end: rows[new[begin:end]]))
+        files.append(write("added", new))
         entries[new] = stored + np.arange(len(new))
-        if len(files) > MAX_SEGMENTS:  # the largest segment stays, the read rows of the others become one
-            current = Rows.read(index_dir, files, entries, rows.shape[1], rows.dtype)
-            largest = int(np.argmax(np.diff(current.offsets)))
-            begin, end = current.offsets[largest], current.offsets[largest + 1]
-            inside = (entries >= begin) & (entries < end)
-            others = np.flatnonzero(~inside)
-            files = [files[largest], write("merged", len(others), lambda b, e: current[others[b:e]])]
-            entries[inside] -= begin
-            entries[others] = (end - begin) + np.arange(len(others))
     np.save(staging / f"{name}.rows.npy", entries, allow_pickle=False)
     return files, written
 

@@ -80,9 +80,10 @@ class ChunkTable(Sequence):
     def of(cls, chunks: Iterable[Chunk]) -> ChunkTable:
         chunks = list(chunks)
         texts = [chunk.text.encode("utf-8") for chunk in chunks]
-        ends = np.cumsum([len(text) for text in texts], dtype=np.int64)
+        lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
         numbers = np.zeros((len(chunks), 8), dtype=np.int64)
-        numbers[:, BEGIN], numbers[:, END] = ends - [len(text) for text in texts], ends
+        numbers[:, END] = np.cumsum(lengths)
+        numbers[:, BEGIN] = numbers[:, END] - lengths
         strings: dict[str, list[str]] = {}
         for column, name in _CODED.items():
             values = [getattr(chunk, name[:-1]) for chunk in chunks]

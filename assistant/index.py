@@ -44,7 +44,6 @@ from assistant.chunktable import SOURCE, ChunkTable
 from assistant.dense import DenseIndex
 from assistant.errors import IndexBusyError, IndexDamagedError, IndexMismatchError, IndexNotFoundError, first_line
 from assistant.keywords import KeywordIndex, Terms
-from assistant.records import Chunk
 from assistant.stores import Rows
 
 log = logging.getLogger(__name__)
@@ -111,7 +110,7 @@ def current_generation(index_dir: Path) -> str | None:
 def write_index(
     index_dir: Path,
     manifest: dict,
-    chunks: ChunkTable | list[Chunk],
+    chunks: ChunkTable,
     vectors: Rows,
     keyword: KeywordIndex,
     documents: KeywordIndex,
@@ -130,7 +129,7 @@ def write_index(
     staging.mkdir()
     written: list[Path] = []
     try:
-        (chunks if isinstance(chunks, ChunkTable) else ChunkTable.of(chunks)).save(staging / "chunks")
+        chunks.save(staging / "chunks")
         np.save(staging / "sentences.npy", np.ascontiguousarray(sentences, dtype=np.int32), allow_pickle=False)
         listed = {}
         for name, rows in (("vectors", vectors), ("sentence_vectors", sentence_vectors)):

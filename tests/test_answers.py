@@ -18,6 +18,7 @@ ANSWERABLE = [
     ("Combien de propositions le groupe de travail sur l'innovation participative a-t-il formulées ?", "50"),
     ("Où s'est tenu le barcamp Futurs Publics en 2016 ?", "Gaité lyrique"),
     ("Qui a rédigé le compte-rendu de la conférence de l'ENAP ?", "Yvan Lauzon"),
+    ("Quel est le nom du programme de Présâges pour les retraités ?", "Mûr.e pour apprendre"),  # a quoted name
 ]
 UNANSWERABLE = [
     "Quelle est la recette de la tarte tatin ?",
@@ -60,6 +61,8 @@ IN_DOMAIN_UNANSWERED = [
     "Combien de personnes ont participé à la Semaine de l'innovation publique 2017 ?",  # only its dates
     "Qui anime le laboratoire LaBase en Gironde ?",  # the lab is described, nobody named
     "Qui a financé le gala du Forum des Jeunes ?",  # its leaders are named, nothing about funding
+    "Quel nom porte l'application de signalement mise en service par la gendarmerie ?",  # proposed, never named
+    "Où se tiendra la prochaine conférence de l'ENAP sur l'innovation publique ?",  # only the past one is told
 ]
 
 

@@ -3,8 +3,9 @@
 Every quotable sentence of the retrieved passages gets the features of ``support.FEATURES``, computed from the
 question, the index's idf weights and the sentence vectors stored at build time (nothing is embedded but the
 question), and the support the model profile's logistic model gives them. A sentence has no support at all when
-its document lacks a name or figure the question gives, or when the question asks for a number, a date, a name
-or a place and the sentence holds none that fits. A passage that ends announcing a list is followed into the
+its document lacks a name or figure the question gives, when the question asks for a number, a date, a name or a
+place and the sentence holds none that fits, or when the question asks what is still to come ("la prochaine
+édition") and the sentence tells only what was. A passage that ends announcing a list is followed into the
 next chunk for the list's items.
 """
 
@@ -18,7 +19,7 @@ from typing import NamedTuple
 import numpy as np
 
 from assistant.answering.language import detect_language
-from assistant.answering.support import FEATURES, QuestionNeeds, answers_kind, question_needs
+from assistant.answering.support import FEATURES, QuestionNeeds, answers_kind, question_needs, tells_future
 from assistant.chunking import is_quotable
 from assistant.keywords import analyze
 from assistant.records import Passage
@@ -26,7 +27,7 @@ from assistant.retrieval import Retriever
 
 KIND = FEATURES.index("kind")
 # Questions whose answer is a number, a date, a name or a place: a sentence without one answers nothing.
-CLOSED_KINDS = frozenset({"rate", "duration", "time", "count", "amount", "date", "place", "person"})
+CLOSED_KINDS = frozenset({"rate", "duration", "time", "count", "amount", "date", "place", "person", "name"})
 _LIST_ITEM = re.compile(r"^\s*([•●▪■◦*\-–]|\d+[.)]|[a-z][.)])\s")
 
 
@@ -170,6 +171,7 @@ class _Gathering:
             features = self._features(passage, sentence, terms, float(cosine), sentence_terms, passage_terms, focus)
             # a closed question's answer holds the kind asked for and says something the question asks of its names
             unfit = needs.kind in CLOSED_KINDS and not (features[KIND] and (self.asked is None or terms & self.asked))
+            unfit = unfit or not tells_future(needs, sentence)
             if self.missing_entity[index.chunk_document[row]] or unfit:
                 self.vetoed.add(len(self.out))
             if continued:

@@ -3,13 +3,14 @@
 A sentence that shares the question's topic is not an answer. Support weighs, for each candidate sentence:
 its cosine to the question (the dense model carries synonyms and paraphrase), the idf-weighted share of the
 question's terms it holds, the same share in its passage (title and heading included), whether it holds the
-kind of answer the question words call for (a number for "combien", a date for "quand", a name for "qui"...),
-whether what "combien de ..." counts is named, whether the question's rarest terms are in its passage, how much
-of the question the corpus knows at all, and its passage's rank (FEATURES). The weights and the bar are calibrated
-per embedding model on the gold set's dev split (``benchmarks/calibrate.py``) and recorded in
-``assistant.profiles``. Separately, a sentence has no support at all when its document lacks a name, acronym or
-figure the question gives, or when the question asks for a number, a date, a name or a place and the sentence
-holds none that fits (``candidates``).
+kind of answer the question words call for (a number for "combien", a date for "quand", a name for "qui" or
+"comment s'appelle"...), whether what "combien de ..." counts is named, whether the question's rarest terms are in
+its passage, how much of the question the corpus knows at all, and its passage's rank (FEATURES). The weights and
+the bar are calibrated per embedding model on the gold set's dev split (``benchmarks/calibrate.py``) and recorded
+in ``assistant.profiles``. Separately, a sentence has no support at all when its document lacks a name, acronym
+or figure the question gives, when the question asks for a number, a date, a name or a place and the sentence
+holds none that fits, or when the question asks what is still to come and the sentence tells only what was
+(``candidates``).
 
 >>> needs = question_needs("Combien de membres compte le Forum des Jeunes ?")
 >>> needs.kind, needs.entities, needs.counted
@@ -23,6 +24,13 @@ False
 False
 >>> answers_kind(minister, "Annick Girardin.")
 True
+
+A question that asks for what something is called wants a name the question does not give: quoted, or capitalised.
+
+>>> lab = question_needs("Comment s'appelle le laboratoire d'innovation de la Gironde ?")
+>>> lab.kind, answers_kind(lab, "La Gironde promeut son laboratoire « LaBase »."), answers_kind(
+...     lab, "La Gironde promeut son laboratoire d'innovation.")
+('name', True, False)
 
 Kinds come from the asking words, not from any word: these ask for no number, date or name.
 
@@ -48,6 +56,11 @@ _KINDS = [
     ("duration", r"\bcombien de temps\b|\bhow long\b|\bdurée\b"),
     ("time", r"\bà quelle heure\b|\bwhat time\b"),
     ("amount", r"\bcombien (co[uû]t|d['’]argent|d['’]euros)"),
+    (
+        "name",
+        r"\b(quel|sous quel) nom\b|\bquel est (le|son|leur) nom\b|\bcomment s['’]appell|\bwhat is the name\b"
+        r"|\bcalled\b",
+    ),
     ("count", r"\bcombien\b|\bnombre de\b|\bhow many\b"),
     (
         "date",
@@ -96,6 +109,10 @@ _ANSWER = {
     "date": re.compile(rf"\b(1[89]|20)\d\d\b|\b({_MONTHS})\b|\bdernier\b|\bdepuis\b|\d+\s*(ans|jours|mois)", re.I),
     "place": re.compile(r"\b(?:à|au|en|dans|at|in)\s+(?:la |le |l['’])?([A-ZÀ-Ý][\w'’-]+)|\d+,? (rue [\w'’ -]+)"),
     "person": re.compile(r"\b[A-ZÀ-Ý][a-zà-ÿ]+(?:[- ][A-ZÀ-Ý][a-zà-ÿ]+)+|\b[A-Z]{2,}\b"),
+    # a quoted phrase, or capitalised words after the sentence's first
+    "name": re.compile(
+        r"[«“\"]\s*([^»”\"]{2,60}?)\s*[»”\"]|(?<=[\w,;:)][\s’'])((?:[A-ZÀ-Ý][\w’'.+-]*)(?:\s+[A-ZÀ-Ý][\w’'.+-]*)*)"
+    ),
     "reason": re.compile(
         r"\b(pour|afin|car|parce|objectifs?|but|vise|permet|permettre|because|to|in order|aim)\b", re.I
     ),
@@ -121,6 +138,14 @@ _NOT_COUNTS = re.compile(
     rf"\b\d{{1,2}}(?:er)?(?:\s*(?:au|et|-)\s*\d{{1,2}}(?:er)?)?\s+(?:{_MONTHS})\b|\b\d+(?:e|er|ère|ème|eme|nd|rd|th|st)\b",
     re.I,
 )
+# A question about what is still to come ("la prochaine édition", "où se tiendra ...") is not answered by a sentence
+# that tells what happened: the sentence must speak of the future too (a verb in the future tense, "prochain"...).
+_FUTURE_QUESTION = re.compile(
+    r"\bprochain(e|s|es)?\b|\bà venir\b|\b(sera|seront|aura|auront|tiendra|tiendront|fera|feront|deviendra)\b"
+    r"|\bnext\b|\bwill\b",
+    re.I,
+)
+_FUTURE = re.compile(r"\bprochain(e|s|es)?\b|\bà venir\b|\b\w{2,}(ra|ront)\b|\bnext\b|\bwill\b", re.I)
 _WORD = re.compile(r"[^\W\d_][\w’'-]*")
 _OF = re.compile(r"^(?:de|des|du|d['’]|of)\s*", re.I)
 
@@ -140,6 +165,7 @@ class QuestionNeeds:
     entities: tuple[str, ...]  # names, acronyms and figures, folded: a passage that lacks one cannot answer
     open: bool
     counted: tuple[str, ...] = ()  # the terms of what "combien de ..." counts
+    future: bool = False  # it asks about what is still to come
 
     def said_of_names(self) -> set[str]:
         """The question's terms outside the names and years it gives: what it asks about them."""
@@ -164,7 +190,20 @@ def question_needs(question: str) -> QuestionNeeds:
     counted = _COUNTED.search(question) if kind == "count" else None
     terms = tuple(term for term in analyze(question) if term not in _SCAFFOLDING)
     stems = tuple(analyze(counted.group(1))) if counted else ()
-    return QuestionNeeds(terms, kind, tuple(dict.fromkeys(entities)), is_open, stems)
+    future = bool(_FUTURE_QUESTION.search(question))
+    return QuestionNeeds(terms, kind, tuple(dict.fromkeys(entities)), is_open, stems, future)
+
+
+def tells_future(needs: QuestionNeeds, sentence: str) -> bool:
+    """Whether the sentence can answer the question in time: always, unless the question asks what is still to come
+    and the sentence speaks only of what was or is.
+
+    >>> needs = question_needs("Où se tiendra la prochaine conférence de l'ENAP ?")
+    >>> tells_future(needs, "Le 11 mai dernier, se tenait à l'ENAP à Montréal une conférence."), tells_future(
+    ...     needs, "La prochaine conférence se tiendra à Québec.")
+    (False, True)
+    """
+    return not needs.future or bool(_FUTURE.search(sentence))
 
 
 def answers_kind(needs: QuestionNeeds, sentence: str, context: str = "") -> bool:
@@ -177,7 +216,7 @@ def answers_kind(needs: QuestionNeeds, sentence: str, context: str = "") -> bool
     kind = needs.kind
     if kind is None:
         return True
-    if kind in ("person", "place"):
+    if kind in ("person", "place", "name"):
         names = (match.group(match.lastindex or 0) for match in _ANSWER[kind].finditer(sentence))
         return any(_is_new_name(name, needs, context or sentence) for name in names)
     if kind == "count":

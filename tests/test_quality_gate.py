@@ -29,8 +29,8 @@ def test_gold_set_is_complete_and_its_snippets_are_in_the_documents():
             assert normalize(snippet) in normalize(text), item
     for name in ("answerable", "unanswerable", "open", "follow_ups"):
         splits = [item["split"] for item in gold[name]]
-        # later batches went to dev to give the calibration more questions: test keeps at least a quarter
-        assert set(splits) == {"dev", "test"} and splits.count("test") >= len(splits) // 4, name
+        # later batches went to dev to give the calibration more questions: test keeps at least a fifth
+        assert set(splits) == {"dev", "test"} and splits.count("test") >= len(splits) // 5, name
 
 
 @pytest.mark.parametrize("split", ["dev", "test"])

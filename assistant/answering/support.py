@@ -182,7 +182,7 @@ def question_needs(question: str) -> QuestionNeeds:
     # A capitalised word that starts a sentence says nothing of being a name: blank those out.
     body = re.sub(r"(^|[.?!]\s+)[\w’'-]+", lambda m: m.group(1) + "_", question)
     for match in _NAME.finditer(body):
-        name = match.group(0).strip(" .?!")
+        name = re.sub(r"['’]s$", "", match.group(0).strip(" .?!"))  # "Revenu Québec's directorate"
         if fold(name) not in _NOT_NAMES and len(name) > 1:
             entities.append(fold(name))
     entities += _FIGURE.findall(question)

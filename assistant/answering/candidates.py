@@ -82,8 +82,8 @@ def candidates(
 ) -> list[Candidate]:
     """Every quotable sentence of the passages with its support features; vectors come from the index.
 
-    A passage that ends by announcing a list ("... autour de trois notions :") is followed into the next chunk of
-    its document for the list's items, which answer what it announces.
+    A passage that ends by announcing a list ("... autour de trois notions :"), or inside the list's items, is
+    followed into the next chunk of its document for the (other) items, which answer what it announces.
     A sentence whose passage lacks a name, acronym or figure the question gives has no support at all.
     ``needs`` is what the question asks for, when the caller has it already.
     """
@@ -95,7 +95,9 @@ def candidates(
         position += 1
         announced = gathering.add(passage, continued)
         following = retriever.following(passage) if announced else None
-        if following is not None and all(following.id != queued.id for queued, _ in pending):
+        # the next chunk's list items are read now, as items, even when the chunk was retrieved too: its own turn
+        # then takes the rest of it
+        if following is not None and all(following.id != done.id for done, _ in pending[:position]):
             pending.insert(position, (following, announced))
     return gathering.scored()
 
@@ -131,10 +133,11 @@ class _Gathering:
         self.vetoed: set[int] = set()
         self.seen: set[str] = set()  # overlap between chunks repeats sentences
         self.announced_by: dict[int, int] = {}  # a list item from a following chunk -> the candidate announcing it
+        self.items: set[str] = set()  # those items: a retrieved chunk scores them again on their own
 
     def add(self, passage: Passage, continued: _Continued | None) -> _Continued | None:
         """Add the passage's candidates (only the list items it opens with, if it continues a list); returns what
-        the next chunk continues, when the passage ends on a sentence announcing a list."""
+        the next chunk continues, when the passage ends on a sentence announcing a list or inside its items."""
         index, weights, needs = self.index, self.weights, self.needs
         row = index.chunk_row.get(passage.id)
         if row is None:
@@ -163,7 +166,8 @@ class _Gathering:
             else:
                 intro = (float(cosine), sentence_terms) if sentence.endswith(":") else None
                 announcer = announcer if continued else None  # the overlap may repeat the announcing sentence
-            if folded in self.seen or folded in labels or sentence.endswith("?"):
+            again = not continued and folded in self.items  # an item read with its list, now on its own
+            if (folded in self.seen and not again) or folded in labels or sentence.endswith("?"):
                 continue  # titles and questions are no answers
             self.seen.add(folded)
             if not is_quotable(sentence):
@@ -176,11 +180,13 @@ class _Gathering:
                 self.vetoed.add(len(self.out))
             if continued:
                 self.announced_by[len(self.out)] = announcer
+                self.items.add(folded)
             elif intro is not None and not item:
                 announcer = len(self.out)
             self.out.append(Candidate(passage, sentence, features))
-        if not continued and announcer is not None and announcer == len(self.out) - 1:
-            return _Continued(passage_terms, focus, intro, announcer)  # the list's items are in the next chunk
+        if not continued and announcer is not None and intro is not None:
+            # the passage ends on a sentence announcing a list, or inside its items: the rest is in the next chunk
+            return _Continued(passage_terms, focus, intro, announcer)
         return None
 
     def _features(
@@ -212,7 +218,10 @@ class _Gathering:
             support[item] = min(support[item], support[announcer])  # the sentence that announced them
         support[list(self.vetoed)] = 0.0
         out = [replace(c, support=float(value)) for c, value in zip(self.out, support)]
-        return sorted(out, key=lambda c: -c.support)
+        best: dict[str, Candidate] = {}  # an item read twice (with its list, on its own) keeps its better support
+        for candidate in sorted(out, key=lambda c: -c.support):
+            best.setdefault(candidate.text, candidate)
+        return list(best.values())
 
 
 def _documents_missing(index, entities: tuple[str, ...]) -> np.ndarray:

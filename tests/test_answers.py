@@ -19,6 +19,8 @@ ANSWERABLE = [
     ("Où s'est tenu le barcamp Futurs Publics en 2016 ?", "Gaité lyrique"),
     ("Qui a rédigé le compte-rendu de la conférence de l'ENAP ?", "Yvan Lauzon"),
     ("Quel est le nom du programme de Présâges pour les retraités ?", "Mûr.e pour apprendre"),  # a quoted name
+    ("Qui a réalisé les vidéos « Sous le bonnet » ?", "La Fabrique RH"),  # a name that opens with a stop word
+    ("Qu'apporte un projet de recherche à un projet d'innovation selon l'Université de Sherbrooke ?", "recul"),
 ]
 UNANSWERABLE = [
     "Quelle est la recette de la tarte tatin ?",

@@ -229,7 +229,7 @@ def _documents_missing(index, entities: tuple[str, ...]) -> np.ndarray:
     missing = np.zeros(index.documents.size, dtype=bool)
     for entity in entities:
         present = np.ones(index.documents.size, dtype=bool)
-        for term in analyze(entity) or [entity]:
+        for term in analyze(entity):  # a name of stop words only ("Sous" of 'Sous le bonnet') checks nothing
             present &= index.documents.scores([term]) > 0
         missing |= ~present
     return missing

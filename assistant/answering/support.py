@@ -32,6 +32,11 @@ A question that asks for what something is called wants a name the question does
 ...     lab, "La Gironde promeut son laboratoire d'innovation.")
 ('name', True, False)
 
+Names keep their accents, as the keyword index reads them ("Université" and "Universite" stem apart).
+
+>>> question_needs("Que dit l'Université de Sherbrooke ?").entities
+('université de sherbrooke',)
+
 Kinds come from the asking words, not from any word: these ask for no number, date or name.
 
 >>> [question_needs(q).kind for q in ("A-t-on droit au prêt à taux zéro ?", "Que faire quand un logement est squatté ?",
@@ -162,7 +167,7 @@ class QuestionNeeds:
 
     terms: tuple[str, ...]
     kind: str | None
-    entities: tuple[str, ...]  # names, acronyms and figures, folded: a passage that lacks one cannot answer
+    entities: tuple[str, ...]  # names, acronyms and figures, lower case: a passage that lacks one cannot answer
     open: bool
     counted: tuple[str, ...] = ()  # the terms of what "combien de ..." counts
     future: bool = False  # it asks about what is still to come
@@ -184,7 +189,8 @@ def question_needs(question: str) -> QuestionNeeds:
     for match in _NAME.finditer(body):
         name = re.sub(r"['’]s$", "", match.group(0).strip(" .?!"))  # "Revenu Québec's directorate"
         if fold(name) not in _NOT_NAMES and len(name) > 1:
-            entities.append(fold(name))
+            # accents stay: the keyword index stems "Université" and "Universite" apart
+            entities.append(" ".join(name.replace("’", "'").lower().split()))
     entities += _FIGURE.findall(question)
     is_open = bool(_OPEN.search(question)) and kind in (None, "reason")
     counted = _COUNTED.search(question) if kind == "count" else None
@@ -225,7 +231,7 @@ def answers_kind(needs: QuestionNeeds, sentence: str, context: str = "") -> bool
 
 
 def _is_new_name(name: str, needs: QuestionNeeds, context: str) -> bool:
-    if fold(name) in needs.entities:
+    if fold(name) in map(fold, needs.entities):
         return False
     terms = analyze(name)
     if terms and set(terms) <= set(needs.terms):

@@ -83,6 +83,14 @@ def test_an_answer_to_half_of_a_question_is_partial_and_says_which_half(built_de
     assert_checkable(answer)
 
 
+def test_an_open_question_reads_list_items_in_the_document_the_name_it_gives_is_about(built_default):
+    """The ENAP's recommendations fill chunks that never say "ENAP": they answer, beside the sentence naming it."""
+    answer = ask("Quelles recommandations de l'ENAP portent sur le travail collaboratif ?", settings=built_default)
+    quoted = " ".join(c.quote for c in answer.citations)
+    assert "stratégie de travail collaboratif" in quoted and "outils collaboratifs" in quoted
+    assert_checkable(answer)
+
+
 def test_a_list_cut_by_a_chunk_boundary_is_quoted_whole(built_default):
     """The passage ends after the first of three conditions; the two others open the next chunk, which is
     retrieved too but does not name what they are conditions of."""

@@ -126,7 +126,7 @@ class _Gathering:
         second = sorted(idfs.values(), reverse=True)[1:2] or list(idfs.values())
         self.rarest = [term for term, idf in idfs.items() if idf >= min(second, default=0.0)]
         self.known = self.weights.known_share(needs.terms)
-        self.missing_entity = _documents_missing(self.index, needs.entities)
+        self.missing_entity, self.names_held = _documents_holding(self.index, needs.entities)
         # what the question asks of the names it gives; an English question's words are not the documents'
         self.asked = None if self.english else needs.said_of_names() or None
         self.out: list[Candidate] = []
@@ -142,7 +142,10 @@ class _Gathering:
         row = index.chunk_row.get(passage.id)
         if row is None:
             return None
+        document = index.chunk_document[row]
         context_terms = set(analyze(f"{passage.title}\n{passage.heading}\n{passage.text}"))
+        if needs.open:  # the items that answer "Que recommande l'ENAP ?" may lie chunks away from the name
+            context_terms |= self.names_held[document]
         passage_terms = weights.coverage(needs.terms, context_terms)
         focus = sum(term in context_terms for term in self.rarest) / len(self.rarest) if self.rarest else 1.0
         intro: tuple[float, float] | None = None  # (cosine, terms) of a sentence that announces a list
@@ -176,7 +179,7 @@ class _Gathering:
             # a closed question's answer holds the kind asked for and says something the question asks of its names
             unfit = needs.kind in CLOSED_KINDS and not (features[KIND] and (self.asked is None or terms & self.asked))
             unfit = unfit or not tells_future(needs, sentence)
-            if self.missing_entity[index.chunk_document[row]] or unfit:
+            if self.missing_entity[document] or unfit:
                 self.vetoed.add(len(self.out))
             if continued:
                 self.announced_by[len(self.out)] = announcer
@@ -224,12 +227,17 @@ class _Gathering:
         return list(best.values())
 
 
-def _documents_missing(index, entities: tuple[str, ...]) -> np.ndarray:
-    """For each document of the index, whether it lacks one of the names or figures the question gives."""
+def _documents_holding(index, entities: tuple[str, ...]) -> tuple[np.ndarray, list[set[str]]]:
+    """For each document of the index, whether it lacks one of the names or figures the question gives, and the
+    terms of those it holds."""
     missing = np.zeros(index.documents.size, dtype=bool)
+    held: list[set[str]] = [set() for _ in range(index.documents.size)]
     for entity in entities:
+        terms = analyze(entity)  # a name of stop words only ("Sous" of 'Sous le bonnet') checks nothing
         present = np.ones(index.documents.size, dtype=bool)
-        for term in analyze(entity):  # a name of stop words only ("Sous" of 'Sous le bonnet') checks nothing
+        for term in terms:
             present &= index.documents.scores([term]) > 0
         missing |= ~present
-    return missing
+        for document in np.flatnonzero(present if terms else []):
+            held[document].update(terms)
+    return missing, held

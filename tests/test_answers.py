@@ -75,6 +75,12 @@ def test_questions_of_the_field_the_documents_do_not_answer_get_not_found(built_
     assert answer.passages  # the closest passages are still listed
 
 
+def test_what_happened_is_not_told_by_a_sentence_that_announces_it(built_default):
+    """Asked how many took part, the twenty young agents who will present at a later evening are no answer."""
+    answer = ask("Combien d'agents ont pris part à la rencontre Futurs Publics ?", settings=built_default)
+    assert not any("présenteront" in c.quote for c in answer.citations)
+
+
 def test_an_answer_to_half_of_a_question_is_partial_and_says_which_half(built_default):
     answer = ask("Qui organisait le barcamp Futurs Publics et quel était son budget ?", settings=built_default)
     assert answer.status == "partial" and not answer.abstained

@@ -19,7 +19,7 @@ from typing import NamedTuple
 import numpy as np
 
 from assistant.answering.language import detect_language
-from assistant.answering.support import FEATURES, QuestionNeeds, answers_kind, question_needs, tells_future
+from assistant.answering.support import FEATURES, QuestionNeeds, answers_kind, fits_in_time, question_needs
 from assistant.chunking import is_quotable
 from assistant.keywords import analyze
 from assistant.records import Passage
@@ -178,7 +178,7 @@ class _Gathering:
             features = self._features(passage, sentence, terms, float(cosine), sentence_terms, passage_terms, focus)
             # a closed question's answer holds the kind asked for and says something the question asks of its names
             unfit = needs.kind in CLOSED_KINDS and not (features[KIND] and (self.asked is None or terms & self.asked))
-            unfit = unfit or not tells_future(needs, sentence)
+            unfit = unfit or not fits_in_time(needs, sentence)
             if self.missing_entity[document] or unfit:
                 self.vetoed.add(len(self.out))
             if continued:

@@ -151,6 +151,13 @@ _FUTURE_QUESTION = re.compile(
     re.I,
 )
 _FUTURE = re.compile(r"\bprochain(e|s|es)?\b|\bà venir\b|\b\w{2,}(ra|ront)\b|\bnext\b|\bwill\b", re.I)
+# And the other way: what happened ("quels résultats ont donné ...", "qui a remporté ...") is not told by a sentence
+# that only announces it ("les propositions seront expérimentées"): a future verb, and no verb of the past.
+_PAST_QUESTION = re.compile(
+    r"\b(?:a|ont)(?:-t-(?:il|elle|on|ils|elles))?\s+(?:\w+\s+)?\w+(?:é|ée|és|ées|i|is|it|u|us)\b|\bdid\b", re.I
+)
+_FUTURE_VERB = re.compile(r"\b(?:sera|seront|aura|auront|\w{2,}(?:era|eront|ira|iront|dra|dront))\b|\bwill\b", re.I)
+_PAST = re.compile(r"\b(?:a|ont|avait|avaient|eu|été|fut|furent|\w{2,}(?:ait|aient))\b|\bdernier\b", re.I)
 _WORD = re.compile(r"[^\W\d_][\w’'-]*")
 _OF = re.compile(r"^(?:de|des|du|d['’]|of)\s*", re.I)
 
@@ -171,6 +178,7 @@ class QuestionNeeds:
     open: bool
     counted: tuple[str, ...] = ()  # the terms of what "combien de ..." counts
     future: bool = False  # it asks about what is still to come
+    past: bool = False  # it asks about what happened
 
     def said_of_names(self) -> set[str]:
         """The question's terms outside the names and years it gives: what it asks about them."""
@@ -197,19 +205,28 @@ def question_needs(question: str) -> QuestionNeeds:
     terms = tuple(term for term in analyze(question) if term not in _SCAFFOLDING)
     stems = tuple(analyze(counted.group(1))) if counted else ()
     future = bool(_FUTURE_QUESTION.search(question))
-    return QuestionNeeds(terms, kind, tuple(dict.fromkeys(entities)), is_open, stems, future)
+    past = not future and bool(_PAST_QUESTION.search(question))
+    return QuestionNeeds(terms, kind, tuple(dict.fromkeys(entities)), is_open, stems, future, past)
 
 
-def tells_future(needs: QuestionNeeds, sentence: str) -> bool:
+def fits_in_time(needs: QuestionNeeds, sentence: str) -> bool:
     """Whether the sentence can answer the question in time: always, unless the question asks what is still to come
-    and the sentence speaks only of what was or is.
+    and the sentence speaks only of what was or is, or asks what happened and the sentence only announces it.
 
     >>> needs = question_needs("Où se tiendra la prochaine conférence de l'ENAP ?")
-    >>> tells_future(needs, "Le 11 mai dernier, se tenait à l'ENAP à Montréal une conférence."), tells_future(
+    >>> fits_in_time(needs, "Le 11 mai dernier, se tenait à l'ENAP à Montréal une conférence."), fits_in_time(
     ...     needs, "La prochaine conférence se tiendra à Québec.")
     (False, True)
+    >>> results = question_needs("Quels résultats ont donné les propositions expérimentées ?")
+    >>> fits_in_time(results, "D'ici à fin 2014, une partie des propositions seront expérimentées."), fits_in_time(
+    ...     results, "Les propositions expérimentées ont réduit les délais.")
+    (False, True)
     """
-    return not needs.future or bool(_FUTURE.search(sentence))
+    if needs.future:
+        return bool(_FUTURE.search(sentence))
+    if needs.past:
+        return not _FUTURE_VERB.search(sentence) or bool(_PAST.search(sentence))
+    return True
 
 
 def answers_kind(needs: QuestionNeeds, sentence: str, context: str = "") -> bool:

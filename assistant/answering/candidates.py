@@ -26,6 +26,7 @@ from assistant.records import Passage
 from assistant.retrieval import Retriever
 
 KIND = FEATURES.index("kind")
+SHORT_LINE_WORDS = 8  # a line this short ("Vendredi 16 mars à partir de 18h30") reads with the line above it
 # Questions whose answer is a number, a date, a name or a place: a sentence without one answers nothing.
 CLOSED_KINDS = frozenset({"rate", "duration", "time", "count", "amount", "date", "place", "person", "name"})
 _LIST_ITEM = re.compile(r"^\s*([•●▪■◦*\-–]|\d+[.)]|[a-z][.)])\s")
@@ -155,14 +156,20 @@ class _Gathering:
         labels = {" ".join(passage.title.split()), " ".join(passage.heading.split())}
         rows = index.sentence_rows(row)
         cosines = np.asarray(index.sentence_vectors[rows.start : rows.stop], dtype=np.float32) @ self.query_vector
+        terms: set[str] = set()
         for (_, start, end), cosine in zip(index.sentences[rows.start : rows.stop], cosines):
             sentence = passage.text[start:end]
             folded = " ".join(sentence.split())
             item = intro is not None and bool(_LIST_ITEM.match(sentence))
             if continued and not item and folded not in self.seen:
                 break  # past the overlap and the list's items, the next chunk is another passage
-            terms = set(analyze(sentence))
-            sentence_terms = weights.coverage(needs.terms, terms)
+            previous, terms = terms, set(analyze(sentence))
+            # a line too short to say what it is about ("Vendredi 16 mars à partir de 18h30") says it with the line
+            # above it, when it holds what a closed question asks for
+            holds_kind = answers_kind(needs, sentence, passage.text)
+            short = needs.kind in CLOSED_KINDS and holds_kind and len(sentence.split()) <= SHORT_LINE_WORDS
+            said = terms | previous if short else terms
+            sentence_terms = weights.coverage(needs.terms, said)
             if item:
                 # "... plusieurs conditions :" announces a list: its items answer what it announces
                 cosine, sentence_terms = max(float(cosine), intro[0]), max(sentence_terms, intro[1])
@@ -175,9 +182,9 @@ class _Gathering:
             self.seen.add(folded)
             if not is_quotable(sentence):
                 continue
-            features = self._features(passage, sentence, terms, float(cosine), sentence_terms, passage_terms, focus)
+            features = self._features(passage, holds_kind, terms, float(cosine), sentence_terms, passage_terms, focus)
             # a closed question's answer holds the kind asked for and says something the question asks of its names
-            unfit = needs.kind in CLOSED_KINDS and not (features[KIND] and (self.asked is None or terms & self.asked))
+            unfit = needs.kind in CLOSED_KINDS and not (features[KIND] and (self.asked is None or said & self.asked))
             unfit = unfit or not fits_in_time(needs, sentence)
             if self.missing_entity[document] or unfit:
                 self.vetoed.add(len(self.out))
@@ -195,7 +202,7 @@ class _Gathering:
     def _features(
         self,
         passage: Passage,
-        sentence: str,
+        holds_kind: bool,
         terms: set[str],
         cosine: float,
         sentence_terms: float,
@@ -204,7 +211,7 @@ class _Gathering:
     ) -> tuple[float, ...]:
         """support.FEATURES of one sentence; an English question's term features are the profile's typical ones."""
         needs, profile = self.needs, self.profile
-        kind = float(answers_kind(needs, sentence, passage.text))
+        kind = float(holds_kind)
         counted = float(not needs.counted or bool(terms & set(needs.counted)))
         rank = passage.score / self.best_passage
         if self.english:

@@ -9,8 +9,8 @@ its passage, how much of the question the corpus knows at all, and its passage's
 the bar are calibrated per embedding model on the gold set's dev split (``benchmarks/calibrate.py``) and recorded
 in ``assistant.profiles``. Separately, a sentence has no support at all when its document lacks a name, acronym
 or figure the question gives, when the question asks for a number, a date, a name or a place and the sentence
-holds none that fits, or when the question asks what is still to come and the sentence tells only what was
-(``candidates``).
+holds none that fits, when the question asks what is still to come and the sentence tells only what was, or
+asks what happened and the sentence only announces it (``candidates``).
 
 >>> needs = question_needs("Combien de membres compte le Forum des Jeunes ?")
 >>> needs.kind, needs.entities, needs.counted

@@ -75,11 +75,14 @@ def test_questions_of_the_field_the_documents_do_not_answer_get_not_found(built_
     assert answer.passages  # the closest passages are still listed
 
 
-def test_a_short_line_reads_with_the_line_above_it(built_default):
+def test_a_short_line_reads_with_the_lines_above_it(built_default):
     """'Vendredi 16 mars à partir de 18h30' names no evening: the line above it, the evening's title, does."""
     answer = ask("À quelle heure débute la soirée des jeunes agents publics ?", settings=built_default)
     assert any("18h30" in c.quote for c in answer.citations)
     assert_checkable(answer)
+    # the address reads with the date above it, and the evening's title above that
+    answer = ask("Dans quel lieu parisien a lieu la soirée des jeunes agents publics ?", settings=built_default)
+    assert any("Superpublic" in c.quote for c in answer.citations)
 
 
 def test_what_happened_is_not_told_by_a_sentence_that_announces_it(built_default):

@@ -26,7 +26,7 @@ from assistant.records import Passage
 from assistant.retrieval import Retriever
 
 KIND = FEATURES.index("kind")
-SHORT_LINE_WORDS = 8  # a line this short ("Vendredi 16 mars à partir de 18h30") reads with the line above it
+SHORT_LINE_WORDS = 8  # a line this short ("Vendredi 16 mars à partir de 18h30") reads with the lines above it
 # Questions whose answer is a number, a date, a name or a place: a sentence without one answers nothing.
 CLOSED_KINDS = frozenset({"rate", "duration", "time", "count", "amount", "date", "place", "person", "name"})
 _LIST_ITEM = re.compile(r"^\s*([•●▪■◦*\-–]|\d+[.)]|[a-z][.)])\s")
@@ -156,19 +156,20 @@ class _Gathering:
         labels = {" ".join(passage.title.split()), " ".join(passage.heading.split())}
         rows = index.sentence_rows(row)
         cosines = np.asarray(index.sentence_vectors[rows.start : rows.stop], dtype=np.float32) @ self.query_vector
-        terms: set[str] = set()
+        above: set[str] = set()  # the terms of the line above, and of the short lines above it up to a longer one
         for (_, start, end), cosine in zip(index.sentences[rows.start : rows.stop], cosines):
             sentence = passage.text[start:end]
             folded = " ".join(sentence.split())
             item = intro is not None and bool(_LIST_ITEM.match(sentence))
             if continued and not item and folded not in self.seen:
                 break  # past the overlap and the list's items, the next chunk is another passage
-            previous, terms = terms, set(analyze(sentence))
-            # a line too short to say what it is about ("Vendredi 16 mars à partir de 18h30") says it with the line
+            terms = set(analyze(sentence))
+            # a line too short to say what it is about ("Vendredi 16 mars à partir de 18h30") says it with the lines
             # above it, when it holds what a closed question asks for
+            short, context = len(sentence.split()) <= SHORT_LINE_WORDS, above
+            above = above | terms if short else terms
             holds_kind = answers_kind(needs, sentence, passage.text)
-            short = needs.kind in CLOSED_KINDS and holds_kind and len(sentence.split()) <= SHORT_LINE_WORDS
-            said = terms | previous if short else terms
+            said = terms | context if short and holds_kind and needs.kind in CLOSED_KINDS else terms
             sentence_terms = weights.coverage(needs.terms, said)
             if item:
                 # "... plusieurs conditions :" announces a list: its items answer what it announces

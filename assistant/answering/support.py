@@ -42,6 +42,9 @@ Kinds come from the asking words, not from any word: these ask for no number, da
 >>> [question_needs(q).kind for q in ("A-t-on droit au prêt à taux zéro ?", "Que faire quand un logement est squatté ?",
 ...  "Qui est responsable des dégradations ?")]
 [None, None, None]
+>>> [question_needs(q).kind for q in ("Pendant quels mois les ateliers ont-ils eu lieu ?", "Dans quel lieu parisien ?",
+...  "Quelles villes ont adopté l'ADS+ ?")]
+['date', 'place', 'place']
 """
 
 from __future__ import annotations
@@ -70,11 +73,15 @@ _KINDS = [
     (
         "date",
         r"^\s*quand\b|\b(depuis|jusqu['’]à|à partir de) quand\b|\ben quelle année\b|\bà quelle (date|époque)\b"
-        r"|\bdates?\b|^\s*when\b|\bwhat year\b",
+        r"|\bdates?\b|^\s*when\b|\bwhat year\b|\bquel(le)?s? (mois|année|années)\b|\b(what|which) (month|year)\b",
     ),
     # "prix" alone names awards as often as prices
     ("amount", r"\b(budget|montant|co[uû]te?|co[uû]t|salaire|tarif|financement)\b|\b(quel|le|au) prix\b|\bhow much\b"),
-    ("place", r"^\s*(d['’]|par |jusqu['’])?où\b|\bdans quelle (ville|salle|région)\b|\bà quelle adresse\b|^\s*where\b"),
+    (
+        "place",
+        r"^\s*(d['’]|par |jusqu['’])?où\b|\b(dans|en|à) quel(le)?s? (ville|salle|région|lieu|pays|département)s?\b"
+        r"|\bquel(le)?s? (ville|pays)s?\b|\bà quelle adresse\b|^\s*where\b|\bin which (city|country|town|venue)\b",
+    ),
     # "qui peut ...", "qui doit ...", "qui est responsable ...": a category of people, not a name, may answer
     (
         "person",

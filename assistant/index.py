@@ -48,7 +48,7 @@ from assistant.stores import Rows
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 4
+FORMAT_VERSION = 5  # 5: keyword terms are stemmed with accents folded first (vectors carry over)
 CURRENT = "CURRENT"
 LOAD_ATTEMPTS = 5  # loads tried again when a build swapped generations meanwhile
 GRACE_SECONDS = 120  # a generation replaced twice is kept this long for readers still loading it

@@ -47,6 +47,9 @@ def fold_accents(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
+_FOLDED_STOP_WORDS = frozenset(fold_accents(word) for word in STOP_WORDS)
+
+
 @lru_cache(maxsize=1)
 def _stemmer():
     import Stemmer
@@ -55,12 +58,22 @@ def _stemmer():
 
 
 def analyze(text: str, stem: bool = True) -> list[str]:
-    """Text to index terms: lower case, elisions cut, stop words dropped, stemmed, accents folded."""
-    words = _WORD.findall(_ELISION.sub(" ", text.lower()))
-    words = [w for w in words if w not in STOP_WORDS and not (len(w) == 1 and not w.isdigit()) and w != "_"]
-    if stem:
-        words = _stemmer().stemWords(words)
-    return [fold_accents(w) for w in words]
+    """Text to index terms: lower case, elisions cut, accents folded, stop words dropped, stemmed.
+
+    Accents go before stemming, so that a question typed without them ("universite", "experimentees") finds the
+    words written with them; the stemmer, which reads "-ée" as a suffix but not "-ee", then leaves a final "e" that
+    is cut.
+
+    >>> analyze("l'Université, les réseaux expérimentés") == analyze("l'universite, les reseaux experimentes")
+    True
+    >>> analyze("expérimenter expérimentées créée créer")
+    ['experiment', 'experiment', 'cre', 'cre']
+    """
+    words = _WORD.findall(_ELISION.sub(" ", fold_accents(text.lower())))
+    words = [w for w in words if w not in _FOLDED_STOP_WORDS and not (len(w) == 1 and not w.isdigit()) and w != "_"]
+    if not stem:
+        return words
+    return [w[:-1] if len(w) > 3 and w.endswith("e") else w for w in _stemmer().stemWords(words)]
 
 
 def plain_tokens(text: str) -> list[str]:

@@ -75,6 +75,13 @@ def test_questions_of_the_field_the_documents_do_not_answer_get_not_found(built_
     assert answer.passages  # the closest passages are still listed
 
 
+def test_a_question_typed_without_accents_gets_the_same_answer(built_default):
+    accented = ask("Qu'apporte un projet de recherche selon l'Université de Sherbrooke ?", settings=built_default)
+    plain = ask("Qu'apporte un projet de recherche selon l'Universite de Sherbrooke ?", settings=built_default)
+    assert any("recul" in c.quote for c in accented.citations)
+    assert [c.quote for c in plain.citations] == [c.quote for c in accented.citations]
+
+
 def test_a_short_line_reads_with_the_lines_above_it(built_default):
     """'Vendredi 16 mars à partir de 18h30' names no evening: the line above it, the evening's title, does."""
     answer = ask("À quelle heure débute la soirée des jeunes agents publics ?", settings=built_default)

@@ -82,6 +82,17 @@ def test_a_question_typed_without_accents_gets_the_same_answer(built_default):
     assert [c.quote for c in plain.citations] == [c.quote for c in accented.citations]
 
 
+def test_greetings_and_thanks_around_a_question_change_nothing(built_default):
+    plain = ask("À quelle heure commence la soirée des jeunes agents publics ?", settings=built_default)
+    polite = ask(
+        "Bonjour, pourriez-vous me dire à quelle heure commence la soirée des jeunes agents publics ? Merci !",
+        settings=built_default,
+    )
+    assert any("18h30" in c.quote for c in plain.citations)
+    assert [c.quote for c in polite.citations] == [c.quote for c in plain.citations]
+    assert polite.question.startswith("Bonjour")  # the answer keeps the question as asked
+
+
 def test_a_short_line_reads_with_the_lines_above_it(built_default):
     """'Vendredi 16 mars à partir de 18h30' names no evening: the line above it, the evening's title, does."""
     answer = ask("À quelle heure débute la soirée des jeunes agents publics ?", settings=built_default)

@@ -17,7 +17,7 @@ import numpy as np
 
 from assistant.answering.candidates import KIND, Candidate, candidates, term_weights
 from assistant.answering.history import user_questions
-from assistant.answering.language import PHRASES, detect_language
+from assistant.answering.language import PHRASES, detect_language, without_courtesy
 from assistant.answering.support import question_needs
 from assistant.api import open_retriever
 from assistant.chunking import split_sentences
@@ -84,7 +84,7 @@ def contextualize(question: str, history: list | None) -> str:
         return question
     terms = analyze(question)
     if _FOLLOW_UP_START.search(question.strip()) or (_ANAPHORA.search(question) and len(terms) <= 4) or len(terms) <= 2:
-        return f"{previous[-1]} {question}"
+        return f"{without_courtesy(previous[-1])} {question}"
     return question
 
 
@@ -273,9 +273,10 @@ def answer_stream(
     mode = _resolve_mode(mode, settings)
     retriever = retriever or open_retriever(settings)
     language = detect_language(question)
-    query = contextualize(question, history)
+    asked = without_courtesy(question)  # "Bonjour, pourriez-vous me dire qui ..." asks "Qui ..."
+    query = contextualize(asked, history)
     passages = retriever.search(query, k=k)
-    asks = split_question(question) if query == question else None  # a follow-up is one ask with its context
+    asks = split_question(asked) if query == asked else None  # a follow-up is one ask with its context
     extractive = extractive_answer(retriever, query, passages, language, asks)
     extractive = replace(extractive, question=question)
     if mode == "extractive" or extractive.abstained:

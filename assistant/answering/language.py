@@ -1,8 +1,11 @@
-"""Which language a question is in (French or English), and the phrases we answer with in each."""
+"""Which language a question is in (French or English), what it asks once its courtesies are set aside, and the
+phrases we answer with in each language."""
 
 from __future__ import annotations
 
 import re
+
+from assistant.keywords import analyze
 
 _FRENCH = frozenset(
     "le la les des du de un une est sont que qui quoi quel quelle quels quelles comment combien pourquoi où "
@@ -11,6 +14,25 @@ _FRENCH = frozenset(
 _ENGLISH = frozenset(
     "the a an is are was were what which who whom how why where when of in on for with by to and or does do "
     "did has have it its this that these those their there many much".split()
+)
+
+# What people write around a question ("Bonjour, pourriez-vous me dire ...", "..., merci !"): it asks nothing.
+_OPENING = re.compile(
+    r"^\s*(?:(?:bonjour|bonsoir|salut|coucou|hello|hi|hey|dear \w+)\b[\s,.;:!]*"
+    r"|(?:excusez-moi|pardon|une (?:petite )?question|(?:a |one )?quick question|please)\b[\s,.;:!]*"
+    r"|(?:je (?:voudrais|souhaiterais|souhaite|veux|cherche à|aimerais)|j['’](?:aimerais|ai besoin de))"
+    r" (?:savoir|connaître|connaitre|comprendre|avoir des informations sur)\b[\s,:]*"
+    r"|(?:pouvez|pourriez|peux|pourrais)[- ](?:vous|tu) (?:me dire|m['’]indiquer|m['’]expliquer|me préciser|"
+    r"me rappeler|préciser|indiquer|expliquer|dire)\b[\s,:]*"
+    r"|(?:dites|dis|indiquez|indique|expliquez|explique|rappelez|rappelle)-moi\b[\s,:]*"
+    r"|(?:could|can|would) you (?:please )?(?:tell me|explain|let me know)\b[\s,:]*"
+    r"|i(?: would|['’]d) like to know\b[\s,:]*|i want to know\b[\s,:]*)",
+    re.I,
+)
+_CLOSING = re.compile(
+    r"[\s,.;!]*(?:merci(?: d['’]avance| beaucoup)?|svp|s['’]il (?:vous|te) pla[iî]t|please|thanks?(?: you)?)"
+    r"[\s.!]*(\?)?[\s.!]*$",
+    re.I,
 )
 
 PHRASES = {
@@ -53,3 +75,20 @@ def detect_language(text: str) -> str:
     french = sum(word in _FRENCH for word in words)
     english = sum(word in _ENGLISH for word in words)
     return "en" if english > french else "fr"
+
+
+def without_courtesy(question: str) -> str:
+    """The question without the greetings, requests and thanks around it, which ask nothing.
+
+    >>> without_courtesy("Bonjour, pourriez-vous me dire qui organisait le barcamp ? Merci d'avance !")
+    'Qui organisait le barcamp ?'
+    >>> without_courtesy("Hi! Could you tell me when the week was held, please?")
+    'When the week was held?'
+    >>> without_courtesy("Bonjour"), without_courtesy("Pourquoi dire bonjour ?")
+    ('Bonjour', 'Pourquoi dire bonjour ?')
+    """
+    core = question
+    while (opened := _OPENING.sub("", core, count=1)) != core:
+        core = opened
+    core = _CLOSING.sub(lambda closing: closing.group(1) or "", core).strip()
+    return core[:1].upper() + core[1:] if len(analyze(core)) else question

@@ -93,6 +93,14 @@ def test_greetings_and_thanks_around_a_question_change_nothing(built_default):
     assert polite.question.startswith("Bonjour")  # the answer keeps the question as asked
 
 
+def test_a_question_typed_in_lower_case_reads_names_as_the_documents_write_them(built_default):
+    # "labase" is the lab's name (LaBase): a sentence about the lab names nobody who runs it
+    assert ask("qui anime le laboratoire labase en gironde ?", settings=built_default).status == "not_found"
+    # "québec" is a name here, not a French word: the question is English, and answered in English
+    answer = ask("how many employees of revenu québec's directorate took part?", settings=built_default)
+    assert answer.language == "en" and any("140 employés" in c.quote for c in answer.citations)
+
+
 def test_a_short_line_reads_with_the_lines_above_it(built_default):
     """'Vendredi 16 mars à partir de 18h30' names no evening: the line above it, the evening's title, does."""
     answer = ask("À quelle heure débute la soirée des jeunes agents publics ?", settings=built_default)

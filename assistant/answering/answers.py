@@ -18,7 +18,7 @@ import numpy as np
 from assistant.answering.candidates import KIND, Candidate, candidates, term_weights
 from assistant.answering.history import user_questions
 from assistant.answering.language import PHRASES, detect_language, without_courtesy
-from assistant.answering.support import question_needs
+from assistant.answering.support import question_needs, restore_names
 from assistant.api import open_retriever
 from assistant.chunking import split_sentences
 from assistant.errors import LLMError
@@ -272,10 +272,14 @@ def answer_stream(
     settings = (settings or Settings.from_env()).with_(index_dir=index_dir, corpus_dir=corpus_dir)
     mode = _resolve_mode(mode, settings)
     retriever = retriever or open_retriever(settings)
-    language = detect_language(question)
     asked = without_courtesy(question)  # "Bonjour, pourriez-vous me dire qui ..." asks "Qui ..."
     query = contextualize(asked, history)
     passages = retriever.search(query, k=k)
+    # a question typed in lower case is read with the names written as the passages found write them
+    if (named := restore_names(asked, [passage.text for passage in passages])) != asked:
+        query = contextualize(named, history)
+        passages, asked = retriever.search(query, k=k), named
+    language = detect_language(asked)  # "québec" in lower case is a French word, "Québec" a name
     asks = split_question(asked) if query == asked else None  # a follow-up is one ask with its context
     extractive = extractive_answer(retriever, query, passages, language, asks)
     extractive = replace(extractive, question=question)

@@ -82,7 +82,7 @@ def test_a_question_typed_without_accents_gets_the_same_answer(built_default):
     assert [c.quote for c in plain.citations] == [c.quote for c in accented.citations]
 
 
-def test_greetings_and_thanks_around_a_question_change_nothing(built_default):
+def test_greetings_thanks_and_a_missing_question_mark_change_nothing(built_default):
     plain = ask("À quelle heure commence la soirée des jeunes agents publics ?", settings=built_default)
     polite = ask(
         "Bonjour, pourriez-vous me dire à quelle heure commence la soirée des jeunes agents publics ? Merci !",
@@ -91,6 +91,8 @@ def test_greetings_and_thanks_around_a_question_change_nothing(built_default):
     assert any("18h30" in c.quote for c in plain.citations)
     assert [c.quote for c in polite.citations] == [c.quote for c in plain.citations]
     assert polite.question.startswith("Bonjour")  # the answer keeps the question as asked
+    # without its question mark, a question is read with it: the documents name nobody who runs Présâges
+    assert ask("Qui dirige l'association Présâges", settings=built_default).status == "not_found"
 
 
 def test_a_question_typed_in_lower_case_reads_names_as_the_documents_write_them(built_default):

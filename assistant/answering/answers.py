@@ -17,7 +17,7 @@ import numpy as np
 
 from assistant.answering.candidates import KIND, Candidate, candidates, term_weights
 from assistant.answering.history import user_questions
-from assistant.answering.language import PHRASES, detect_language, without_courtesy
+from assistant.answering.language import PHRASES, core_question, detect_language
 from assistant.answering.support import question_needs, restore_names
 from assistant.api import open_retriever
 from assistant.chunking import split_sentences
@@ -84,7 +84,7 @@ def contextualize(question: str, history: list | None) -> str:
         return question
     terms = analyze(question)
     if _FOLLOW_UP_START.search(question.strip()) or (_ANAPHORA.search(question) and len(terms) <= 4) or len(terms) <= 2:
-        return f"{without_courtesy(previous[-1])} {question}"
+        return f"{core_question(previous[-1])} {question}"
     return question
 
 
@@ -272,7 +272,7 @@ def answer_stream(
     settings = (settings or Settings.from_env()).with_(index_dir=index_dir, corpus_dir=corpus_dir)
     mode = _resolve_mode(mode, settings)
     retriever = retriever or open_retriever(settings)
-    asked = without_courtesy(question)  # "Bonjour, pourriez-vous me dire qui ..." asks "Qui ..."
+    asked = core_question(question)  # "Bonjour, pourriez-vous me dire qui ..." asks "Qui ..."
     query = contextualize(asked, history)
     passages = retriever.search(query, k=k)
     # a question typed in lower case is read with the names written as the passages found write them

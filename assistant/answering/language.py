@@ -35,6 +35,14 @@ _CLOSING = re.compile(
     re.I,
 )
 
+# A question without its question mark ("quand a eu lieu le barcamp"): it opens on an asking word, or inverts its
+# subject ("a-t-il", "peut-on").
+_ASKING = re.compile(
+    r"^\s*(?:qui|que|qu['’]|quel(?:le)?s?|lequel|laquelle|comment|combien|pourquoi|où|ou|quand|est-ce|"
+    r"what|who|which|how|why|where|when|is|are|does|do|did|can)\b|\b-t-(?:il|elle|on)\b|-(?:il|elle|ils|elles|on)\b",
+    re.I,
+)
+
 PHRASES = {
     "fr": {
         "intro": "D'après les documents :",
@@ -77,18 +85,23 @@ def detect_language(text: str) -> str:
     return "en" if english > french else "fr"
 
 
-def without_courtesy(question: str) -> str:
-    """The question without the greetings, requests and thanks around it, which ask nothing.
+def core_question(question: str) -> str:
+    """The question as the answering reads it: without the greetings, requests and thanks around it, which ask
+    nothing, and with its question mark.
 
-    >>> without_courtesy("Bonjour, pourriez-vous me dire qui organisait le barcamp ? Merci d'avance !")
+    >>> core_question("Bonjour, pourriez-vous me dire qui organisait le barcamp ? Merci d'avance !")
     'Qui organisait le barcamp ?'
-    >>> without_courtesy("Hi! Could you tell me when the week was held, please?")
+    >>> core_question("Hi! Could you tell me when the week was held, please?")
     'When the week was held?'
-    >>> without_courtesy("Bonjour"), without_courtesy("Pourquoi dire bonjour ?")
+    >>> core_question("Bonjour"), core_question("Pourquoi dire bonjour ?")
     ('Bonjour', 'Pourquoi dire bonjour ?')
+    >>> core_question("quand a eu lieu le barcamp"), core_question("budget du barcamp")
+    ('Quand a eu lieu le barcamp ?', 'Budget du barcamp')
     """
     core = question
     while (opened := _OPENING.sub("", core, count=1)) != core:
         core = opened
     core = _CLOSING.sub(lambda closing: closing.group(1) or "", core).strip()
+    if core and not core.endswith("?") and _ASKING.search(core):
+        core += "?" if detect_language(core) == "en" else " ?"  # as the questions the answering was tuned on
     return core[:1].upper() + core[1:] if len(analyze(core)) else question

@@ -37,6 +37,11 @@ Names keep their accents, as the keyword index reads them ("Université" and "Un
 >>> question_needs("Que dit l'Université de Sherbrooke ?").entities
 ('université de sherbrooke',)
 
+A place may be a site: "où trouver la vidéo ?" is answered "sur tube.numerique.gouv.fr".
+
+>>> answers_kind(question_needs("Où peut-on voir la vidéo ?"), "Elle est disponible sur tube.numerique.gouv.fr")
+True
+
 Kinds come from the asking words, not from any word: these ask for no number, date or name.
 
 >>> [question_needs(q).kind for q in ("A-t-on droit au prêt à taux zéro ?", "Que faire quand un logement est squatté ?",
@@ -166,6 +171,7 @@ _PAST_QUESTION = re.compile(
 _FUTURE_VERB = re.compile(r"\b(?:sera|seront|aura|auront|\w{2,}(?:era|eront|ira|iront|dra|dront))\b|\bwill\b", re.I)
 _PAST = re.compile(r"\b(?:a|ont|avait|avaient|eu|été|fut|furent|\w{2,}(?:ait|aient))\b|\bdernier\b", re.I)
 _WORD = re.compile(r"[^\W\d_][\w’'-]*")
+_SITE = re.compile(r"\bhttps?://[^\s)\]>]+|\bwww\.[\w.-]+|\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:fr|com|org|net|eu|io)\b")
 _OF = re.compile(r"^(?:de|des|du|d['’]|of)\s*", re.I)
 
 
@@ -284,6 +290,8 @@ def answers_kind(needs: QuestionNeeds, sentence: str, context: str = "") -> bool
     kind = needs.kind
     if kind is None:
         return True
+    if kind == "place" and any(fold(site) not in fold(" ".join(needs.entities)) for site in _SITE.findall(sentence)):
+        return True  # "où trouver la vidéo ?": on a site ("sur tube.numerique.gouv.fr")
     if kind in ("person", "place", "name"):
         names = (match.group(match.lastindex or 0) for match in _ANSWER[kind].finditer(sentence))
         return any(_is_new_name(name, needs, context or sentence) for name in names)

@@ -41,6 +41,8 @@ A place may be a site: "où trouver la vidéo ?" is answered "sur tube.numerique
 
 >>> answers_kind(question_needs("Où peut-on voir la vidéo ?"), "Elle est disponible sur tube.numerique.gouv.fr")
 True
+>>> answers_kind(question_needs("Combien de temps dure la construction ?"), "Elle occupe les 6 à 12 premiers mois.")
+True
 
 Kinds come from the asking words, not from any word: these ask for no number, date or name.
 
@@ -116,7 +118,8 @@ _MONTHS = (
 _ANSWER = {
     "rate": re.compile(r"\d\s*%|\bpour ?cent\b|\bpercent\b|\b\d+ sur \d+\b", re.I),
     "duration": re.compile(
-        rf"\b(\d+|{_NUMBER_WORDS}|quatre|une?)\s+(ans?|années?|mois|semaines?|jours?|journées?|heures?)\b|\bdu \d"
+        rf"\b(\d+|{_NUMBER_WORDS}|quatre|une?)\s+(?:(?:premi|derni|prochain)\w*\s+)?"  # "les 6 à 12 premiers mois"
+        r"(ans?|années?|mois|semaines?|jours?|journées?|heures?)\b|\bdu \d"
         r"|\bdemi-(journée|heure)",
         re.I,
     ),

@@ -17,8 +17,8 @@ import numpy as np
 
 from assistant.answering.candidates import KIND, Candidate, candidates, term_weights
 from assistant.answering.history import user_questions
-from assistant.answering.language import PHRASES, core_question, detect_language
-from assistant.answering.support import question_needs, restore_names
+from assistant.answering.language import PHRASES, core_question, detect_language, restore_names
+from assistant.answering.support import question_needs
 from assistant.api import open_retriever
 from assistant.chunking import split_sentences
 from assistant.errors import LLMError

@@ -1,10 +1,11 @@
-"""Which language a question is in (French or English), what it asks once its courtesies are set aside, and the
-phrases we answer with in each language."""
+"""How a question is worded: its language (French or English), what it asks once its courtesies are set aside,
+the names it types in lower case; and the phrases we answer with in each language."""
 
 from __future__ import annotations
 
 import re
 
+from assistant.answering.support import fold
 from assistant.keywords import analyze
 
 _FRENCH = frozenset(
@@ -105,3 +106,41 @@ def core_question(question: str) -> str:
     if core and not core.endswith("?") and _ASKING.search(core):
         core += "?" if detect_language(core) == "en" else " ?"  # as the questions the answering was tuned on
     return core[:1].upper() + core[1:] if len(analyze(core)) else question
+
+
+# A word, and whether it stands inside a sentence: after a lower-case word and one space ("du SIILAB"), or an elision
+# ("l'ENAP"); not after a line break, a bullet or the wide gaps of a flattened table, where any word is capitalised.
+_TOKEN = re.compile(r"((?<=[a-zà-ÿ0-9,]) (?=\S)|(?<=\b[ldLD])['’])?\b([^\W\d_][\w-]*)")
+
+
+def restore_names(question: str, texts: list[str]) -> str:
+    """A question typed all in lower case, with the names written as ``texts`` (the passages found for it) write
+    them: "qui dirige le siilab ?" asks about the SIILAB, a name, not about any lab. A word is a name when those
+    texts capitalise it inside sentences more often than not. A question with capitals is left as typed.
+
+    >>> restore_names("qui dirige le siilab et la fonction ?", ["L'afterlab du SIILAB.", "Une fonction. La Fonction"])
+    'qui dirige le SIILAB et la fonction ?'
+    >>> restore_names("que recommande l'enap ?", ["Une conférence à l'ENAP."])
+    "que recommande l'ENAP ?"
+    """
+    if question[1:] != question[1:].lower():
+        return question
+    capitalised: dict[str, dict[str, int]] = {}
+    lower: dict[str, int] = {}
+    for text in texts:
+        for before, word in _TOKEN.findall(text):
+            key = fold(word)
+            if word[:1].islower():
+                lower[key] = lower.get(key, 0) + 1
+            elif before:
+                forms = capitalised.setdefault(key, {})
+                forms[word] = forms.get(word, 0) + 1
+
+    def written(match: re.Match) -> str:
+        word = match.group(0)
+        forms = capitalised.get(fold(word))
+        if not forms or sum(forms.values()) <= lower.get(fold(word), 0):
+            return word
+        return max(forms, key=forms.get)
+
+    return re.sub(r"[^\W\d_][\w-]*", written, question)

@@ -225,44 +225,6 @@ def question_needs(question: str) -> QuestionNeeds:
     return QuestionNeeds(terms, kind, tuple(dict.fromkeys(entities)), is_open, stems, future, past)
 
 
-# A word, and whether it stands inside a sentence: after a lower-case word and one space ("du SIILAB"), or an elision
-# ("l'ENAP"); not after a line break, a bullet or the wide gaps of a flattened table, where any word is capitalised.
-_TOKEN = re.compile(r"((?<=[a-zà-ÿ0-9,]) (?=\S)|(?<=\b[ldLD])['’])?\b([^\W\d_][\w-]*)")
-
-
-def restore_names(question: str, texts: list[str]) -> str:
-    """A question typed all in lower case, with the names written as ``texts`` (the passages found for it) write
-    them: "qui dirige le siilab ?" asks about the SIILAB, a name, not about any lab. A word is a name when those
-    texts capitalise it inside sentences more often than not. A question with capitals is left as typed.
-
-    >>> restore_names("qui dirige le siilab et la fonction ?", ["L'afterlab du SIILAB.", "Une fonction. La Fonction"])
-    'qui dirige le SIILAB et la fonction ?'
-    >>> restore_names("que recommande l'enap ?", ["Une conférence à l'ENAP."])
-    "que recommande l'ENAP ?"
-    """
-    if question[1:] != question[1:].lower():
-        return question
-    capitalised: dict[str, dict[str, int]] = {}
-    lower: dict[str, int] = {}
-    for text in texts:
-        for before, word in _TOKEN.findall(text):
-            key = fold(word)
-            if word[:1].islower():
-                lower[key] = lower.get(key, 0) + 1
-            elif before:
-                forms = capitalised.setdefault(key, {})
-                forms[word] = forms.get(word, 0) + 1
-
-    def written(match: re.Match) -> str:
-        word = match.group(0)
-        forms = capitalised.get(fold(word))
-        if not forms or sum(forms.values()) <= lower.get(fold(word), 0):
-            return word
-        return max(forms, key=forms.get)
-
-    return re.sub(r"[^\W\d_][\w-]*", written, question)
-
-
 def fits_in_time(needs: QuestionNeeds, sentence: str) -> bool:
     """Whether the sentence can answer the question in time: always, unless the question asks what is still to come
     and the sentence speaks only of what was or is, or asks what happened and the sentence only announces it.

@@ -19,6 +19,9 @@ asks what happened and the sentence only announces it (``candidates``).
 (True, False)
 >>> answers_kind(needs, "Du 20 au 26 novembre se tient la semaine, avec 40 ateliers.")
 False
+>>> telework = question_needs("Combien de jours de télétravail sont autorisés ?")  # days of telework, not any days
+>>> answers_kind(telework, "À raison de 2 jours par semaine."), answers_kind(telework, "2 jours de télétravail.")
+(False, True)
 >>> minister = question_needs("Qui était ministre de la Fonction publique en 2019 ?")
 >>> answers_kind(minister, "L'association Fonction Publique est née en 2017.")
 False
@@ -153,6 +156,8 @@ _FIGURE = re.compile(r"\b(?!(?:19|20)\d\d\b)\d{2,}\b")  # years excepted: docume
 # What "combien de ..." counts: the two words after it (French only: an English question's words are not the
 # documents' words).
 _COUNTED = re.compile(r"\b(?:combien|nombre)\s+(?:de\s+|d['’])([\w-]+(?:\s+[\w-]+)?)", re.I)
+# What kind of it, when "combien de jours de télétravail" says: days of telework are not any days.
+_COUNTED_OF = re.compile(r"\b(?:combien|nombre)\s+(?:de\s+|d['’])[\w-]+\s+(?:de\s+|d['’])([\w-]+)", re.I)
 # Numbers that count nothing: days of a date ("du 20 au 26 novembre") and ordinals ("le 2e groupe").
 _NOT_COUNTS = re.compile(
     rf"\b\d{{1,2}}(?:er)?(?:\s*(?:au|et|-)\s*\d{{1,2}}(?:er)?)?\s+(?:{_MONTHS})\b|\b\d+(?:e|er|ère|ème|eme|nd|rd|th|st)\b",
@@ -193,6 +198,7 @@ class QuestionNeeds:
     entities: tuple[str, ...]  # names, acronyms and figures, lower case: a passage that lacks one cannot answer
     open: bool
     counted: tuple[str, ...] = ()  # the terms of what "combien de ..." counts
+    counted_of: tuple[str, ...] = ()  # and of its kind, "combien de jours de télétravail": the sentence names it
     future: bool = False  # it asks about what is still to come
     past: bool = False  # it asks about what happened
 
@@ -220,9 +226,11 @@ def question_needs(question: str) -> QuestionNeeds:
     counted = _COUNTED.search(question) if kind == "count" else None
     terms = tuple(term for term in analyze(question) if term not in _SCAFFOLDING)
     stems = tuple(analyze(counted.group(1))) if counted else ()
+    of = _COUNTED_OF.search(question) if kind == "count" else None
+    of_stems = tuple(analyze(of.group(1))) if of else ()
     future = bool(_FUTURE_QUESTION.search(question))
     past = not future and bool(_PAST_QUESTION.search(question))
-    return QuestionNeeds(terms, kind, tuple(dict.fromkeys(entities)), is_open, stems, future, past)
+    return QuestionNeeds(terms, kind, tuple(dict.fromkeys(entities)), is_open, stems, of_stems, future, past)
 
 
 def fits_in_time(needs: QuestionNeeds, sentence: str) -> bool:
@@ -261,7 +269,8 @@ def answers_kind(needs: QuestionNeeds, sentence: str, context: str = "") -> bool
         names = (match.group(match.lastindex or 0) for match in _ANSWER[kind].finditer(sentence))
         return any(_is_new_name(name, needs, context or sentence) for name in names)
     if kind == "count":
-        return _counts(needs.counted, _NOT_COUNTS.sub(" ", sentence))
+        named = not needs.counted_of or bool(set(needs.counted_of) & set(analyze(sentence)))
+        return named and _counts(needs.counted, _NOT_COUNTS.sub(" ", sentence))
     return bool(_ANSWER[kind].search(sentence))
 
 

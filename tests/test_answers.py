@@ -91,6 +91,8 @@ def test_greetings_thanks_and_a_missing_question_mark_change_nothing(built_defau
     assert any("18h30" in c.quote for c in plain.citations)
     assert [c.quote for c in polite.citations] == [c.quote for c in plain.citations]
     assert polite.question.startswith("Bonjour")  # the answer keeps the question as asked
+    spoken = ask("👋 Salut ! c'est quand la semaine de l'innovation publique 2017 ?", settings=built_default)
+    assert any("Du 20 au 26 novembre" in c.quote for c in spoken.citations)
     # without its question mark, a question is read with it: the documents name nobody who runs Présâges
     assert ask("Qui dirige l'association Présâges", settings=built_default).status == "not_found"
 

@@ -19,7 +19,7 @@ _ENGLISH = frozenset(
 
 # What people write around a question ("Bonjour, pourriez-vous me dire ...", "..., merci !"): it asks nothing.
 _OPENING = re.compile(
-    r"^\s*(?:(?:bonjour|bonsoir|salut|coucou|hello|hi|hey|dear \w+)\b[\s,.;:!]*"
+    r"^[^\w«\"']*(?:(?:bonjour|bonsoir|salut|coucou|hello|hi|hey|dear \w+)\b[\s,.;:!]*"  # "👋 Salut !"
     r"|(?:excusez-moi|pardon|une (?:petite )?question|(?:a |one )?quick question|please)\b[\s,.;:!]*"
     r"|(?:je (?:voudrais|souhaiterais|souhaite|veux|cherche à|aimerais)|j['’](?:aimerais|ai besoin de))"
     r" (?:savoir|connaître|connaitre|comprendre|avoir des informations sur)\b[\s,:]*"
@@ -94,6 +94,8 @@ def core_question(question: str) -> str:
     'Qui organisait le barcamp ?'
     >>> core_question("Hi! Could you tell me when the week was held, please?")
     'When the week was held?'
+    >>> core_question("👋 Salut ! c'est quand la semaine ?")
+    "C'est quand la semaine ?"
     >>> core_question("Bonjour"), core_question("Pourquoi dire bonjour ?")
     ('Bonjour', 'Pourquoi dire bonjour ?')
     >>> core_question("quand a eu lieu le barcamp"), core_question("budget du barcamp")

@@ -53,8 +53,8 @@ Kinds come from the asking words, not from any word: these ask for no number, da
 ...  "Qui est responsable des dégradations ?")]
 [None, None, None]
 >>> [question_needs(q).kind for q in ("Pendant quels mois les ateliers ont-ils eu lieu ?", "Dans quel lieu parisien ?",
-...  "Quelles villes ont adopté l'ADS+ ?")]
-['date', 'place', 'place']
+...  "Quelles villes ont adopté l'ADS+ ?", "C'est quand la semaine ?", "C'est qui l'organisateur ?")]
+['date', 'place', 'place', 'date', 'person']
 """
 
 from __future__ import annotations
@@ -82,20 +82,22 @@ _KINDS = [
     ("count", r"\bcombien\b|\bnombre de\b|\bhow many\b"),
     (
         "date",
-        r"^\s*quand\b|\b(depuis|jusqu['’]à|à partir de) quand\b|\ben quelle année\b|\bà quelle (date|époque)\b"
-        r"|\bdates?\b|^\s*when\b|\bwhat year\b|\bquel(le)?s? (mois|année|années)\b|\b(what|which) (month|year)\b",
+        r"^\s*quand\b|\bc['’]est quand\b|\b(depuis|jusqu['’]à|à partir de) quand\b|\ben quelle année\b"
+        r"|\bà quelle (date|époque)\b|\bdates?\b|^\s*when\b|\bwhat year\b|\bquel(le)?s? (mois|année|années)\b"
+        r"|\b(what|which) (month|year)\b",
     ),
     # "prix" alone names awards as often as prices
     ("amount", r"\b(budget|montant|co[uû]te?|co[uû]t|salaire|tarif|financement)\b|\b(quel|le|au) prix\b|\bhow much\b"),
     (
         "place",
-        r"^\s*(d['’]|par |jusqu['’])?où\b|\b(dans|en|à) quel(le)?s? (ville|salle|région|lieu|pays|département)s?\b"
-        r"|\bquel(le)?s? (ville|pays)s?\b|\bà quelle adresse\b|^\s*where\b|\bin which (city|country|town|venue)\b",
+        r"^\s*(d['’]|par |jusqu['’])?où\b|\bc['’]est où\b"
+        r"|\b(dans|en|à) quel(le)?s? (ville|salle|région|lieu|pays|département)s?\b|\bquel(le)?s? (ville|pays)s?\b"
+        r"|\bà quelle adresse\b|^\s*where\b|\bin which (city|country|town|venue)\b",
     ),
     # "qui peut ...", "qui doit ...", "qui est responsable ...": a category of people, not a name, may answer
     (
         "person",
-        r"^\s*(qui|who)\b(?!\s+(peut|peuvent|doit|doivent|faut|a droit|ont droit"
+        r"^\s*(qui|who|c['’]est qui)\b(?!\s+(peut|peuvent|doit|doivent|faut|a droit|ont droit"
         r"|(est|sont) (responsable|chargé|compétent)))|\bpar qui\b|\bà qui\b|\bavec qui\b",
     ),
     ("reason", r"\bpourquoi\b|\bwhy\b|\bdans quel but\b|\bà quoi (sert|servent)\b"),

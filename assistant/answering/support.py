@@ -53,7 +53,7 @@ Kinds come from the asking words, not from any word: these ask for no number, da
 ...  "Qui est responsable des dégradations ?")]
 [None, None, None]
 >>> [question_needs(q).kind for q in ("Pendant quels mois les ateliers ont-ils eu lieu ?", "Dans quel lieu parisien ?",
-...  "Quelles villes ont adopté l'ADS+ ?", "C'est quand la semaine ?", "C'est qui l'organisateur ?")]
+...  "Quelles villes ont adopté l'ADS+ ?", "C'est quand la semaine ?", "Et sinon, qui l'organise ?")]
 ['date', 'place', 'place', 'date', 'person']
 """
 
@@ -107,6 +107,7 @@ _KINDS = [
 _YES_NO = re.compile(
     r"^\s*(est-ce qu|y a-t-il\b|[\w’']+(-t)?-(il|elle|on|je|ils|elles|vous|nous)\b|\w+ t-(il|elle|on)\b)"
 )
+_LEADING_CONJUNCTION = re.compile(r"^\s*(?:(?:et|mais|alors|sinon|donc|au fait|and|but|so)\b[\s,]*)+")
 _OPEN = re.compile(
     r"^\s*(quel(le)?s\b|comment\b|pourquoi\b|que\b|qu['’]|à quoi\b|what (are|did|does|do)\b|how\b(?! (many|much)))",
     re.I,
@@ -211,7 +212,8 @@ class QuestionNeeds:
 
 
 def question_needs(question: str) -> QuestionNeeds:
-    lowered = question.lower()
+    # "Et sinon, qui a écrit ... ?" asks as "Qui a écrit ... ?" does
+    lowered = _LEADING_CONJUNCTION.sub("", question.lower())
     kind = None
     if not _YES_NO.search(lowered):  # "A-t-on droit au prêt à taux zéro ?" asks for no rate
         kind = next((name for name, pattern in _KINDS if re.search(pattern, lowered)), None)
@@ -224,7 +226,7 @@ def question_needs(question: str) -> QuestionNeeds:
             # accents stay: the keyword index stems "Université" and "Universite" apart
             entities.append(" ".join(name.replace("’", "'").lower().split()))
     entities += _FIGURE.findall(question)
-    is_open = bool(_OPEN.search(question)) and kind in (None, "reason")
+    is_open = bool(_OPEN.search(lowered)) and kind in (None, "reason")
     counted = _COUNTED.search(question) if kind == "count" else None
     terms = tuple(term for term in analyze(question) if term not in _SCAFFOLDING)
     stems = tuple(analyze(counted.group(1))) if counted else ()

@@ -241,11 +241,13 @@ def _documents_holding(index, entities: tuple[str, ...]) -> tuple[np.ndarray, li
     missing = np.zeros(index.documents.size, dtype=bool)
     held: list[set[str]] = [set() for _ in range(index.documents.size)]
     for entity in entities:
-        terms = analyze(entity)  # a name of stop words only ("Sous" of 'Sous le bonnet') checks nothing
+        terms = analyze(entity)
+        if not terms:
+            continue  # a name of stop words only ("Sous" of 'Sous le bonnet') checks nothing
         present = np.ones(index.documents.size, dtype=bool)
         for term in terms:
             present &= index.documents.scores([term]) > 0
         missing |= ~present
-        for document in np.flatnonzero(present if terms else []):
+        for document in np.flatnonzero(present):
             held[document].update(terms)
     return missing, held

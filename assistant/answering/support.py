@@ -158,9 +158,10 @@ _SCAFFOLDING = frozenset("sert servent consist signifi design agit faut peut doi
 _FIGURE = re.compile(r"\b(?!(?:19|20)\d\d\b)\d{2,}\b")  # years excepted: documents date themselves loosely
 # What "combien de ..." counts: the two words after it (French only: an English question's words are not the
 # documents' words).
-_COUNTED = re.compile(r"\b(?:combien|nombre)\s+(?:de\s+|d['’])([\w-]+(?:\s+[\w-]+)?)", re.I)
+_HOW_MANY = r"\b(?:combien|nombre)\s+(?:de\s+|d['’])"
+_COUNTED = re.compile(_HOW_MANY + r"([\w-]+(?:\s+[\w-]+)?)", re.I)
 # What kind of it, when "combien de jours de télétravail" says: days of telework are not any days.
-_COUNTED_OF = re.compile(r"\b(?:combien|nombre)\s+(?:de\s+|d['’])[\w-]+\s+(?:de\s+|d['’])([\w-]+)", re.I)
+_COUNTED_OF = re.compile(_HOW_MANY + r"[\w-]+\s+(?:de\s+|d['’])([\w-]+)", re.I)
 # Numbers that count nothing: days of a date ("du 20 au 26 novembre") and ordinals ("le 2e groupe").
 _NOT_COUNTS = re.compile(
     rf"\b\d{{1,2}}(?:er)?(?:\s*(?:au|et|-)\s*\d{{1,2}}(?:er)?)?\s+(?:{_MONTHS})\b|\b\d+(?:e|er|ère|ème|eme|nd|rd|th|st)\b",

@@ -46,6 +46,44 @@ def users_check(lines: Iterable[str]) -> Callable[[str, str], bool]:
     return check
 
 
+def keys_check(lines: Iterable[str]) -> Callable[[str], bool]:
+    """A check of API keys (bearer tokens) against a keys file: a key, ``name:key`` or ``name:sha256:<hex>`` a line.
+
+    >>> check = keys_check(["k-plain", "ci:sha256:" + hashlib.sha256(b"k-hashed").hexdigest(), "# none"])
+    >>> check("k-plain"), check("k-hashed"), check("k-other"), check("")
+    (True, True, False, False)
+    """
+    plain: list[bytes] = []
+    hashed: list[str] = []
+    for line in lines:
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        secret = line.split(":", 1)[1] if ":" in line and not line.startswith("sha256:") else line
+        if secret.startswith("sha256:"):
+            hashed.append(secret[7:].lower())
+        else:
+            plain.append(secret.encode("utf-8"))
+
+    def check(token: str) -> bool:
+        digest = hashlib.sha256(token.encode("utf-8")).hexdigest()
+        found = False  # every key compared, in constant time each, whatever matches
+        for key in plain:
+            found |= hmac.compare_digest(token.encode("utf-8"), key)
+        for key in hashed:
+            found |= hmac.compare_digest(digest, key)
+        return found and bool(token)
+
+    return check
+
+
+def load_keys(path: str | Path) -> Callable[[str], bool]:
+    try:
+        return keys_check(Path(path).read_text(encoding="utf-8").splitlines())
+    except OSError as exc:
+        raise AssistantError(f"cannot read the keys file {path} ({exc.strerror}): check ASSISTANT_API_KEYS") from None
+
+
 def load_users(path: str | Path) -> Callable[[str, str], bool]:
     try:
         return users_check(Path(path).read_text(encoding="utf-8").splitlines())

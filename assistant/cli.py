@@ -110,6 +110,15 @@ def cmd_serve(args) -> int:
     return 0
 
 
+def cmd_mcp(args) -> int:
+    from assistant.service.context import Service
+    from assistant.service.tools import run_stdio
+
+    logging.getLogger("mcp").setLevel(logging.WARNING)
+    run_stdio(Service(_settings(args), read_only=True))
+    return 0
+
+
 def cmd_eval(args) -> int:
     from assistant.evaluation import main as evaluate
 
@@ -167,12 +176,16 @@ def parser() -> argparse.ArgumentParser:
     ask.add_argument("--json", action="store_true", help="print JSON")
     ask.set_defaults(run=cmd_ask)
 
-    serve = commands.add_parser("serve", help="start the web app")
+    serve = commands.add_parser("serve", help="start the web app, its REST API, OpenAI-compatible endpoint and MCP")
     paths(serve)
     serve.add_argument("--host", default=None, help="address to bind (default 127.0.0.1 or GRADIO_SERVER_NAME)")
     serve.add_argument("--port", type=int, default=None, help="port (default 7860 or GRADIO_SERVER_PORT)")
     serve.add_argument("--auth", default=None, help="users file (name:password a line): ask for a login")
     serve.set_defaults(run=cmd_serve)
+
+    mcp = commands.add_parser("mcp", help="serve the documents as MCP tools on stdin/stdout (for desktop clients)")
+    paths(mcp)
+    mcp.set_defaults(run=cmd_mcp)
 
     evaluate = commands.add_parser("eval", help="measure answer and retrieval quality on a gold set")
     paths(evaluate)

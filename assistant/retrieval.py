@@ -47,12 +47,21 @@ def source_rows(index: LoadedIndex, source: str) -> np.ndarray:
     return np.flatnonzero(np.isin(index.chunks.numbers[:, SOURCE], matching)).astype(np.int64)
 
 
+# A question is read whole by the query encoder, whose window is about 512 tokens: past this many characters it
+# would be cut anyway, and encoding a megabyte takes minutes. Longer questions are refused at once.
+MAX_QUERY_CHARS = 2000
+
+
 def check_query(text: object, k: object, what: str = "query") -> None:
-    """Raise ValueError, saying what is wrong, for a query that is not text or a k that is not a whole number >= 1.
+    """Raise ValueError, saying what is wrong, for a query that is not text (or longer than MAX_QUERY_CHARS) or a
+    k that is not a whole number >= 1.
 
     >>> check_query("Qui ?", 2.5)
     Traceback (most recent call last):
     ValueError: k must be a whole number >= 1, got 2.5
+    >>> check_query("Qui " * 600, 5, what="question")
+    Traceback (most recent call last):
+    ValueError: the question is too long: 2,400 characters, at most 2,000 are read; shorten it
     """
     if isinstance(k, bool) or not isinstance(k, int) or k < 1:
         raise ValueError(f"k must be a whole number >= 1, got {k!r}")
@@ -62,6 +71,10 @@ def check_query(text: object, k: object, what: str = "query") -> None:
         raise ValueError(f"the {what} must be text (str), got {type(text).__name__}")
     if not text.strip():
         raise ValueError(f"the {what} is empty")
+    if len(text) > MAX_QUERY_CHARS:
+        raise ValueError(
+            f"the {what} is too long: {len(text):,} characters, at most {MAX_QUERY_CHARS:,} are read; shorten it"
+        )
     if _SURROGATE.search(text):
         raise ValueError(f"the {what} holds a lone surrogate (\\ud800-\\udfff): it is not valid text")
 

@@ -38,6 +38,7 @@ ENVIRONMENT = {
     "watch_quiet": "ASSISTANT_WATCH_QUIET",
     "watch_poll": "ASSISTANT_WATCH_POLL",
     "auth": "ASSISTANT_AUTH",
+    "api_keys": "ASSISTANT_API_KEYS",
     "read_only": "ASSISTANT_READ_ONLY",
 }
 
@@ -77,6 +78,9 @@ class Settings:
     # hides upload, delete and rebuild ("1" or "0"; unset: read-only unless it listens on this machine only).
     auth: str = ""
     read_only: str = ""
+    # The HTTP doors (REST, OpenAI-compatible, MCP): a keys file (a key, or "name:key", or "name:sha256:<hex>" a
+    # line) makes them ask for one as a bearer token; with a users file and no keys file they are closed.
+    api_keys: str = ""
     # The app watches the corpus folder ("0" to stop it): a build follows each burst of changes once the folder
     # has been quiet this many seconds; with watch_poll > 0 it checks every watch_poll seconds instead of waiting
     # for the file system's events (network shares give none).

@@ -39,7 +39,7 @@ def main() -> None:
     app = App(settings)
     app.refresh_index()
     port = free_port()
-    demo, _ = launch(app, "127.0.0.1", port, prevent_thread_lock=True, quiet=True)
+    demo = launch(app, "127.0.0.1", port, block=False)
     url = f"http://127.0.0.1:{port}/"
     questions = [item["question"] for item in load_gold()["answerable"]]
     latencies, errors, rebuilds, done = [], [], [0], threading.Event()

@@ -67,6 +67,6 @@ def app_server(tmp_path_factory):
     app = App(settings)
     app.refresh_index()
     port = free_port()
-    demo, _ = launch(app, "127.0.0.1", port, prevent_thread_lock=True, quiet=True)
+    demo = launch(app, "127.0.0.1", port, block=False)
     yield f"http://127.0.0.1:{port}/", settings
     demo.close()

@@ -118,14 +118,14 @@ def test_document_text_is_escaped_in_source_cards_and_markers():
     assert link_markers("voir \\[2\\] et [1]", 4) == 'voir \\[2\\] et <a href="#src-4-1" class="cite">[1]</a>'
 
 
-def launched(settings, **kwargs):
+def launched(settings):
     """Another app on the same corpus and index: (url, demo)."""
     from helpers import free_port
 
     from assistant.ui import App, launch
 
     port = free_port()
-    demo, _ = launch(App(settings), "127.0.0.1", port, prevent_thread_lock=True, quiet=True, **kwargs)
+    demo = launch(App(settings), "127.0.0.1", port, block=False)
     return f"http://127.0.0.1:{port}/", demo
 
 

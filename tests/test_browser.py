@@ -93,7 +93,7 @@ def test_language_model_markup_is_shown_inert_and_fetches_nothing(page, app_serv
     model = FakeChatServer(reply)
     port = free_port()
     settings = app_server[1].with_(llm_url=model.url, llm_model="tiny", read_only="1")
-    demo, _ = launch(App(settings), "127.0.0.1", port, prevent_thread_lock=True, quiet=True)
+    demo = launch(App(settings), "127.0.0.1", port, block=False)
     outside = []
     other = page.context.browser.new_page()
     try:
@@ -131,7 +131,7 @@ def watched_app(page, app_server, tmp_path_factory):
     app.refresh_index()
     app.start_watching()
     port = free_port()
-    demo, _ = launch(app, "127.0.0.1", port, prevent_thread_lock=True, quiet=True)
+    demo = launch(app, "127.0.0.1", port, block=False)
     other = page.context.browser.new_page(viewport={"width": 1400, "height": 950}, accept_downloads=True)
     other.set_default_timeout(90_000)
     other.goto(f"http://127.0.0.1:{port}/")

@@ -65,7 +65,8 @@ def stale_citations(
     return stale
 
 
-def _citation_record(citation: Citation) -> dict:
+def citation_record(citation: Citation) -> dict:
+    """A citation in the export's format (docs/export.md): its quote and where it comes from, with versions."""
     passage = citation.passage
     return {
         "number": citation.number,
@@ -80,23 +81,62 @@ def _citation_record(citation: Citation) -> dict:
     }
 
 
+def answer_record(answer: Answer) -> dict:
+    """One answer as a turn of the JSON export (docs/export.md): question, status, text, citations, warnings."""
+    return {
+        "question": answer.question,
+        "status": answer.status,
+        "mode": answer.mode,
+        "language": answer.language,
+        "answer": answer.text,
+        "citations": [citation_record(c) for c in answer.citations],
+        "warnings": list(answer.warnings),
+    }
+
+
+def answer_from_record(record: dict) -> Answer:
+    """An Answer back from a turn of the JSON export, enough to check its citations (``stale_citations``).
+
+    Raises ValueError, naming the field, when the record is not such a turn.
+    """
+    from assistant.records import Passage
+
+    if not isinstance(record, dict):
+        raise ValueError("an answer must be a JSON object (a turn of the export)")
+    citations = record.get("citations", [])
+    if not isinstance(citations, list):
+        raise ValueError("citations must be a list")
+    parsed = []
+    for position, item in enumerate(citations):
+        try:
+            start, end = item.get("offsets") or (0, 0)
+            passage = Passage(
+                "",
+                str(item["file"]),
+                str(item.get("title") or ""),
+                "",
+                int(start),
+                int(end),
+                str(item.get("section") or ""),
+                item.get("page"),
+                0.0,
+                document_hash=str(item.get("document_hash") or ""),
+                generation=str(item.get("index_generation") or ""),
+            )
+            parsed.append(Citation(int(item["number"]), passage, str(item["quote"])))
+        except (AttributeError, KeyError, TypeError, ValueError):
+            raise ValueError(
+                f"citations[{position}] must hold number, quote, file and document_hash (docs/export.md)"
+            ) from None
+    return Answer(str(record.get("question", "")), str(record.get("answer", "")), parsed, False)
+
+
 def to_json(answers: list[Answer], exported_at: str | None = None) -> str:
     """A conversation as JSON (docs/export.md): every question, answer, status and quote with its provenance."""
     record = {
         "format": EXPORT_FORMAT,
         "exported_at": exported_at or time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "turns": [
-            {
-                "question": answer.question,
-                "status": answer.status,
-                "mode": answer.mode,
-                "language": answer.language,
-                "answer": answer.text,
-                "citations": [_citation_record(c) for c in answer.citations],
-                "warnings": list(answer.warnings),
-            }
-            for answer in answers
-        ],
+        "turns": [answer_record(answer) for answer in answers],
     }
     return json.dumps(record, ensure_ascii=False, indent=1)
 

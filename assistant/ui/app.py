@@ -24,6 +24,8 @@ from assistant.index import cached_index, current_generation, current_manifest
 from assistant.readers.documents import SUPPORTED, read_document
 from assistant.readers.isolated import render_page_isolated
 from assistant.records import content_hash
+from assistant.service import Service, create_api
+from assistant.service.server import Running
 from assistant.settings import Settings
 from assistant.ui.render import CSS, HEAD, link_markers, render_sources, source_line, status_badge, turns_panel
 from assistant.watch import IndexState, Watcher, build_now
@@ -208,6 +210,13 @@ class App:
         )
         return gr.update(value=None, visible=False), f"**{where}**\n\n{text}"
 
+    def open_linked(self, request: gr.Request):
+        """A link to a passage (``/?passage=<id>``, as the API's sources give) opens it on arrival."""
+        passage = request.query_params.get("passage", "") if request else ""
+        if not passage:
+            return gr.update(), gr.update()
+        return self.open_original(passage)
+
     def upload(self, files):
         messages = []
         for item in files or []:
@@ -344,6 +353,7 @@ class App:
                 export_json.click(lambda a: self.export(a, "json"), answers, exported)
                 open_button.click(self.open_original, opening, [original_page, original_where])
                 demo.load(self.restore, saved, [chat, answers, sources])
+                demo.load(self.open_linked, None, [original_page, original_where])
             with gr.Tab("Documents"):
                 rows, names = _documents(self.settings)
                 table = gr.Dataframe(
@@ -406,26 +416,41 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
     return App(settings).blocks()
 
 
-def launch(app: App, host: str | None = None, port: int | None = None, **kwargs):
-    """Launch the app; binds to 127.0.0.1 unless told otherwise; the corpus and index are never served."""
-    host = host or os.environ.get("GRADIO_SERVER_NAME") or "127.0.0.1"
-    port = port or int(os.environ.get("GRADIO_SERVER_PORT") or 7860)
-    app.read_only = is_read_only(app.settings.read_only, host)
+def server_app(app: App, host: str = "127.0.0.1"):
+    """One web application: the page at /, and beside it the REST API (/api/v1), the OpenAI-compatible endpoint
+    (/v1) and the MCP server (/mcp), with the same settings, index and read-only rule (assistant.service)."""
     demo = app.blocks()
+    api = create_api(Service(app.settings, app.read_only), host)
     blocked = [str(Path(app.settings.corpus_dir).resolve()), str(Path(app.settings.index_dir).resolve())]
+    login = {}
     if app.settings.auth:
-        kwargs.setdefault("auth", load_users(app.settings.auth))
-        kwargs.setdefault("auth_message", "Assistant documentaire : connectez-vous.")
-    return demo, demo.launch(
+        login = {"auth": load_users(app.settings.auth), "auth_message": "Assistant documentaire : connectez-vous."}
+    return gr.mount_gradio_app(
+        api,
+        demo,
+        path="/",
         server_name=host,
-        server_port=port,
         css=CSS,
         head=HEAD,
         blocked_paths=blocked,
         max_file_size=f"{int(app.settings.max_file_mb)}mb",
         footer_links=[],
-        **kwargs,
+        **login,
     )
+
+
+def launch(app: App, host: str | None = None, port: int | None = None, block: bool = True) -> Running:
+    """Serve the app and its HTTP doors; binds to 127.0.0.1 unless told otherwise; the corpus and index are never
+    served. ``block=False`` returns once the server listens (``close()`` stops it)."""
+    host = host or os.environ.get("GRADIO_SERVER_NAME") or "127.0.0.1"
+    port = port or int(os.environ.get("GRADIO_SERVER_PORT") or 7860)
+    app.read_only = is_read_only(app.settings.read_only, host)
+    running = Running(server_app(app, host), host, port)
+    if block:
+        print(f"Page, API et MCP sur http://{host}:{port}/ (Ctrl+C pour arrêter)", flush=True)
+        running.run()
+        return running
+    return running.start()
 
 
 def serve(settings: Settings | None = None, host: str | None = None, port: int | None = None) -> None:

@@ -119,6 +119,31 @@ def cmd_mcp(args) -> int:
     return 0
 
 
+def cmd_calibrate(args) -> int:
+    from assistant.api import open_retriever
+    from assistant.calibration import calibrate_on, calibration_path
+    from assistant.evaluation import evaluate, format_table, load_gold
+
+    settings = _settings(args)
+    path = calibration_path(settings.index_dir)
+    if args.reset:
+        path.unlink(missing_ok=True)
+        print(f"removed {path}: the shipped calibration is used again")
+        return 0
+    if not args.gold:
+        raise ValueError("calibrate needs --gold FILE (your questions, see docs/calibration.md), or --reset")
+    gold = load_gold(args.gold)
+    retriever = open_retriever(settings)
+    before = evaluate(gold, settings, retriever=retriever)
+    profile, mine, fitted_on = calibrate_on(gold, retriever, write_to=path)
+    retriever.profile = profile
+    after = evaluate(gold, settings, retriever=retriever)
+    keep = ("abstained_answerable", "gold_in_answer", "answer_cites_right_document", "abstained_in_domain")
+    print(format_table({"before": {k: before[k] for k in keep}, "after": {k: after[k] for k in keep}}))
+    print(f"\nfitted on {fitted_on}; written to {path} (ask() and the app use it; --reset removes it)")
+    return 0
+
+
 def cmd_eval(args) -> int:
     from assistant.evaluation import main as evaluate
 
@@ -186,6 +211,14 @@ def parser() -> argparse.ArgumentParser:
     mcp = commands.add_parser("mcp", help="serve the documents as MCP tools on stdin/stdout (for desktop clients)")
     paths(mcp)
     mcp.set_defaults(run=cmd_mcp)
+
+    calibrate = commands.add_parser(
+        "calibrate", help="fit the answering on your own questions (docs/calibration.md), beside the index"
+    )
+    paths(calibrate)
+    calibrate.add_argument("--gold", default=None, help="your questions with their answers (JSON)")
+    calibrate.add_argument("--reset", action="store_true", help="remove your calibration: back to the shipped one")
+    calibrate.set_defaults(run=cmd_calibrate)
 
     evaluate = commands.add_parser("eval", help="measure answer and retrieval quality on a gold set")
     paths(evaluate)

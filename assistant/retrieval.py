@@ -108,7 +108,7 @@ class Retriever:
                 " back to what the index was built with"
             )
         self.embedder = embedder
-        self.profile: ModelProfile = profile_for(index.model)
+        self.profile: ModelProfile = profile_for(index.model, index.directory)
         self.last = Timings()
 
     def search(
@@ -181,6 +181,37 @@ class Retriever:
         t4 = time.perf_counter()
         timings.embedding, timings.keyword, timings.dense, timings.fusion = t1 - t0, t2 - t1, t3 - t2, t4 - t3
         return passages
+
+    # --- what answering needs of the index (assistant.answering.evidence.Evidence) ------------------------------
+
+    @property
+    def key(self) -> tuple:
+        return (str(self.index.directory), self.index.generation)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self.embedder.embed_query(text)
+
+    def embed_document(self, text: str) -> np.ndarray:
+        return self.embedder.embed_documents([text])[0]
+
+    def sentences(self, passage: Passage) -> tuple[int, np.ndarray, np.ndarray] | None:
+        """The passage's document row, its sentences' offsets in its text and their stored vectors (float16)."""
+        row = self.index.chunk_row.get(passage.id)
+        if row is None:
+            return None
+        rows = self.index.sentence_rows(row)
+        spans = np.asarray(self.index.sentences[rows.start : rows.stop][:, 1:], dtype=np.int64)
+        return int(self.index.chunk_document[row]), spans, self.index.sentence_vectors[rows.start : rows.stop]
+
+    def term_frequencies(self) -> tuple[int, dict[str, int]]:
+        keyword = self.index.keyword
+        return keyword.size, keyword.document_frequencies()
+
+    def document_count(self) -> int:
+        return self.index.documents.size
+
+    def documents_holding(self, term: str) -> np.ndarray:
+        return self.index.documents.scores([term]) > 0
 
     def following(self, passage: Passage) -> Passage | None:
         """The chunk after ``passage`` in its document, scored as ``passage`` (it is reached through it)."""

@@ -2,34 +2,34 @@
 
 Every quotable sentence of the retrieved passages gets the features of ``support.FEATURES``, computed from the
 question, the index's idf weights and the sentence vectors stored at build time (nothing is embedded but the
-question), and the support the model profile's logistic model gives them. A sentence has no support at all when
-its document lacks a name or figure the question gives, when the question asks for a number, a date, a name or a
-place and the sentence holds none that fits, or when the question asks what is still to come ("la prochaine
-édition") and the sentence tells only what was. A passage that ends announcing a list is followed into the
-next chunk for the list's items.
+question), and the support the model profile's logistic model gives them. What once vetoed a sentence is a
+feature among the others, with its fitted weight: its document lacks a name or figure the question gives, the
+question asks for a number, a date, a name or a place and the sentence holds none that fits, or the question asks
+what is still to come ("la prochaine édition") and the sentence tells only what was. A passage that ends
+announcing a list is followed into the next chunk for the list's items.
 """
 
 from __future__ import annotations
 
-import re
 import threading
 from dataclasses import dataclass, replace
 from typing import NamedTuple
 
 import numpy as np
 
+from assistant.answering.evidence import Evidence
 from assistant.answering.language import detect_language
+from assistant.answering.lexicon import LIST_ITEM
 from assistant.answering.support import FEATURES, QuestionNeeds, answers_kind, fits_in_time, question_needs
 from assistant.chunking import is_quotable
 from assistant.keywords import analyze
 from assistant.records import Passage
-from assistant.retrieval import Retriever
 
 KIND = FEATURES.index("kind")
 SHORT_LINE_WORDS = 8  # a line this short ("Vendredi 16 mars à partir de 18h30") reads with the lines above it
 # Questions whose answer is a number, a date, a name or a place: a sentence without one answers nothing.
 CLOSED_KINDS = frozenset({"rate", "duration", "time", "count", "amount", "date", "place", "person", "name"})
-_LIST_ITEM = re.compile(r"^\s*([•●▪■◦*\-–]|\d+[.)]|[a-z][.)])\s")
+_LIST_ITEM = LIST_ITEM
 
 
 @dataclass(frozen=True)
@@ -45,10 +45,9 @@ class Candidate:
 class TermWeights:
     """Inverse document frequencies of index terms, for idf-weighted query coverage."""
 
-    def __init__(self, retriever: Retriever) -> None:
-        keyword = retriever.index.keyword
-        self.total = max(1, keyword.size)
-        self.df = keyword.document_frequencies()
+    def __init__(self, evidence: Evidence) -> None:
+        total, self.df = evidence.term_frequencies()
+        self.total = max(1, total)
 
     def idf(self, term: str) -> float:
         return float(np.log(1 + (self.total - self.df.get(term, 0) + 0.5) / (self.df.get(term, 0) + 0.5)))
@@ -67,19 +66,19 @@ _weights_cache: dict[tuple, TermWeights] = {}
 _weights_lock = threading.Lock()
 
 
-def term_weights(retriever: Retriever) -> TermWeights:
-    """The term weights of the retriever's index generation, computed once per generation (thread-safe)."""
-    key = (str(retriever.index.directory), retriever.index.generation)
+def term_weights(evidence: Evidence) -> TermWeights:
+    """The term weights of the evidence's index generation, computed once per generation (thread-safe)."""
+    key = evidence.key
     with _weights_lock:
         weights = _weights_cache.get(key)
         if weights is None:
             _weights_cache.clear()
-            weights = _weights_cache[key] = TermWeights(retriever)
+            weights = _weights_cache[key] = TermWeights(evidence)
         return weights
 
 
 def candidates(
-    retriever: Retriever, question: str, passages: list[Passage], needs: QuestionNeeds | None = None
+    evidence: Evidence, question: str, passages: list[Passage], needs: QuestionNeeds | None = None
 ) -> list[Candidate]:
     """Every quotable sentence of the passages with its support features; vectors come from the index.
 
@@ -88,14 +87,14 @@ def candidates(
     A sentence whose passage lacks a name, acronym or figure the question gives has no support at all.
     ``needs`` is what the question asks for, when the caller has it already.
     """
-    gathering = _Gathering(retriever, question, passages, needs or question_needs(question))
+    gathering = _Gathering(evidence, question, passages, needs or question_needs(question))
     pending: list[tuple[Passage, _Continued | None]] = [(passage, None) for passage in passages]
     position = 0
     while position < len(pending):
         passage, continued = pending[position]
         position += 1
         announced = gathering.add(passage, continued)
-        following = retriever.following(passage) if announced else None
+        following = evidence.following(passage) if announced else None
         # the next chunk's list items are read now, as items, even when the chunk was retrieved too: its own turn
         # then takes the rest of it
         if following is not None and all(following.id != done.id for done, _ in pending[:position]):
@@ -116,22 +115,21 @@ class _Continued(NamedTuple):
 class _Gathering:
     """The candidates of one question, gathered passage after passage, then scored."""
 
-    def __init__(self, retriever: Retriever, question: str, passages: list[Passage], needs: QuestionNeeds) -> None:
-        self.index, self.profile, self.needs = retriever.index, retriever.profile, needs
+    def __init__(self, evidence: Evidence, question: str, passages: list[Passage], needs: QuestionNeeds) -> None:
+        self.evidence, self.profile, self.needs = evidence, evidence.profile, needs
         self.english = detect_language(question) == "en"
-        self.weights = term_weights(retriever)
-        self.query_vector = retriever.embedder.embed_query(question)
+        self.weights = term_weights(evidence)
+        self.query_vector = evidence.embed_query(question)
         self.best_passage = max((p.score for p in passages), default=1.0) or 1.0
         # the two rarest terms, and any as rare as the second: a cut inside a tie would depend on set order
         idfs = {term: self.weights.idf(term) for term in needs.terms}
         second = sorted(idfs.values(), reverse=True)[1:2] or list(idfs.values())
         self.rarest = [term for term, idf in idfs.items() if idf >= min(second, default=0.0)]
         self.known = self.weights.known_share(needs.terms)
-        self.missing_entity, self.names_held = _documents_holding(self.index, needs.entities)
+        self.names_missing, self.names_held = _documents_holding(evidence, needs.entities)
         # what the question asks of the names it gives; an English question's words are not the documents'
         self.asked = None if self.english else needs.said_of_names() or None
         self.out: list[Candidate] = []
-        self.vetoed: set[int] = set()
         self.seen: set[str] = set()  # overlap between chunks repeats sentences
         self.announced_by: dict[int, int] = {}  # a list item from a following chunk -> the candidate announcing it
         self.items: set[str] = set()  # those items: a retrieved chunk scores them again on their own
@@ -139,11 +137,11 @@ class _Gathering:
     def add(self, passage: Passage, continued: _Continued | None) -> _Continued | None:
         """Add the passage's candidates (only the list items it opens with, if it continues a list); returns what
         the next chunk continues, when the passage ends on a sentence announcing a list or inside its items."""
-        index, weights, needs = self.index, self.weights, self.needs
-        row = index.chunk_row.get(passage.id)
-        if row is None:
+        weights, needs = self.weights, self.needs
+        found = self.evidence.sentences(passage)
+        if found is None:
             return None
-        document = index.chunk_document[row]
+        document, spans, vectors = found
         context_terms = set(analyze(f"{passage.title}\n{passage.heading}\n{passage.text}"))
         if needs.open:  # the items that answer "Que recommande l'ENAP ?" may lie chunks away from the name
             context_terms |= self.names_held[document]
@@ -154,10 +152,10 @@ class _Gathering:
         if continued:
             passage_terms, focus, intro, announcer = continued
         labels = {" ".join(passage.title.split()), " ".join(passage.heading.split())}
-        rows = index.sentence_rows(row)
-        cosines = np.asarray(index.sentence_vectors[rows.start : rows.stop], dtype=np.float32) @ self.query_vector
+        cosines = np.asarray(vectors, dtype=np.float32) @ self.query_vector
         above: set[str] = set()  # the terms of the line above, and of the short lines above it up to a longer one
-        for (_, start, end), cosine in zip(index.sentences[rows.start : rows.stop], cosines):
+        before = np.concatenate([cosines[:1], cosines[:-1]])  # the cosine of the sentence before (the first: its own)
+        for (start, end), cosine, previous in zip(spans, cosines, before):
             sentence = passage.text[start:end]
             folded = " ".join(sentence.split())
             item = intro is not None and bool(_LIST_ITEM.match(sentence))
@@ -183,12 +181,17 @@ class _Gathering:
             self.seen.add(folded)
             if not is_quotable(sentence):
                 continue
-            features = self._features(passage, holds_kind, terms, float(cosine), sentence_terms, passage_terms, focus)
             # a closed question's answer holds the kind asked for and says something the question asks of its names
-            unfit = needs.kind in CLOSED_KINDS and not (features[KIND] and (self.asked is None or said & self.asked))
-            unfit = unfit or not fits_in_time(needs, sentence)
-            if self.missing_entity[document] or unfit:
-                self.vetoed.add(len(self.out))
+            unfit = needs.kind in CLOSED_KINDS and not (holds_kind and (self.asked is None or said & self.asked))
+            evidence = (
+                float(self.names_missing[document]),
+                float(unfit),
+                float(not fits_in_time(needs, sentence)),
+                float(passage.dense_score),
+                float(previous),
+            )
+            features = self._features(passage, holds_kind, terms, float(cosine), sentence_terms, passage_terms, focus)
+            features += evidence
             if continued:
                 self.announced_by[len(self.out)] = announcer
                 self.items.add(folded)
@@ -210,13 +213,16 @@ class _Gathering:
         passage_terms: float,
         focus: float,
     ) -> tuple[float, ...]:
-        """support.FEATURES of one sentence; an English question's term features are the profile's typical ones."""
+        """The first eight support.FEATURES of one sentence (the evidence that once vetoed follows them); an
+        English question's term features are the profile's typical ones."""
         needs, profile = self.needs, self.profile
         kind = float(holds_kind)
         counted = float(not needs.counted or bool(terms & set(needs.counted)))
         rank = passage.score / self.best_passage
         if self.english:
-            terms_features, focus_known = profile.english_terms[:2], profile.english_terms[2:]
+            typical = profile.english_terms
+            terms_features = (typical["sentence_terms"], typical["passage_terms"])
+            focus_known = (typical["focus"], typical["known"])
             return (cosine, *terms_features, kind, counted, *focus_known, rank)
         return (cosine, sentence_terms, passage_terms, kind, counted, focus, self.known, rank)
 
@@ -224,10 +230,9 @@ class _Gathering:
         """The candidates with their support, best first."""
         if not self.out:
             return []
-        support = self.profile.support.score(np.asarray([c.features for c in self.out], dtype=np.float64))
+        support = self.profile.support.score(np.asarray([c.features for c in self.out], dtype=np.float64), FEATURES)
         for item, announcer in self.announced_by.items():  # items quoted from the next chunk answer no more than
             support[item] = min(support[item], support[announcer])  # the sentence that announced them
-        support[list(self.vetoed)] = 0.0
         out = [replace(c, support=float(value)) for c, value in zip(self.out, support)]
         best: dict[str, Candidate] = {}  # an item read twice (with its list, on its own) keeps its better support
         for candidate in sorted(out, key=lambda c: -c.support):
@@ -235,19 +240,22 @@ class _Gathering:
         return list(best.values())
 
 
-def _documents_holding(index, entities: tuple[str, ...]) -> tuple[np.ndarray, list[set[str]]]:
-    """For each document of the index, whether it lacks one of the names or figures the question gives, and the
+def _documents_holding(evidence: Evidence, entities: tuple[str, ...]) -> tuple[np.ndarray, list[set[str]]]:
+    """For each document of the index, the share of the names or figures the question gives that it lacks, and the
     terms of those it holds."""
-    missing = np.zeros(index.documents.size, dtype=bool)
-    held: list[set[str]] = [set() for _ in range(index.documents.size)]
+    count = evidence.document_count()
+    missing = np.zeros(count, dtype=np.float64)
+    held: list[set[str]] = [set() for _ in range(count)]
+    checked = 0
     for entity in entities:
         terms = analyze(entity)
         if not terms:
             continue  # a name of stop words only ("Sous" of 'Sous le bonnet') checks nothing
-        present = np.ones(index.documents.size, dtype=bool)
+        checked += 1
+        present = np.ones(count, dtype=bool)
         for term in terms:
-            present &= index.documents.scores([term]) > 0
-        missing |= ~present
+            present &= evidence.documents_holding(term)
+        missing += ~present
         for document in np.flatnonzero(present):
             held[document].update(terms)
-    return missing, held
+    return missing / max(checked, 1), held

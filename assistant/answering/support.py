@@ -1,16 +1,16 @@
 """Does a sentence answer the question? What the question asks for, and how well each sentence supports it.
 
-A sentence that shares the question's topic is not an answer. Support weighs, for each candidate sentence:
-its cosine to the question (the dense model carries synonyms and paraphrase), the idf-weighted share of the
-question's terms it holds, the same share in its passage (title and heading included), whether it holds the
-kind of answer the question words call for (a number for "combien", a date for "quand", a name for "qui" or
-"comment s'appelle"...), whether what "combien de ..." counts is named, whether the question's rarest terms are in
-its passage, how much of the question the corpus knows at all, and its passage's rank (FEATURES). The weights and
-the bar are calibrated per embedding model on the gold set's dev split (``benchmarks/calibrate.py``) and recorded
-in ``assistant.profiles``. Separately, a sentence has no support at all when its document lacks a name, acronym
-or figure the question gives, when the question asks for a number, a date, a name or a place and the sentence
-holds none that fits, when the question asks what is still to come and the sentence tells only what was, or
-asks what happened and the sentence only announces it (``candidates``).
+A sentence that shares the question's topic is not an answer. Support weighs, for each candidate sentence
+(FEATURES): its cosine to the question (the dense model carries synonyms and paraphrase), and to its passage and
+to the sentence before; the idf-weighted share of the question's terms it holds, and its passage holds (title and
+heading included); whether it holds the kind of answer the question words call for (a number for "combien", a date
+for "quand", a name for "qui" or "comment s'appelle"...), whether what "combien de ..." counts is named, whether the
+question's rarest terms are in its passage, how much of the question the corpus knows at all, its passage's rank;
+and the evidence against it: the share of the names and figures the question gives that its document lacks, a
+closed question it gives no fitting answer to, a question about the future it answers with the past (or the other
+way round). One logistic model weighs them all, fitted per embedding model (``assistant.calibration``, recorded in
+``assistant/calibrations/``): no rule sets a support to zero on its own. The words that say all this are data
+(``assistant/languages/``, read by ``lexicon``).
 
 >>> needs = question_needs("Combien de membres compte le Forum des Jeunes ?")
 >>> needs.kind, needs.entities, needs.counted
@@ -64,127 +64,46 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from assistant.answering.lexicon import (
+    ANSWER,
+    COUNTED,
+    COUNTED_OF,
+    FIGURE,
+    FUTURE,
+    FUTURE_QUESTION,
+    FUTURE_VERB,
+    KINDS,
+    LEADING_CONJUNCTION,
+    NAME,
+    NOT_COUNTS,
+    NOT_NAMES,
+    OF,
+    OPEN,
+    PAST,
+    PAST_QUESTION,
+    SCAFFOLDING,
+    SITE,
+    YES_NO,
+)
 from assistant.keywords import analyze
 
-FEATURES = ("cosine", "sentence_terms", "passage_terms", "kind", "counted", "focus", "known", "rank")
+FEATURES = (
+    "cosine",
+    "sentence_terms",
+    "passage_terms",
+    "kind",
+    "counted",
+    "focus",
+    "known",
+    "rank",
+    "names_missing",  # the share of the names and figures the question gives that the sentence's document lacks
+    "unfit",  # a closed question, and the sentence holds no answer of its kind or says nothing asked of its names
+    "untimely",  # it asks what is to come and the sentence tells what was, or the other way round
+    "passage_cosine",  # the question's cosine to the whole passage
+    "previous_cosine",  # its cosine to the sentence before, which may say what this one is about
+)
 
-# Question words -> the kind of answer they call for (French and English); first match wins.
-_KINDS = [
-    ("rate", r"\b(taux|pourcentage|proportion)\b|\bwhat (share|percentage)\b"),
-    ("duration", r"\bcombien de temps\b|\bhow long\b|\bdurée\b"),
-    ("time", r"\bà quelle heure\b|\bwhat time\b"),
-    ("amount", r"\bcombien (co[uû]t|d['’]argent|d['’]euros)"),
-    (
-        "name",
-        r"\b(quel|sous quel) nom\b|\bquel est (le|son|leur) nom\b|\bcomment s['’]appell|\bwhat is the name\b"
-        r"|\bcalled\b",
-    ),
-    ("count", r"\bcombien\b|\bnombre de\b|\bhow many\b"),
-    (
-        "date",
-        r"^\s*quand\b|\bc['’]est quand\b|\b(depuis|jusqu['’]à|à partir de) quand\b|\ben quelle année\b"
-        r"|\bà quelle (date|époque)\b|\bdates?\b|^\s*when\b|\bwhat year\b|\bquel(le)?s? (mois|année|années)\b"
-        r"|\b(what|which) (month|year)\b",
-    ),
-    # "prix" alone names awards as often as prices
-    ("amount", r"\b(budget|montant|co[uû]te?|co[uû]t|salaire|tarif|financement)\b|\b(quel|le|au) prix\b|\bhow much\b"),
-    (
-        "place",
-        r"^\s*(d['’]|par |jusqu['’])?où\b|\bc['’]est où\b"
-        r"|\b(dans|en|à) quel(le)?s? (ville|salle|région|lieu|pays|département)s?\b|\bquel(le)?s? (ville|pays)s?\b"
-        r"|\bà quelle adresse\b|^\s*where\b|\bin which (city|country|town|venue)\b",
-    ),
-    # "qui peut ...", "qui doit ...", "qui est responsable ...": a category of people, not a name, may answer
-    (
-        "person",
-        r"^\s*(qui|who|c['’]est qui)\b(?!\s+(peut|peuvent|doit|doivent|faut|a droit|ont droit"
-        r"|(est|sont) (responsable|chargé|compétent)))|\bpar qui\b|\bà qui\b|\bavec qui\b",
-    ),
-    ("reason", r"\bpourquoi\b|\bwhy\b|\bdans quel but\b|\bà quoi (sert|servent)\b"),
-]
-# A question that opens on its verb ("Peut-on ...", "A-t-on ...", "Est-ce que ...") asks yes or no: its words
-# ("taux", "quand", "budget"...) call for no kind of answer.
-_YES_NO = re.compile(
-    r"^\s*(est-ce qu|y a-t-il\b|[\w’']+(-t)?-(il|elle|on|je|ils|elles|vous|nous)\b|\w+ t-(il|elle|on)\b)"
-)
-_LEADING_CONJUNCTION = re.compile(r"^\s*(?:(?:et|mais|alors|sinon|donc|au fait|and|but|so)\b[\s,]*)+")
-_OPEN = re.compile(
-    r"^\s*(quel(le)?s\b|comment\b|pourquoi\b|que\b|qu['’]|à quoi\b|what (are|did|does|do)\b|how\b(?! (many|much)))",
-    re.I,
-)
-_NUMBER_WORDS = (
-    r"deux|trois|quatre|cinq|six|sept|huit|neuf|dix|onze|douze|treize|quinze|vingt|trente|quarante|"
-    r"cinquante|soixante|cent|cents|mille|million|millions|milliard|dizaine|douzaine|quinzaine|vingtaine|"
-    r"trentaine|quarantaine|cinquantaine|centaine|two|three|four|five|ten|twelve|hundred|thousand"
-)
-_MONTHS = (
-    r"janvier|février|fevrier|mars|avril|mai|juin|juillet|août|aout|septembre|octobre|novembre|décembre|"
-    r"decembre|january|february|march|april|may|june|july|august|september|october|november|december"
-)
-_ANSWER = {
-    "rate": re.compile(r"\d\s*%|\bpour ?cent\b|\bpercent\b|\b\d+ sur \d+\b", re.I),
-    "duration": re.compile(
-        rf"\b(\d+|{_NUMBER_WORDS}|quatre|une?)\s+(?:(?:premi|derni|prochain)\w*\s+)?"  # "les 6 à 12 premiers mois"
-        r"(ans?|années?|mois|semaines?|jours?|journées?|heures?)\b|\bdu \d"
-        r"|\bdemi-(journée|heure)",
-        re.I,
-    ),
-    "time": re.compile(r"\b\d{1,2}\s?h\s?\d{0,2}\b|\b\d{1,2}:\d\d\b|\bmidi\b|\bminuit\b", re.I),
-    "count": re.compile(rf"\b(?!(?:19|20)\d\d\b)\d|\b({_NUMBER_WORDS})\b", re.I),  # a year counts nothing
-    "amount": re.compile(r"\d\s*(€|euros?|k€|m€|\$|dollars?)|\b(millions?|milliards?) d['’]euros\b|€", re.I),
-    "date": re.compile(rf"\b(1[89]|20)\d\d\b|\b({_MONTHS})\b|\bdernier\b|\bdepuis\b|\d+\s*(ans|jours|mois)", re.I),
-    "place": re.compile(r"\b(?:à|au|en|dans|at|in)\s+(?:la |le |l['’])?([A-ZÀ-Ý][\w'’-]+)|\d+,? (rue [\w'’ -]+)"),
-    "person": re.compile(r"\b[A-ZÀ-Ý][a-zà-ÿ]+(?:[- ][A-ZÀ-Ý][a-zà-ÿ]+)+|\b[A-Z]{2,}\b"),
-    # a quoted phrase, or capitalised words after the sentence's first
-    "name": re.compile(
-        r"[«“\"]\s*([^»”\"]{2,60}?)\s*[»”\"]|(?<=[\w,;:)][\s’'])((?:[A-ZÀ-Ý][\w’'.+-]*)(?:\s+[A-ZÀ-Ý][\w’'.+-]*)*)"
-    ),
-    "reason": re.compile(
-        r"\b(pour|afin|car|parce|objectifs?|but|vise|permet|permettre|because|to|in order|aim)\b", re.I
-    ),
-}
-# Capitalised words that start questions, or name months and days (which the documents may write otherwise).
-_NOT_NAMES = frozenset(
-    """qui que quoi quel quelle quels quelles combien comment pourquoi ou quand est sont le la les un une des
-    en dans selon pour the what which who how why where when is are does did do and l d de du et mais ou donc ni
-    car puis alors aussi sinon
-    janvier fevrier mars avril mai juin juillet aout septembre octobre novembre decembre january february march
-    april may june july august september october november december lundi mardi mercredi jeudi vendredi samedi
-    dimanche monday tuesday wednesday thursday friday saturday sunday""".split()
-)
-_NAME = re.compile(r"\b(?:[A-ZÉÈÀ][\w’'.-]*[A-Za-zéèà0-9])(?:\s+(?:des|de|du|d['’]|la|le|l['’])?\s*[A-ZÉÈÀ][\w’'-]+)*")
-# Stems of the words questions are built with ("à quoi sert", "en quoi consiste", "que faut-il"): no topic.
-_SCAFFOLDING = frozenset("sert servent consist signifi design agit faut peut doivent doit fait font veut".split())
-_FIGURE = re.compile(r"\b(?!(?:19|20)\d\d\b)\d{2,}\b")  # years excepted: documents date themselves loosely
-# What "combien de ..." counts: the two words after it (French only: an English question's words are not the
-# documents' words).
-_HOW_MANY = r"\b(?:combien|nombre)\s+(?:de\s+|d['’])"
-_COUNTED = re.compile(_HOW_MANY + r"([\w-]+(?:\s+[\w-]+)?)", re.I)
-# What kind of it, when "combien de jours de télétravail" says: days of telework are not any days.
-_COUNTED_OF = re.compile(_HOW_MANY + r"[\w-]+\s+(?:de\s+|d['’])([\w-]+)", re.I)
-# Numbers that count nothing: days of a date ("du 20 au 26 novembre") and ordinals ("le 2e groupe").
-_NOT_COUNTS = re.compile(
-    rf"\b\d{{1,2}}(?:er)?(?:\s*(?:au|et|-)\s*\d{{1,2}}(?:er)?)?\s+(?:{_MONTHS})\b|\b\d+(?:e|er|ère|ème|eme|nd|rd|th|st)\b",
-    re.I,
-)
-# A question about what is still to come ("la prochaine édition", "où se tiendra ...") is not answered by a sentence
-# that tells what happened: the sentence must speak of the future too (a verb in the future tense, "prochain"...).
-_FUTURE_QUESTION = re.compile(
-    r"\bprochain(e|s|es)?\b|\bà venir\b|\b(sera|seront|aura|auront|tiendra|tiendront|fera|feront|deviendra)\b"
-    r"|\bnext\b|\bwill\b",
-    re.I,
-)
-_FUTURE = re.compile(r"\bprochain(e|s|es)?\b|\bà venir\b|\b\w{2,}(ra|ront)\b|\bnext\b|\bwill\b", re.I)
-# And the other way: what happened ("quels résultats ont donné ...", "qui a remporté ...") is not told by a sentence
-# that only announces it ("les propositions seront expérimentées"): a future verb, and no verb of the past.
-_PAST_QUESTION = re.compile(
-    r"\b(?:a|ont)(?:-t-(?:il|elle|on|ils|elles))?\s+(?:\w+\s+)?\w+(?:é|ée|és|ées|i|is|it|u|us)\b|\bdid\b", re.I
-)
-_FUTURE_VERB = re.compile(r"\b(?:sera|seront|aura|auront|\w{2,}(?:era|eront|ira|iront|dra|dront))\b|\bwill\b", re.I)
-_PAST = re.compile(r"\b(?:a|ont|avait|avaient|eu|été|fut|furent|\w{2,}(?:ait|aient))\b|\bdernier\b", re.I)
 _WORD = re.compile(r"[^\W\d_][\w’'-]*")
-_SITE = re.compile(r"\bhttps?://[^\s)\]>]+|\bwww\.[\w.-]+|\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:fr|com|org|net|eu|io)\b")
-_OF = re.compile(r"^(?:de|des|du|d['’]|of)\s*", re.I)
 
 
 def fold(text: str) -> str:
@@ -214,27 +133,27 @@ class QuestionNeeds:
 
 def question_needs(question: str) -> QuestionNeeds:
     # "Et sinon, qui a écrit ... ?" asks as "Qui a écrit ... ?" does
-    lowered = _LEADING_CONJUNCTION.sub("", question.lower())
+    lowered = LEADING_CONJUNCTION.sub("", question.lower())
     kind = None
-    if not _YES_NO.search(lowered):  # "A-t-on droit au prêt à taux zéro ?" asks for no rate
-        kind = next((name for name, pattern in _KINDS if re.search(pattern, lowered)), None)
+    if not YES_NO.search(lowered):  # "A-t-on droit au prêt à taux zéro ?" asks for no rate
+        kind = next((name for name, pattern in KINDS if re.search(pattern, lowered)), None)
     entities = []
     # A capitalised word that starts a sentence says nothing of being a name: blank those out.
     body = re.sub(r"(^|[.?!]\s+)[\w’'-]+", lambda m: m.group(1) + "_", question)
-    for match in _NAME.finditer(body):
+    for match in NAME.finditer(body):
         name = re.sub(r"['’]s$", "", match.group(0).strip(" .?!"))  # "Revenu Québec's directorate"
-        if fold(name) not in _NOT_NAMES and len(name) > 1:
+        if fold(name) not in NOT_NAMES and len(name) > 1:
             # accents stay: the keyword index stems "Université" and "Universite" apart
             entities.append(" ".join(name.replace("’", "'").lower().split()))
-    entities += _FIGURE.findall(question)
-    is_open = bool(_OPEN.search(lowered)) and kind in (None, "reason")
-    counted = _COUNTED.search(question) if kind == "count" else None
-    terms = tuple(term for term in analyze(question) if term not in _SCAFFOLDING)
+    entities += FIGURE.findall(question)
+    is_open = bool(OPEN.search(lowered)) and kind in (None, "reason")
+    counted = COUNTED.search(question) if kind == "count" else None
+    terms = tuple(term for term in analyze(question) if term not in SCAFFOLDING)
     stems = tuple(analyze(counted.group(1))) if counted else ()
-    of = _COUNTED_OF.search(question) if kind == "count" else None
+    of = COUNTED_OF.search(question) if kind == "count" else None
     of_stems = tuple(analyze(of.group(1))) if of else ()
-    future = bool(_FUTURE_QUESTION.search(question))
-    past = not future and bool(_PAST_QUESTION.search(question))
+    future = bool(FUTURE_QUESTION.search(question))
+    past = not future and bool(PAST_QUESTION.search(question))
     return QuestionNeeds(terms, kind, tuple(dict.fromkeys(entities)), is_open, stems, of_stems, future, past)
 
 
@@ -252,9 +171,9 @@ def fits_in_time(needs: QuestionNeeds, sentence: str) -> bool:
     (False, True)
     """
     if needs.future:
-        return bool(_FUTURE.search(sentence))
+        return bool(FUTURE.search(sentence))
     if needs.past:
-        return not _FUTURE_VERB.search(sentence) or bool(_PAST.search(sentence))
+        return not FUTURE_VERB.search(sentence) or bool(PAST.search(sentence))
     return True
 
 
@@ -268,15 +187,15 @@ def answers_kind(needs: QuestionNeeds, sentence: str, context: str = "") -> bool
     kind = needs.kind
     if kind is None:
         return True
-    if kind == "place" and any(fold(site) not in fold(" ".join(needs.entities)) for site in _SITE.findall(sentence)):
+    if kind == "place" and any(fold(site) not in fold(" ".join(needs.entities)) for site in SITE.findall(sentence)):
         return True  # "où trouver la vidéo ?": on a site ("sur tube.numerique.gouv.fr")
     if kind in ("person", "place", "name"):
-        names = (match.group(match.lastindex or 0) for match in _ANSWER[kind].finditer(sentence))
+        names = (match.group(match.lastindex or 0) for match in ANSWER[kind].finditer(sentence))
         return any(_is_new_name(name, needs, context or sentence) for name in names)
     if kind == "count":
         named = not needs.counted_of or bool(set(needs.counted_of) & set(analyze(sentence)))
-        return named and _counts(needs.counted, _NOT_COUNTS.sub(" ", sentence))
-    return bool(_ANSWER[kind].search(sentence))
+        return named and _counts(needs.counted, NOT_COUNTS.sub(" ", sentence))
+    return bool(ANSWER[kind].search(sentence))
 
 
 def _is_new_name(name: str, needs: QuestionNeeds, context: str) -> bool:
@@ -299,9 +218,9 @@ def _counts(counted: tuple[str, ...], sentence: str) -> bool:
     """Whether a number of the sentence can count what the question counts: one followed by its words, or by no
     word at all ("ils étaient 40."); a sentence whose numbers all count other things cannot."""
     if not counted:
-        return bool(_ANSWER["count"].search(sentence))
-    for match in _ANSWER["count"].finditer(sentence):
-        after = _OF.sub("", sentence[match.end() :].lstrip(" «»\"’'").lstrip())
+        return bool(ANSWER["count"].search(sentence))
+    for match in ANSWER["count"].finditer(sentence):
+        after = OF.sub("", sentence[match.end() :].lstrip(" «»\"’'").lstrip())
         words = _WORD.findall(" ".join(after.split()[:3]))[:2]
         attached = set(analyze(" ".join(words)))
         if not attached or attached & set(counted):

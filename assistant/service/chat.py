@@ -19,9 +19,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from assistant.answering.answers import escape_markdown
 from assistant.answering.history import message_text
 from assistant.answering.provenance import citation_record
+from assistant.markup import escape_markdown
 from assistant.records import Answer
 from assistant.service.context import MAX_HISTORY_MESSAGES, Service
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import html
 import re
 
-from assistant.answering.answers import escape_markdown
+from assistant.markup import escape_markdown
 from assistant.records import Answer, Passage
 
 _MARKER = re.compile(r"(?<!\\)\[(\d+)\]")

@@ -1,0 +1,69 @@
+"""Answering on a small in-memory evidence store (assistant.answering.evidence.MemoryEvidence): no index is built
+and no model is loaded, so these run in milliseconds and test the answering's logic alone."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from assistant.answering.answers import extractive_answer
+from assistant.answering.candidates import candidates
+from assistant.answering.evidence import MemoryEvidence
+from assistant.answering.support import FEATURES
+from assistant.profiles import SupportModel
+
+DOCUMENTS = {
+    "forum.txt": "Le Forum des Jeunes au Québec\n\nLe Forum des Jeunes compte près de 4400 membres. "
+    "Il se réunit chaque mois à Montréal.\n\nSa présidente a rencontré l'association Fonction Publique.",
+    "barcamp.txt": "Le barcamp Futurs Publics\n\nLe barcamp s'est tenu le 17 novembre à la Gaité lyrique. "
+    "Une quarantaine d'agents y ont participé.\n\nLa prochaine édition aura lieu à Lyon.",
+}
+
+
+@pytest.fixture(scope="module")
+def evidence():
+    return MemoryEvidence(DOCUMENTS)
+
+
+def feature(candidate, name):
+    return candidate.features[FEATURES.index(name)]
+
+
+def test_every_sentence_gets_every_feature_and_quotes_stay_verbatim(evidence):
+    question = "Combien de membres compte le Forum des Jeunes ?"
+    passages = evidence.search(question, k=3)
+    found = candidates(evidence, question, passages)
+    assert found and all(len(c.features) == len(FEATURES) for c in found)
+    assert all(c.text in c.passage.text for c in found)
+    members = next(c for c in found if "4400" in c.text)
+    assert feature(members, "kind") == 1 and feature(members, "unfit") == 0 and feature(members, "names_missing") == 0
+
+
+def test_a_document_that_lacks_a_name_the_question_gives_is_evidence_not_a_veto(evidence):
+    question = "Combien d'agents ont participé au barcamp du Forum des Jeunes à Lyon ?"
+    found = candidates(evidence, question, evidence.search(question, k=5))
+    barcamp = [c for c in found if c.passage.source == "barcamp.txt"]
+    assert barcamp and all(0 < feature(c, "names_missing") < 1 for c in barcamp)  # "forum des jeunes" is missing
+    assert all(c.support > 0 for c in found)
+
+
+def test_the_future_and_the_kind_asked_for_are_features(evidence):
+    question = "Où aura lieu la prochaine édition du barcamp ?"
+    found = {c.text: c for c in candidates(evidence, question, evidence.search(question, k=5))}
+    assert feature(found["La prochaine édition aura lieu à Lyon."], "untimely") == 0
+    past = found["Le barcamp s'est tenu le 17 novembre à la Gaité lyrique."]
+    assert feature(past, "untimely") == 1
+
+
+def test_the_support_model_decides_with_one_bar():
+    question = "Combien de membres compte le Forum des Jeunes ?"
+    weights = {"cosine": 2.0, "sentence_terms": 4.0, "kind": 3.0, "unfit": -4.0, "names_missing": -4.0}
+    answers = {}
+    for bar in (0.5, 0.999):
+        evidence = MemoryEvidence(DOCUMENTS)
+        model = SupportModel(weights, -5.0, bar)
+        evidence.profile = replace(evidence.profile, min_dense=0.0, min_known=0.0, support=model)
+        answers[bar] = extractive_answer(evidence, question, evidence.search(question, k=3), "fr")
+    assert answers[0.5].status == "answered" and "4400" in answers[0.5].citations[0].quote
+    assert answers[0.999].status == "not_found"

@@ -1,0 +1,95 @@
+"""The calibration: a file per model family with what it was fitted on, one beside an index when a user fits on
+their own questions (`assistant calibrate`), and a support model in which no rule zeroes a sentence by itself."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+from helpers import ROOT
+
+from assistant.answering.support import FEATURES
+from assistant.calibration import Observed, fit, load_observations, questions_of, save_observations
+from assistant.profiles import CALIBRATION, profile_for
+
+
+def test_the_shipped_calibration_is_a_file_that_says_what_it_was_fitted_on():
+    profile = profile_for("multilingual-e5-small")
+    record = json.loads((ROOT / "assistant" / "calibrations" / "e5.json").read_text(encoding="utf-8"))
+    assert profile.support.weights == record["support"]["weights"] and profile.support.bar == record["support"]["bar"]
+    assert record["fitted_on"] and record["fitted_at"] and "calibrations/e5.json" in profile.calibration
+    assert set(profile.support.weights) <= set(FEATURES)
+
+
+def test_a_calibration_beside_the_index_replaces_the_shipped_one(tmp_path):
+    record = json.loads((ROOT / "assistant" / "calibrations" / "e5.json").read_text(encoding="utf-8"))
+    record["support"]["bar"] = 0.123
+    (tmp_path / CALIBRATION).write_text(json.dumps(record), encoding="utf-8")
+    assert profile_for("multilingual-e5-small", tmp_path).support.bar == 0.123
+    assert profile_for("multilingual-e5-small", tmp_path / "elsewhere").support.bar != 0.123
+    (tmp_path / CALIBRATION).write_text("{not json", encoding="utf-8")
+    with pytest.raises(ValueError, match="not a calibration file"):
+        profile_for("multilingual-e5-small", tmp_path)
+
+
+def test_a_gold_file_says_what_is_wrong_with_it():
+    with pytest.raises(ValueError, match=r"answerable\[0\] needs question, source and snippet"):
+        questions_of({"answerable": [{"question": "Qui ?"}]})
+    with pytest.raises(ValueError, match="kind in_domain or out_of_domain"):
+        questions_of({"unanswerable": [{"question": "Qui ?", "kind": "ailleurs"}]})
+
+
+def _observed(corpus: str, rng, right_shift: float) -> list[Observed]:
+    out = []
+    for number in range(30):
+        features = rng.normal(size=(6, len(FEATURES)))
+        right = np.zeros(6, dtype=bool)
+        if number % 3:
+            right[0] = True
+            features[0, 0] += right_shift  # the right sentence is the closest in meaning
+        out.append(Observed(corpus, "answerable" if number % 3 else "in_domain", "fr", features, right))
+    return out
+
+
+def test_fit_weighs_every_corpus_the_same_and_observations_round_trip(tmp_path):
+    rng = np.random.default_rng(0)
+    observed = _observed("a", rng, 3.0) + _observed("b", rng, 3.0) * 5  # b five times as large
+    model = fit(observed)
+    assert model.weights["cosine"] > 0 and 0 < model.bar < 1
+    save_observations(observed, tmp_path / "o.npz")
+    back = load_observations(tmp_path / "o.npz")
+    assert [o.corpus for o in back] == [o.corpus for o in observed]
+    assert all(np.allclose(a.features, b.features, atol=1e-5) for a, b in zip(back, observed))
+    assert fit(back).weights.keys() == model.weights.keys()
+
+
+@pytest.mark.model
+def test_no_rule_zeroes_a_sentence_on_its_own(built_default):
+    from assistant.answering.candidates import candidates
+    from assistant.api import open_retriever
+
+    retriever = open_retriever(built_default)
+    question = "Combien de ministres ont participé au barcamp Futurs Publics ?"  # no sentence counts ministers
+    found = candidates(retriever, question, retriever.search(question, k=5))
+    unfit = [c for c in found if c.features[FEATURES.index("unfit")]]
+    assert unfit and all(c.support > 0 for c in unfit)
+    assert max(c.support for c in unfit) < retriever.profile.support.bar  # ... and none of them is quoted
+
+
+@pytest.mark.model
+def test_calibrate_on_your_own_questions_writes_a_calibration_that_ask_then_uses(built_default, tmp_path):
+    from assistant.answering.answers import ask
+    from assistant.cli import main
+
+    index = tmp_path / "index"
+    shutil.copytree(built_default.index_dir, index, ignore=shutil.ignore_patterns(".lock"))
+    paths = ["--corpus", str(built_default.corpus_dir), "--index", str(index)]
+    assert main(["calibrate", "--gold", str(ROOT / "docs" / "example-questions.json"), *paths]) == 0
+    written = json.loads((index / CALIBRATION).read_text(encoding="utf-8"))
+    assert "your 10 questions" in written["fitted_on"] and set(written["support"]["weights"]) == set(FEATURES)
+    settings = built_default.with_(index_dir=index)
+    answer = ask("Où s'est tenu le barcamp Futurs Publics en 2016 ?", settings=settings)
+    assert not answer.abstained
+    assert main(["calibrate", "--reset", *paths]) == 0 and not (index / CALIBRATION).exists()

@@ -17,6 +17,7 @@ from assistant.settings import Settings
 # Figures where lower is better; every other figure is better higher.
 LOWER_IS_BETTER = {
     "abstained_answerable",
+    "abstained_answerable_in_conversation",
     "partial_answerable",
     "retrieve_p50_ms",
     "retrieve_p95_ms",
@@ -92,6 +93,14 @@ def evaluate(gold: dict, settings: Settings, k: int = 5, split: str | None = Non
         answered_right += any(c.passage.source == item["source"] for c in result.citations)
         quotes += len(result.citations)
         verbatim += sum(c.quote in c.passage.text for c in result.citations)
+    # the same questions asked one after another in one conversation: each must still be read as it stands
+    in_conversation, conversation_hits, history = [], [], []
+    for item in answerable + kept("open"):
+        result = answer(item["question"], history=list(history))
+        in_conversation.append(result.abstained)
+        quoted = normalize(" ".join(c.quote for c in result.citations if c.passage.source == item["source"]))
+        conversation_hits.append(any(normalize(snippet) in quoted for snippet in _asks(item)))
+        history += [{"role": "user", "content": item["question"]}, {"role": "assistant", "content": result.text}]
     unanswerable = {"in_domain": [], "out_of_domain": []}
     for item in kept("unanswerable"):
         unanswerable[item.get("kind", "in_domain")].append(answer(item["question"]).abstained)
@@ -119,6 +128,8 @@ def evaluate(gold: dict, settings: Settings, k: int = 5, split: str | None = Non
         "answer_cites_right_document": answered_right / asked,
         "quote_verbatim_rate": verbatim / quotes if quotes else 1.0,
         "abstained_answerable": abstained / asked,
+        "abstained_answerable_in_conversation": share(in_conversation),
+        "gold_in_answer_in_conversation": share(conversation_hits),
         "partial_answerable": partial / asked,
         "unanswerable_in_domain": len(unanswerable["in_domain"]),
         "abstained_in_domain": share(unanswerable["in_domain"]),

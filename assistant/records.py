@@ -117,6 +117,8 @@ class Answer:
     warnings: list[str] = field(default_factory=list)
     # "answered", "partial" (some of what the question asks is not in the documents) or "not_found"
     status: str = "answered"
+    support: float = 0.0  # the best quoted sentence's support (0 when nothing is quoted)
+    understood_as: str = ""  # the question as read with the conversation, when it was
 
     def __post_init__(self) -> None:
         if self.abstained:

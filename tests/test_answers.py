@@ -315,3 +315,16 @@ def test_slow_language_model_answers_do_not_hold_up_extractive_ones(built_defaul
     finally:
         server.close()
     assert finished.count("llm") == 3  # the third waited for a slot, then answered extractively with a notice
+
+
+def test_a_question_that_stands_alone_is_answered_after_another_and_a_follow_up_says_how_it_was_read(built_default):
+    barcamp = [{"role": "user", "content": "Où s'est tenu le barcamp Futurs Publics ?"}]
+    alone = ask("Qu'est-ce que FP21 ?", settings=built_default)
+    after = ask("Qu'est-ce que FP21 ?", settings=built_default, history=barcamp)
+    assert not alone.abstained and not after.abstained
+    assert [c.quote for c in after.citations] == [c.quote for c in alone.citations] and not after.understood_as
+    forum = [{"role": "user", "content": "Qu'est-ce que le Forum des Jeunes au Québec ?"}]
+    follow = ask("Et combien de membres compte-t-il ?", settings=built_default, history=forum)
+    assert "4400" in " ".join(c.quote for c in follow.citations)
+    assert follow.understood_as.startswith("Qu'est-ce que le Forum des Jeunes") and "comprise" in follow.text
+    assert assistant.to_json([follow]).count("understood_as") == 1

@@ -1,7 +1,6 @@
 """Answers with citations: extractive by default (verbatim quotes), generative with a language model if configured.
 
->>> escape_markdown("<img src=x onerror=alert(1)> **gras** [lien](http://x)")
-'&lt;img src=x onerror=alert(1)&gt; \\\\*\\\\*gras\\\\*\\\\* \\\\[lien\\\\](`http://x`)'
+Document text and model output reach the page as inert Markdown (``assistant.markup``).
 """
 
 from __future__ import annotations
@@ -16,13 +15,16 @@ from pathlib import Path
 import numpy as np
 
 from assistant.answering.candidates import KIND, Candidate, candidates, term_weights
+from assistant.answering.evidence import Evidence
 from assistant.answering.history import user_questions
 from assistant.answering.language import PHRASES, core_question, detect_language, restore_names
+from assistant.answering.lexicon import ANAPHORA, FOLLOW_UP_START, INVERSION, SECOND_ASK
 from assistant.answering.support import question_needs
 from assistant.api import open_retriever
 from assistant.chunking import split_sentences
 from assistant.errors import LLMError
 from assistant.keywords import analyze
+from assistant.markup import escape_markdown, inert
 from assistant.records import Answer, Citation, Passage
 from assistant.retrieval import Retriever, check_query
 from assistant.settings import Settings
@@ -34,58 +36,36 @@ MAX_QUOTES = 3
 MAX_QUOTES_OPEN = 5
 RELATIVE_CUTOFF = 0.8  # a quote's support must reach this share of the best one's
 
-# A second ask inside one question: "... et combien ...", "... ? Et qui ...".
-_SECOND_ASK = re.compile(
-    r"\s+(?:et|and)\s+(?=(?:qui|que|qu['’]|quel|quelle|quels|quelles|combien|comment|où|quand|pourquoi|"
-    r"who|what|which|how|when|where|why)\b)|(?<=\?)\s+(?=\S)",
-    re.I,
-)
-_ADDRESS = re.compile(r"\b(?:(?:https?|ftp|mailto|javascript|data|file):|www\.)[^\s<>\"')\]]*", re.I)
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]#+!|~])")
 _MARKER = re.compile(r"\[(\d+)\]")
-_FOLLOW_UP_START = re.compile(r"^(et|mais|puis|aussi|alors|and|but|also|what about|et si)\b", re.I)
-_ANAPHORA = re.compile(
-    r"\b(il|elle|ils|elles|lui|leur|leurs|celui|celle|ceux|celles|ce dernier|cette dernière|y|en|"
-    r"it|they|them|their|its|this one|that one)\b",
-    re.I,
-)
 
 
-def escape_markdown(text: str) -> str:
-    """Document text made inert inside Markdown: HTML escaped, Markdown punctuation backslashed, and web addresses
-    shown as code, which no renderer turns into links."""
-    out, position = [], 0
-    for match in _ADDRESS.finditer(text):
-        out.append(_escape_plain(text[position : match.start()]))
-        out.append("`" + match.group(0).replace("`", "") + "`")
-        position = match.end()
-    out.append(_escape_plain(text[position:]))
-    return "".join(out)
+def leaning(question: str, history: list | None) -> tuple[str, str]:
+    """Whether a question may lean on the conversation, and on what: ("", "") when it stands alone; else the
+    previous question, and "follow-up" when it opens like one ("Et combien ... ?") or points back with a pronoun
+    ("Que recommande-t-elle ?" is no such pronoun: an inversion), or "short" when it says too little to stand
+    alone ("Et en 2019 ?", "Qu'est-ce que FP21 ?"), which either reading may answer.
 
-
-def _escape_plain(text: str) -> str:
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
-
-
-def inert(generated: str) -> str:
-    """A language model's text made as inert as document text, but for its citation markers [n].
-
-    >>> inert("Voir [1] ![x](https://ailleurs/?q=1) <b>gras</b>")
-    'Voir [1] \\\\!\\\\[x\\\\](`https://ailleurs/?q=1`) &lt;b&gt;gras&lt;/b&gt;'
+    >>> history = [{"role": "user", "content": "Qu'est-ce que le Forum des Jeunes au Québec ?"}]
+    >>> leaning("Et combien de membres compte-t-il ?", history)[1], leaning("Qu'est-ce que FP21 ?", history)[1]
+    ('follow-up', 'short')
+    >>> leaning("Combien d'agents ont participé au barcamp Futurs Publics ?", history)
+    ('', '')
     """
-    return re.sub(r"\\\[(\d+)\\\]", r"[\1]", escape_markdown(generated))
+    previous = user_questions(history)
+    if not previous:
+        return "", ""
+    stripped = INVERSION.sub(" ", question)  # "compte-t-il": the pronoun is the verb's subject, asked about
+    if FOLLOW_UP_START.search(question.strip()) or ANAPHORA.search(stripped):
+        return core_question(previous[-1]), "follow-up"
+    if len(analyze(question)) <= 2:
+        return core_question(previous[-1]), "short"
+    return "", ""
 
 
 def contextualize(question: str, history: list | None) -> str:
-    """The query to retrieve with: a follow-up question ("Et combien de membres ?") borrows the previous one."""
-    previous = user_questions(history)
-    if not previous:
-        return question
-    terms = analyze(question)
-    if _FOLLOW_UP_START.search(question.strip()) or (_ANAPHORA.search(question) and len(terms) <= 4) or len(terms) <= 2:
-        return f"{core_question(previous[-1])} {question}"
-    return question
+    """The query to retrieve with when the question is read with the conversation."""
+    previous, _ = leaning(question, history)
+    return f"{previous} {question}" if previous else question
 
 
 def _pick(ranked: list[Candidate], bar: float, open_question: bool) -> list[Candidate]:
@@ -121,7 +101,7 @@ def split_question(question: str) -> list[str]:
     >>> split_question("Quelles sont les dates et les lieux ?")
     ['Quelles sont les dates et les lieux ?']
     """
-    parts = [part.strip() for part in _SECOND_ASK.split(question)]
+    parts = [part.strip() for part in SECOND_ASK.split(question)]
     return [part for part in parts if len(analyze(part)) >= 1] or [question]
 
 
@@ -130,7 +110,7 @@ def _answer_lines(citations: list[Citation]) -> str:
 
 
 def extractive_answer(
-    retriever: Retriever, question: str, passages: list[Passage], language: str, asks: list[str] | None = None
+    retriever: Evidence, question: str, passages: list[Passage], language: str, asks: list[str] | None = None
 ) -> Answer:
     """Quote the sentences that answer the question, or abstain; ``asks`` are its separate parts, if any.
 
@@ -168,7 +148,8 @@ def extractive_answer(
     if unanswered:
         text += "\n\n" + phrases["partial"].format(missing=", ".join(f"« {escape_markdown(a)} »" for a in unanswered))
     status = "partial" if unanswered else "answered"
-    return Answer(question, text, citations, False, passages, language, status=status)
+    best = max(c.support for c in chosen)
+    return Answer(question, text, citations, False, passages, language, status=status, support=best)
 
 
 def _quote_for(passage: Passage, claim: str) -> str:
@@ -179,21 +160,20 @@ def _quote_for(passage: Passage, claim: str) -> str:
     return passage.text[best[0] : best[1]]
 
 
-def claim_support(retriever: Retriever, claim: str, passage: Passage) -> float:
+def claim_support(retriever: Evidence, claim: str, passage: Passage) -> float:
     """How well a passage backs a generated claim: the claim's best cosine to one of the passage's sentences plus
     the idf-weighted share of its terms found in the passage (0 to 2)."""
-    row = retriever.index.chunk_row.get(passage.id)
-    if row is None:
+    found = retriever.sentences(passage)
+    if found is None:
         return 0.0
-    vector = retriever.embedder.embed_documents([claim])[0]
-    rows = retriever.index.sentence_rows(row)
-    stored = np.asarray(retriever.index.sentence_vectors[rows.start : rows.stop], dtype=np.float32)
+    vector = retriever.embed_document(claim)
+    stored = np.asarray(found[2], dtype=np.float32)
     cosine = float((stored @ vector).max()) if len(stored) else 0.0
     context = set(analyze(f"{passage.title} {passage.heading} {passage.text}"))
     return cosine + term_weights(retriever).coverage(analyze(claim), context)
 
 
-def claim_checker(retriever: Retriever) -> Callable[[str, Passage], bool]:
+def claim_checker(retriever: Evidence) -> Callable[[str, Passage], bool]:
     """A test of whether a passage backs a claim, at the bar calibrated for the model (profile.min_claim)."""
     return lambda claim, passage: claim_support(retriever, claim, passage) >= retriever.profile.min_claim
 
@@ -273,20 +253,45 @@ def answer_stream(
     mode = _resolve_mode(mode, settings)
     retriever = retriever or open_retriever(settings)
     asked = core_question(question)  # "Bonjour, pourriez-vous me dire qui ..." asks "Qui ..."
-    query = contextualize(asked, history)
-    passages = retriever.search(query, k=k)
-    # a question typed in lower case is read with the names written as the passages found write them
-    if (named := restore_names(asked, [passage.text for passage in passages])) != asked:
-        query = contextualize(named, history)
-        passages, asked = retriever.search(query, k=k), named
-    language = detect_language(asked)  # "québec" in lower case is a French word, "Québec" a name
-    asks = split_question(asked) if query == asked else None  # a follow-up is one ask with its context
-    extractive = extractive_answer(retriever, query, passages, language, asks)
+    previous, lean = leaning(asked, history)
+    extractive = _reading(retriever, asked, "", k)
+    if previous:  # both readings, alone and with the conversation: the evidence decides
+        joined = _reading(retriever, asked, previous, k)
+        extractive = _better(extractive, joined, lean)
     extractive = replace(extractive, question=question)
     if mode == "extractive" or extractive.abstained:
         yield extractive
         return
+    passages, language = extractive.passages, extractive.language
     yield from _generate(question, passages, history, settings, language, extractive, retriever)
+
+
+def _reading(retriever: Retriever, asked: str, previous: str, k: int) -> Answer:
+    """The extractive answer to ``asked``, read alone or, with ``previous``, after the question it may lean on."""
+    query = f"{previous} {asked}" if previous else asked
+    passages = retriever.search(query, k=k)
+    # a question typed in lower case is read with the names written as the passages found write them
+    if (named := restore_names(asked, [passage.text for passage in passages])) != asked:
+        asked = named
+        query = f"{previous} {asked}" if previous else asked
+        passages = retriever.search(query, k=k)
+    language = detect_language(asked)  # "québec" in lower case is a French word, "Québec" a name
+    asks = None if previous else split_question(asked)  # read with its context, a follow-up is one ask
+    answer = extractive_answer(retriever, query, passages, language, asks)
+    if not previous:
+        return answer
+    note = PHRASES[language]["understood_as"].format(question=escape_markdown(query))
+    return replace(answer, understood_as=query, text=f"*{note}*\n\n{answer.text}")
+
+
+def _better(alone: Answer, joined: Answer, lean: str) -> Answer:
+    """The reading to answer with. A follow-up ("Et combien ... ?") is read with the conversation unless only
+    alone do the documents answer it; a short question, by whichever reading the documents support better."""
+    if alone.abstained != joined.abstained:
+        return joined if alone.abstained else alone
+    if lean == "follow-up" or alone.abstained:
+        return joined
+    return joined if joined.support > alone.support else alone
 
 
 # Language-model answers at once, process-wide: they take seconds, and must not hold up extractive ones.

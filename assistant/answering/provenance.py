@@ -85,6 +85,7 @@ def answer_record(answer: Answer) -> dict:
     """One answer as a turn of the JSON export (docs/export.md): question, status, text, citations, warnings."""
     return {
         "question": answer.question,
+        "understood_as": answer.understood_as or None,
         "status": answer.status,
         "mode": answer.mode,
         "language": answer.language,
@@ -149,7 +150,10 @@ def to_markdown(answers: list[Answer], exported_at: str | None = None) -> str:
     exported_at = exported_at or time.strftime("%d/%m/%Y %H:%M")
     lines = [f"# Questions aux documents — {exported_at}", ""]
     for number, answer in enumerate(answers, start=1):
-        lines += [f"## {number}. {answer.question}", "", f"*{STATUS_WORDS.get(answer.status, answer.status)}*", ""]
+        lines += [f"## {number}. {answer.question}", ""]
+        if answer.understood_as:
+            lines += [f"Compris comme : « {answer.understood_as} »", ""]
+        lines += [f"*{STATUS_WORDS.get(answer.status, answer.status)}*", ""]
         lines += [answer.text, ""]
         seen: set[int] = set()
         for citation in answer.citations:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import secrets
 import shutil
+import time
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -89,10 +92,68 @@ def add_file(corpus_dir: Path, upload: Path, original_name: str, max_mb: float) 
     raise AssistantError(f"{original_name}: too many files of this name in the corpus")
 
 
-def delete_file(corpus_dir: Path, source: str) -> None:
-    """Delete one document of the corpus (a path as listed by list_documents)."""
+def delete_file(corpus_dir: Path, source: str, trash_dir: Path | None = None) -> str:
+    """Delete one document of the corpus (a path as listed by list_documents). With ``trash_dir``, the file moves
+    there and can be restored (restore_file); returns the trash entry's id ("" when deleted outright)."""
     corpus = Path(corpus_dir).resolve()
     target = (corpus / source).resolve()
     if corpus not in target.parents or not target.is_file():
         raise AssistantError(f"no document {source!r} in the corpus")
-    target.unlink()
+    if trash_dir is None:
+        target.unlink()
+        return ""
+    entry = f"{time.strftime('%Y%m%dT%H%M%S')}-{secrets.token_hex(3)}"
+    folder = Path(trash_dir) / entry
+    folder.mkdir(parents=True)
+    relative = target.relative_to(corpus).as_posix()
+    shutil.move(str(target), folder / "file")
+    record = {"source": relative, "deleted_at": time.time()}
+    (folder / "entry.json").write_text(json.dumps(record, ensure_ascii=False), encoding="utf-8")
+    return entry
+
+
+@dataclass(frozen=True)
+class TrashEntry:
+    id: str
+    source: str
+    deleted_at: float
+
+
+def list_trash(trash_dir: Path) -> list[TrashEntry]:
+    """The deleted documents that can still be restored, newest first."""
+    entries = []
+    for folder in Path(trash_dir).glob("*/entry.json"):
+        try:
+            record = json.loads(folder.read_text(encoding="utf-8"))
+            entries.append(TrashEntry(folder.parent.name, str(record["source"]), float(record["deleted_at"])))
+        except (OSError, ValueError, KeyError, TypeError):
+            continue  # half-written: a delete interrupted; purge_trash clears it
+    return sorted(entries, key=lambda entry: -entry.deleted_at)
+
+
+def restore_file(corpus_dir: Path, trash_dir: Path, entry_id: str) -> str:
+    """Put a deleted document back where it was; returns its source path. Refused when a file has taken its name."""
+    entry = next((e for e in list_trash(trash_dir) if e.id == entry_id), None)
+    if entry is None:
+        raise AssistantError(f"nothing to restore under {entry_id!r}: it may have been emptied from the trash")
+    corpus = Path(corpus_dir).resolve()
+    target = (corpus / entry.source).resolve()
+    if corpus not in target.parents:
+        raise AssistantError(f"refused: {entry.source!r} is outside the corpus")
+    if target.exists():
+        raise AssistantError(f"{entry.source} exists again in the corpus: rename or delete it first")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.move(str(Path(trash_dir) / entry.id / "file"), target)
+    shutil.rmtree(Path(trash_dir) / entry.id, ignore_errors=True)
+    return entry.source
+
+
+def purge_trash(trash_dir: Path, days: float) -> int:
+    """Empty the trash of what was deleted more than ``days`` ago (and of interrupted deletes); how many went."""
+    kept = {entry.id for entry in list_trash(trash_dir) if time.time() - entry.deleted_at < days * 86400}
+    gone = 0
+    for folder in Path(trash_dir).glob("*"):
+        if folder.is_dir() and folder.name not in kept:
+            shutil.rmtree(folder, ignore_errors=True)
+            gone += 1
+    return gone

@@ -39,6 +39,8 @@ ENVIRONMENT = {
     "watch_poll": "ASSISTANT_WATCH_POLL",
     "auth": "ASSISTANT_AUTH",
     "api_keys": "ASSISTANT_API_KEYS",
+    "login_delay": "ASSISTANT_LOGIN_DELAY",
+    "trash_days": "ASSISTANT_TRASH_DAYS",
     "read_only": "ASSISTANT_READ_ONLY",
 }
 
@@ -81,6 +83,8 @@ class Settings:
     # The HTTP doors (REST, OpenAI-compatible, MCP): a keys file (a key, or "name:key", or "name:sha256:<hex>" a
     # line) makes them ask for one as a bearer token; with a users file and no keys file they are closed.
     api_keys: str = ""
+    login_delay: float = 0.5  # seconds a login waits per failure before it from the same address (at most 2 s)
+    trash_days: float = 30.0  # a deleted document stays restorable this long (in the index folder's trash/)
     # The app watches the corpus folder ("0" to stop it): a build follows each burst of changes once the folder
     # has been quiet this many seconds; with watch_poll > 0 it checks every watch_poll seconds instead of waiting
     # for the file system's events (network shares give none).
@@ -129,6 +133,11 @@ class Settings:
     def with_(self, **changes) -> Settings:
         """A copy with some fields changed (None leaves a field as it is)."""
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+    @property
+    def trash_dir(self) -> Path:
+        """Where deleted documents wait, restorable, for ``trash_days``."""
+        return self.index_dir / "trash"
 
     @property
     def profile(self) -> ModelProfile:

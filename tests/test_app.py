@@ -57,12 +57,12 @@ def test_upload_rebuild_ask_then_delete(client, app_server, tmp_path):
     report, table = client.predict(api_name="/rebuild")
     assert "added 1" in report
     rows = {row[0]: row for row in table["data"]}
-    assert rows["atelier-ouvert.md"][-1] == "indexed"
+    assert rows["atelier-ouvert.md"][-1] == "indexé"
     history, sources, _ = ask(client, "Où le laboratoire Kalimba a-t-il ouvert ?")
     assert "Rodez" in str(history[-1]["content"]) and "atelier-ouvert.md" in sources
 
-    note, table, _ = client.predict("atelier-ouvert.md", api_name="/delete")
-    assert "supprimé" in note and not (settings.corpus_dir / "atelier-ouvert.md").exists()
+    note, table, *_ = client.predict("atelier-ouvert.md", api_name="/delete")
+    assert "corbeille" in note and not (settings.corpus_dir / "atelier-ouvert.md").exists()
     report, _ = client.predict(api_name="/rebuild")
     assert "removed 1" in report
 

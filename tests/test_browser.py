@@ -198,3 +198,51 @@ def test_conversation_survives_a_reload_exports_and_clears(watched_app, tmp_path
     page.reload()
     page.wait_for_timeout(2000)
     assert page.locator("#chat").get_by_text("Forum des Jeunes").count() == 0
+
+
+def test_the_first_start_opens_at_once_shows_the_build_and_answers_after_it(page, tmp_path):
+    import threading
+
+    from helpers import DEFAULT_CORPUS, free_port
+
+    from assistant.settings import Settings
+    from assistant.ui import App, launch
+
+    shutil.copytree(DEFAULT_CORPUS, tmp_path / "corpus")
+    app = App(Settings(corpus_dir=tmp_path / "corpus", index_dir=tmp_path / "index", watch="0"))
+    port = free_port()
+    running = launch(app, "127.0.0.1", port, block=False)  # as serve() does: the page first, then the build
+    builder = threading.Thread(target=app.refresh_index)
+    builder.start()
+    other = page.context.browser.new_page()
+    try:
+        other.set_default_timeout(120_000)
+        other.goto(f"http://127.0.0.1:{port}/")
+        other.locator("#first-build").get_by_text("Première construction de l'index").wait_for()
+        builder.join()
+        other.wait_for_function("!document.querySelector('#first-build').innerText.includes('Première')")
+        other.fill("#question textarea", "Où s'est tenu le barcamp Futurs Publics en 2016 ?")
+        other.click("#ask")
+        other.locator("#chat a.cite").first.wait_for()
+    finally:
+        other.close()
+        running.close()
+
+
+def test_a_delete_asks_to_confirm_and_the_document_can_be_restored(page, app_server):
+    _, settings = app_server
+    name = "innovation-participative-ministeres-entreprises-2014.txt"
+    page.get_by_role("tab", name="Documents").click()
+    page.locator("#chosen input").fill(name)
+    page.locator("#chosen input").press("Enter")
+    page.click("#delete")
+    page.locator("#confirm-question").get_by_text(name).wait_for()  # asks, naming the file
+    assert (settings.corpus_dir / name).is_file()  # nothing deleted before the confirmation
+    page.click("#confirm")
+    page.locator("#status").get_by_text("mis à la corbeille").wait_for()
+    assert not (settings.corpus_dir / name).exists()
+    page.locator("#trash input").click()
+    page.get_by_role("option", name=name, exact=False).first.click()
+    page.click("#restore")
+    page.locator("#status").get_by_text("restauré").wait_for()
+    assert (settings.corpus_dir / name).is_file()

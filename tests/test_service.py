@@ -126,8 +126,10 @@ def test_rest_documents_upload_list_passage_and_delete(http, server, tmp_path):
     assert listed["note-rodez.txt"]["status"] == "not indexed yet"
     refused = http.post("/api/v1/documents", files={"file": ("script.exe", b"MZ...", "application/octet-stream")})
     assert refused.status_code == 400 and ".exe" in refused.json()["error"]["message"]
-    assert http.delete("/api/v1/documents/note-rodez.txt").json() == {"file": "note-rodez.txt", "deleted": True}
+    deleted = http.delete("/api/v1/documents/note-rodez.txt").json()
+    assert deleted["deleted"] and deleted["trash"]  # moved to the trash, restorable
     assert not (settings.corpus_dir / "note-rodez.txt").exists()
+    assert (settings.trash_dir / deleted["trash"] / "file").read_text(encoding="utf-8").startswith("Le laboratoire")
     assert http.delete("/api/v1/documents/../outside.txt").status_code in (400, 404)
     assert http.delete("/api/v1/documents/nothing-here.txt").status_code == 404
     passage = http.post("/api/v1/search", json={"query": "barcamp", "k": 1}).json()["passages"][0]
@@ -344,3 +346,32 @@ def test_service_records_are_the_export_records(built_default):
     exported = json.loads(to_json([answer]))["turns"][0]
     record = ask_record(answer)
     assert {key: record[key] for key in exported} == exported
+
+
+# --- the page's guards -------------------------------------------------------------------------------------------
+
+
+def test_a_read_only_server_takes_no_upload_even_through_gradio(own_copy):
+    running = serve(own_copy, read_only="1")
+    try:
+        reply = httpx.post(running.url + "gradio_api/upload", files={"files": ("a.txt", b"x" * 1000)}, timeout=60)
+        assert reply.status_code == 403
+    finally:
+        running.close()
+
+
+def test_wrong_logins_from_one_address_are_slowed_down_then_the_right_one_gets_in(own_copy, tmp_path):
+    import time
+
+    users = tmp_path / "users.txt"
+    users.write_text("alice:motdepasse\n", encoding="utf-8")
+    running = serve(own_copy.with_(auth=str(users), login_delay=0.2))
+    try:
+        with httpx.Client(base_url=running.url, timeout=60) as client:
+            started = time.perf_counter()
+            for _ in range(5):
+                assert client.post("/login", data={"username": "alice", "password": "non"}).status_code >= 400
+            assert time.perf_counter() - started >= 0.2 * (1 + 2 + 3 + 4)
+            assert client.post("/login", data={"username": "alice", "password": "motdepasse"}).status_code == 200
+    finally:
+        running.close()

@@ -65,13 +65,16 @@ def router(service: Service) -> APIRouter:
             name = add_file(settings.corpus_dir, path, file.filename or "document", settings.max_file_mb)
         return {"file": name, "note": "added to the corpus: it is answerable once the index is rebuilt"}
 
-    @api.delete("/documents/{file:path}", summary="Delete a file of the corpus (refused in read-only mode)")
+    @api.delete(
+        "/documents/{file:path}",
+        summary="Move a file of the corpus to the trash, restorable from the page (refused in read-only mode)",
+    )
     def delete(file: str) -> dict:
         writable(service)
         if not any(entry["file"] == file for entry in service.documents()):
             raise HTTPException(404, f"no document {file!r} in the corpus")
-        delete_file(service.settings.corpus_dir, file)
-        return {"file": file, "deleted": True}
+        entry = delete_file(service.settings.corpus_dir, file, service.settings.trash_dir)
+        return {"file": file, "deleted": True, "trash": entry}
 
     @api.get("/passages/{passage_id}", summary="One passage of the index, by the id a search or a citation gave")
     def passage(passage_id: str) -> dict:

@@ -10,27 +10,43 @@ import html
 import logging
 import os
 import tempfile
+import time
 from pathlib import Path
 
 import gradio as gr
 
-from assistant.access import is_read_only, load_users
-from assistant.answering.answers import answer_stream, escape_markdown
+from assistant.access import is_loopback, is_read_only, load_users
+from assistant.answering.answers import answer_stream
 from assistant.answering.provenance import answer_from_dict, answer_to_dict, stale_citations, to_json, to_markdown
 from assistant.api import open_retriever
-from assistant.corpus import add_file, delete_file, list_documents
+from assistant.corpus import add_file, delete_file, list_documents, list_trash, purge_trash, restore_file
 from assistant.errors import AssistantError
 from assistant.index import cached_index, current_generation, current_manifest
+from assistant.markup import escape_markdown
 from assistant.readers.documents import SUPPORTED, read_document
 from assistant.readers.isolated import render_page_isolated
 from assistant.records import content_hash
 from assistant.service import Service, create_api
 from assistant.service.server import Running
 from assistant.settings import Settings
+from assistant.ui.guards import PageGuard
 from assistant.ui.render import CSS, HEAD, link_markers, render_sources, source_line, status_badge, turns_panel
 from assistant.watch import IndexState, Watcher, build_now
 
 log = logging.getLogger(__name__)
+
+# What a build is doing, in the page's words (the library names its stages in English).
+STAGES = {
+    "scanning": "examen du dossier",
+    "reading": "lecture des fichiers",
+    "embedding": "calcul des vecteurs des passages",
+    "sentences": "calcul des vecteurs des phrases",
+    "indexing": "index des mots",
+    "dense": "index des vecteurs",
+    "writing": "écriture de l'index",
+}
+
+STATES = {"indexed": "indexé", "not indexed yet": "pas encore indexé", "failed": "écarté"}
 
 EXAMPLES = [
     "Combien de propositions le groupe de travail sur l'innovation participative a-t-il formulées ?",
@@ -45,7 +61,7 @@ def _documents(settings: Settings) -> tuple[list[list], list[str]]:
     rows = []
     entries = list_documents(settings.corpus_dir, settings.index_dir)
     for entry in entries:
-        status = entry.status if entry.status != "failed" else f"failed: {entry.reason}"
+        status = STATES.get(entry.status, entry.status) + (f" : {entry.reason}" if entry.status == "failed" else "")
         rows.append([entry.source, entry.title, entry.kind, entry.pages or "", entry.chunks, status])
     return rows, [entry.source for entry in entries]
 
@@ -84,8 +100,7 @@ class App:
             + (f", construit le {built[:10]} à {built[11:16]}" if built else "")
         ]
         if state.building:
-            progress = f" ({state.done}/{state.total})" if state.total else ""
-            lines.append(f"⏳ Mise à jour en cours : {escape_markdown(state.stage)}{progress}")
+            lines.append(f"⏳ Mise à jour en cours : {self.stage()}")
         if state.last_error:
             lines.append(f"❌ Dernière construction : {escape_markdown(state.last_error)}")
         failed = manifest.get("failed", {})
@@ -95,6 +110,18 @@ class App:
                 lines.append(f"- {escape_markdown(source)} : {escape_markdown(entry.get('reason', ''))}")
         return "\n".join(lines)
 
+    def stage(self) -> str:
+        """The build's stage and progress, in French."""
+        state = self.state
+        progress = f" ({state.done}/{state.total})" if state.total else ""
+        return escape_markdown(STAGES.get(state.stage, state.stage)) + progress
+
+    def first_build(self) -> str:
+        """While the very first index is being built, what the Questions tab says instead of answering."""
+        if not self.state.building or current_generation(self.settings.index_dir) is not None:
+            return ""
+        return f"⏳ Première construction de l'index : {self.stage()}. Posez vos questions dès qu'elle finit."
+
     # --- events -------------------------------------------------------------------------------------------
     def respond(self, question: str, history: list, answers: list, k: int, mode: str):
         """Answer one question. Yields (chat, answers, sources panel, question box, conversation to keep in the
@@ -103,6 +130,10 @@ class App:
         answers = list(answers or [])
         question = (question or "").strip()
         if not question:
+            yield history, answers, self.sources_panel(answers), "", _saved(history, answers)
+            return
+        if waiting := self.first_build():
+            history = history + [{"role": "user", "content": question}, {"role": "assistant", "content": waiting}]
             yield history, answers, self.sources_panel(answers), "", _saved(history, answers)
             return
         turn = len(answers)
@@ -231,21 +262,54 @@ class App:
                 discard_upload(path)
         note = "\n".join(messages) or "Aucun fichier."
         if any(m.startswith("✅") for m in messages):
-            note += "\n\nReconstruisez l'index pour interroger les nouveaux documents."
+            note += "\n\n" + self.next_step("interroger les nouveaux documents")
         table, sources = _documents(self.settings)
         return note, table, gr.update(choices=sources), None
 
-    def delete(self, source: str):
+    def ask_delete(self, source: str):
+        """The confirmation asked before a delete, naming the file."""
         if not source:
-            return "Choisissez un document.", _documents(self.settings)[0], gr.update()
+            return gr.update(visible=False), "Choisissez d'abord un document."
+        days = f"{self.settings.trash_days:g}"
+        question = f"Supprimer **{escape_markdown(source)}** ? Il ira dans la corbeille, restaurable {days} jours."
+        return gr.update(visible=True), question
+
+    def delete(self, source: str):
+        """Move a document to the trash (what the confirmation button does)."""
+        if not source:
+            return "Choisissez un document.", _documents(self.settings)[0], gr.update(), gr.update(), gr.update()
         try:
-            delete_file(self.settings.corpus_dir, source)
+            delete_file(self.settings.corpus_dir, source, self.settings.trash_dir)
             discard_rendered(source, self.exports)
-            note = f"🗑️ {source} supprimé. Reconstruisez l'index pour le retirer des réponses."
+            note = f"🗑️ {source} mis à la corbeille. " + self.next_step("le retirer des réponses")
         except AssistantError as exc:
             note = f"❌ {exc}"
         table, sources = _documents(self.settings)
-        return note, table, gr.update(choices=sources, value=None)
+        return note, table, gr.update(choices=sources, value=None), self.trash_choices(), gr.update(visible=False)
+
+    def trash_choices(self):
+        purge_trash(self.settings.trash_dir, self.settings.trash_days)
+        entries = list_trash(self.settings.trash_dir)
+        when = lambda entry: time.strftime("%d/%m %H:%M", time.localtime(entry.deleted_at))  # noqa: E731
+        return gr.update(choices=[(f"{e.source} (supprimé le {when(e)})", e.id) for e in entries], value=None)
+
+    def restore_deleted(self, entry_id: str):
+        """Put a document of the trash back in the corpus."""
+        if not entry_id:
+            return "Choisissez un document de la corbeille.", gr.update(), gr.update(), gr.update()
+        try:
+            source = restore_file(self.settings.corpus_dir, self.settings.trash_dir, entry_id)
+            note = f"♻️ {source} restauré. " + self.next_step("l'interroger à nouveau")
+        except AssistantError as exc:
+            note = f"❌ {exc}"
+        table, sources = _documents(self.settings)
+        return note, table, gr.update(choices=sources, value=None), self.trash_choices()
+
+    def next_step(self, purpose: str) -> str:
+        """What makes a change of the corpus reach the answers: the folder watcher, or a rebuild."""
+        if self.watcher is not None:
+            return f"L'index se met à jour de lui-même dans quelques secondes pour {purpose}."
+        return f"Reconstruisez l'index pour {purpose}."
 
     def tick(self, seen_generation: str | None):
         """The status line, and the documents table when the index changed since this page last looked."""
@@ -281,14 +345,28 @@ class App:
                 )
                 upload = gr.Button("Ajouter au corpus", elem_id="add")
             with gr.Column():
-                chosen = gr.Dropdown(names, label="Document à supprimer", elem_id="chosen")
-                remove = gr.Button("Supprimer", variant="stop", elem_id="delete")
+                chosen = gr.Dropdown(
+                    names, value=None, label="Document à supprimer", elem_id="chosen", allow_custom_value=True
+                )
+                remove = gr.Button("Supprimer…", variant="stop", elem_id="delete")
+                with gr.Group(visible=False, elem_id="confirm-delete") as confirming:
+                    question = gr.Markdown(elem_id="confirm-question")
+                    with gr.Row():
+                        confirm = gr.Button("Confirmer la suppression", variant="stop", elem_id="confirm")
+                        cancel = gr.Button("Annuler", elem_id="cancel")
+            with gr.Column():
+                trash = gr.Dropdown([], value=None, label="Corbeille", elem_id="trash")
+                restore = gr.Button("Restaurer", elem_id="restore")
         rebuild = gr.Button("Reconstruire l'index", variant="primary", elem_id="rebuild")
         status = gr.Markdown(elem_id="status")
         upload.click(self.upload, files, [status, table, chosen, files])
-        remove.click(self.delete, chosen, [status, table, chosen])
+        remove.click(self.ask_delete, chosen, [confirming, question])
+        confirm.click(self.delete, chosen, [status, table, chosen, trash, confirming])
+        cancel.click(lambda: gr.update(visible=False), None, confirming)
+        restore.click(self.restore_deleted, trash, [status, table, chosen, trash])
         rebuild.click(self.rebuild, None, [status, table], concurrency_limit=1)
         demo.load(self.documents, None, [table, chosen])
+        demo.load(self.trash_choices, None, trash)
 
     def blocks(self) -> gr.Blocks:
         llm = bool(self.settings.llm_url)
@@ -298,6 +376,9 @@ class App:
                 "Posez une question : chaque réponse cite ses sources, que vous pouvez vérifier."
             )
             with gr.Tab("Questions"):
+                building = gr.Markdown(self.first_build(), elem_id="first-build")
+                # a timer of this tab: one in a hidden tab does not tick
+                gr.Timer(1.0).tick(self.first_build, None, building, queue=False)
                 answers = gr.State([])
                 saved = gr.BrowserState({"history": [], "answers": []}, storage_key="assistant-conversation")
                 with gr.Row():
@@ -425,6 +506,7 @@ def server_app(app: App, host: str = "127.0.0.1"):
     login = {}
     if app.settings.auth:
         login = {"auth": load_users(app.settings.auth), "auth_message": "Assistant documentaire : connectez-vous."}
+    api.add_middleware(PageGuard, read_only=app.read_only, step=app.settings.login_delay)
     return gr.mount_gradio_app(
         api,
         demo,
@@ -445,6 +527,13 @@ def launch(app: App, host: str | None = None, port: int | None = None, block: bo
     host = host or os.environ.get("GRADIO_SERVER_NAME") or "127.0.0.1"
     port = port or int(os.environ.get("GRADIO_SERVER_PORT") or 7860)
     app.read_only = is_read_only(app.settings.read_only, host)
+    if not is_loopback(host) and not app.settings.auth:
+        warning = (
+            f"⚠️  Listening on {host} without a login: anyone who can reach this machine can read every document."
+            " Set ASSISTANT_AUTH (a users file) and ASSISTANT_API_KEYS, or listen on 127.0.0.1."
+        )
+        log.warning(warning)
+        print(warning, flush=True)
     running = Running(server_app(app, host), host, port)
     if block:
         print(f"Page, API et MCP sur http://{host}:{port}/ (Ctrl+C pour arrêter)", flush=True)
@@ -456,8 +545,14 @@ def launch(app: App, host: str | None = None, port: int | None = None, block: bo
 def serve(settings: Settings | None = None, host: str | None = None, port: int | None = None) -> None:
     """Refresh the index, then serve the app until interrupted (what ``python app.py`` runs)."""
     app = App(settings)
+    running = launch(app, host, port, block=False)  # the page opens at once and shows the build's progress
+    print(f"Page, API et MCP sur {running.url} (Ctrl+C pour arrêter)", flush=True)
     print("Mise à jour de l'index…", flush=True)
     print(app.refresh_index(), flush=True)
     open_retriever(app.settings).embedder.embed_query("échauffement")  # load the model before the first question
     app.start_watching()
-    launch(app, host, port)
+    try:
+        while running.thread.is_alive():
+            running.thread.join(timeout=1.0)
+    except KeyboardInterrupt:
+        running.close()

@@ -4,9 +4,9 @@
 
 1. The gold set's answerable questions, asked in process (``assistant.ask``) and through ``POST /api/v1/ask`` of a
    server on this machine, alternately, in one run: p50 of each and the difference.
-2. ``--clients`` threads, each with its own `openai` client, stream ``--questions`` answers each from
-   ``/v1/chat/completions``, and go on until the index has been rebuilt twice (a document edited before each build): errors (an
-   exception, or a stream without its citations), p50 and p95 of a whole stream.
+2. ``--clients`` threads, each with its own `openai` client, stream at least ``--questions`` answers each from
+   ``/v1/chat/completions``, and go on until the index has been rebuilt twice (a document edited before each
+   build): errors (an exception, or a stream without its citations), p50 and p95 of a whole stream.
 """
 
 from __future__ import annotations

@@ -226,3 +226,9 @@ def test_a_pdf_page_shown_from_a_citation_is_gone_once_its_document_is_deleted(c
     assert not [path for path in shown if path.exists()]
     _, where = client.predict(passage, api_name="/open_original")
     assert "plus dans l'index" in where  # only indexed documents are shown
+
+
+def test_a_question_too_long_is_refused_at_once_in_french(client):
+    history, _, cleared = ask(client, "Pourquoi " * 500)
+    said = str(history[-1]["content"])
+    assert cleared == "" and "trop longue : 4 499 caractères, au plus 2 000 sont lus" in said

@@ -41,23 +41,24 @@ _MARKER = re.compile(r"\[(\d+)\]")
 
 def leaning(question: str, history: list | None) -> tuple[str, str]:
     """Whether a question may lean on the conversation, and on what: ("", "") when it stands alone; else the
-    previous question, and "follow-up" when it opens like one ("Et combien ... ?") or points back with a pronoun
-    ("Que recommande-t-elle ?" is no such pronoun: an inversion), or "short" when it says too little to stand
-    alone ("Et en 2019 ?", "Qu'est-ce que FP21 ?"), which either reading may answer.
+    previous question, and "follow-up" when it opens like one ("Et combien ... ?"), or "short" when it says little
+    ("Et en 2019 ?", "Qu'est-ce que FP21 ?") or points back with a pronoun in few words ("Qui l'anime ?"): either
+    reading may answer those. An inverted subject ("compte-t-il") points back to nothing.
 
     >>> history = [{"role": "user", "content": "Qu'est-ce que le Forum des Jeunes au Québec ?"}]
     >>> leaning("Et combien de membres compte-t-il ?", history)[1], leaning("Qu'est-ce que FP21 ?", history)[1]
     ('follow-up', 'short')
-    >>> leaning("Combien d'agents ont participé au barcamp Futurs Publics ?", history)
+    >>> leaning("Combien d'agents ont participé au barcamp Futurs Publics en 2016 ?", history)
     ('', '')
     """
     previous = user_questions(history)
     if not previous:
         return "", ""
-    stripped = INVERSION.sub(" ", question)  # "compte-t-il": the pronoun is the verb's subject, asked about
-    if FOLLOW_UP_START.search(question.strip()) or ANAPHORA.search(stripped):
+    if FOLLOW_UP_START.search(question.strip()):
         return core_question(previous[-1]), "follow-up"
-    if len(analyze(question)) <= 2:
+    terms = analyze(question)
+    stripped = INVERSION.sub(" ", question)
+    if len(terms) <= 2 or (ANAPHORA.search(stripped) and len(terms) <= 4):
         return core_question(previous[-1]), "short"
     return "", ""
 

@@ -26,6 +26,7 @@ from assistant.markup import escape_markdown
 from assistant.readers.documents import SUPPORTED, read_document
 from assistant.readers.isolated import render_page_isolated
 from assistant.records import content_hash
+from assistant.retrieval import MAX_QUERY_CHARS
 from assistant.service import Service, create_api
 from assistant.service.server import Running
 from assistant.settings import Settings
@@ -130,6 +131,13 @@ class App:
         answers = list(answers or [])
         question = (question or "").strip()
         if not question:
+            yield history, answers, self.sources_panel(answers), "", _saved(history, answers)
+            return
+        if len(question) > MAX_QUERY_CHARS:  # refused before any work, in the page's language
+            typed, read = (f"{number:,}".replace(",", " ") for number in (len(question), MAX_QUERY_CHARS))
+            refusal = f"⚠️ La question est trop longue : {typed} caractères, au plus {read} sont lus. Raccourcissez-la."
+            turn = [{"role": "user", "content": question[:200] + "…"}, {"role": "assistant", "content": refusal}]
+            history = history + turn
             yield history, answers, self.sources_panel(answers), "", _saved(history, answers)
             return
         if waiting := self.first_build():

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import numpy as np
 
-from assistant.keywords import analyze
+from assistant.answering.evidence import HashEmbedder
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CORPUS = ROOT / "corpus"
@@ -28,14 +27,7 @@ class FakeEmbedder:
 
     def __init__(self) -> None:
         self.embedded: list[str] = []
-
-    def _vector(self, text: str) -> np.ndarray:
-        vector = np.zeros(self.dimension, dtype=np.float32)
-        for token in analyze(text) or ["<empty>"]:
-            digest = hashlib.sha256(token.encode()).digest()
-            vector[digest[0] % self.dimension] += 1.0 if digest[1] % 2 else -1.0
-        norm = np.linalg.norm(vector)
-        return vector / norm if norm else vector
+        self._vector = HashEmbedder()  # the in-memory evidence store's, dimension 64
 
     def embed_documents(self, texts, progress=None, out=None):
         self.embedded.extend(texts)

@@ -13,6 +13,7 @@ LOGIN = "/login"
 UPLOAD = "/gradio_api/upload"
 MAX_DELAY = 2.0  # seconds a login waits at most, however many failures came before it
 FORGET_AFTER = 3600.0  # an address's failures are forgotten after an hour without one
+MAX_ADDRESSES = 10_000  # past this many addresses remembered, the stale ones are dropped
 
 
 class PageGuard:
@@ -34,11 +35,14 @@ class PageGuard:
 
     def record(self, address: str, failed: bool) -> None:
         with self.lock:
+            now = time.monotonic()
             if failed:
                 count, _ = self.failures.get(address, (0, 0.0))
-                self.failures[address] = (count + 1, time.monotonic())
+                self.failures[address] = (count + 1, now)
             else:
                 self.failures.pop(address, None)
+            if len(self.failures) > MAX_ADDRESSES:  # many addresses failing: keep only the recent ones
+                self.failures = {a: f for a, f in self.failures.items() if now - f[1] <= FORGET_AFTER}
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http" or scope.get("method") != "POST":

@@ -108,8 +108,8 @@ OF = re.compile(rf"^(?:{_alternation('of')})\s*", re.I)
 # How a question is worded: courtesies around it, asking words, follow-ups, asks joined in one question.
 OPENING = re.compile(rf"^[^\w«\"']*(?:{_listed('openings')})", re.I)  # "👋 Salut !"
 CLOSING = re.compile(rf"[\s,.;!]*(?:{_listed('closings')})[\s.!]*(\?)?[\s.!]*$", re.I)
-ASKING = re.compile(rf"^\s*(?:{_alternation('asking_openers')})\b|{either('question', 'inversion')}", re.I)
 INVERSION = re.compile(either("question", "inversion"), re.I)
+ASKING = re.compile(rf"^\s*(?:{_alternation('asking_openers')})\b|{INVERSION.pattern}", re.I)
 ELIDED = "".join(words("elisions"))
 FOLLOW_UP_START = re.compile(rf"^({_alternation('follow_up_starts')})\b", re.I)
 ANAPHORA = re.compile(rf"\b({_alternation('anaphora')})\b", re.I)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from assistant.builder import file_hash
 from assistant.index import current_manifest
-from assistant.records import Answer, Citation
+from assistant.records import Answer, Citation, Passage
 from assistant.settings import Settings
 
 EXPORT_FORMAT = 1
@@ -65,20 +65,23 @@ def stale_citations(
     return stale
 
 
-def citation_record(citation: Citation) -> dict:
-    """A citation in the export's format (docs/export.md): its quote and where it comes from, with versions."""
-    passage = citation.passage
+def provenance_record(passage: Passage) -> dict:
+    """Where a passage comes from, in the export's names (docs/export.md): title, file, page, section, offsets, and
+    the versions of its document and index."""
     return {
-        "number": citation.number,
-        "quote": citation.quote,
         "title": passage.title,
         "file": passage.source,
         "page": passage.page,
         "section": passage.heading or None,
         "offsets": [passage.start, passage.end],
-        "document_hash": citation.document_hash,
-        "index_generation": citation.generation,
+        "document_hash": passage.document_hash,
+        "index_generation": passage.generation,
     }
+
+
+def citation_record(citation: Citation) -> dict:
+    """A citation in the export's format (docs/export.md): its quote and where it comes from, with versions."""
+    return {"number": citation.number, "quote": citation.quote, **provenance_record(citation.passage)}
 
 
 def answer_record(answer: Answer) -> dict:
@@ -100,8 +103,6 @@ def answer_from_record(record: dict) -> Answer:
 
     Raises ValueError, naming the field, when the record is not such a turn.
     """
-    from assistant.records import Passage
-
     if not isinstance(record, dict):
         raise ValueError("an answer must be a JSON object (a turn of the export)")
     citations = record.get("citations", [])
@@ -170,8 +171,6 @@ def to_markdown(answers: list[Answer], exported_at: str | None = None) -> str:
 
 def answer_from_dict(record: dict) -> Answer:
     """An Answer back from ``dataclasses.asdict`` (what the app keeps in its session state)."""
-    from assistant.records import Passage
-
     passages = [Passage(**p) for p in record.get("passages", [])]
     citations = [Citation(c["number"], Passage(**c["passage"]), c["quote"]) for c in record.get("citations", [])]
     fields = {k: v for k, v in record.items() if k not in ("citations", "passages")}

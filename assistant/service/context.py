@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 
 from assistant.access import load_keys
 from assistant.answering.answers import ask
-from assistant.answering.provenance import answer_record
+from assistant.answering.provenance import answer_record, provenance_record
 from assistant.api import open_retriever
 from assistant.corpus import list_documents
 from assistant.records import Answer, Passage
@@ -97,16 +97,10 @@ def passage_record(passage: Passage) -> dict:
     return {
         "id": passage.id,
         "text": passage.text,
-        "title": passage.title,
-        "file": passage.source,
-        "page": passage.page,
-        "section": passage.heading or None,
-        "offsets": [passage.start, passage.end],
+        **provenance_record(passage),
         "score": round(passage.score, 6),
         "dense_score": round(passage.dense_score, 6),
         "keyword_score": round(passage.keyword_score, 6),
-        "document_hash": passage.document_hash,
-        "index_generation": passage.generation,
     }
 
 

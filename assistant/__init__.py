@@ -12,12 +12,13 @@ without the models and indexes behind the rest.
 from importlib import import_module
 
 _EXPORTS = {
-    "ask": "assistant.answering.answers",
+    **{
+        name: "assistant.api"
+        for name in ("ask", "build_index", "retrieve", "record_feedback", "feedback_log", "unanswered")
+    },
     "stale_citations": "assistant.answering.provenance",
     "to_json": "assistant.answering.provenance",
     "to_markdown": "assistant.answering.provenance",
-    "build_index": "assistant.api",
-    "retrieve": "assistant.api",
     "Settings": "assistant.settings",
     **{name: "assistant.records" for name in ("Answer", "BuildReport", "Chunk", "Citation", "Document", "Passage")},
     **{

@@ -120,9 +120,9 @@ def cmd_mcp(args) -> int:
 
 
 def cmd_calibrate(args) -> int:
-    from assistant.api import open_retriever
     from assistant.calibration import calibrate_on, calibration_path
     from assistant.evaluation import evaluate, format_table, load_gold
+    from assistant.retrieval import open_retriever
 
     settings = _settings(args)
     path = calibration_path(settings.index_dir)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from assistant.answering.answers import ask
 from assistant.answering.language import detect_language
-from assistant.api import open_retriever
+from assistant.retrieval import open_retriever
 from assistant.settings import Settings
 
 # Figures where lower is better; every other figure is better higher.

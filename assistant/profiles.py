@@ -76,6 +76,9 @@ class ModelProfile:
     # Language-model mode: a generated sentence is backed by the passage it cites when its best cosine to one
     # of the passage's sentences plus the share of its terms found in the passage reaches this.
     min_claim: float = 1.0
+    # The questions the documents do not answer are grouped by subject: two groups merge while the mean cosine
+    # between their questions reaches this (fitted on paraphrases: docs/feedback.md).
+    gap_cosine: float = 0.9
     support: SupportModel = field(
         default_factory=lambda: SupportModel(
             {"cosine": 4.0, "sentence_terms": 2.0, "passage_terms": 1.0, "kind": 1.0, "focus": 1.0}, -7.0, 0.5
@@ -100,6 +103,7 @@ CALIBRATED = (
     "min_known",
     "english_terms",
     "min_claim",
+    "gap_cosine",
 )
 
 

@@ -119,6 +119,7 @@ class Answer:
     status: str = "answered"
     support: float = 0.0  # the best quoted sentence's support (0 when nothing is quoted)
     understood_as: str = ""  # the question as read with the conversation, when it was
+    id: str = ""  # set when the answer is logged (feedback refers to it)
 
     def __post_init__(self) -> None:
         if self.abstained:

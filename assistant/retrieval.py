@@ -7,13 +7,15 @@ import logging
 import re
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
+from assistant.builder import build_index
 from assistant.chunktable import SOURCE
-from assistant.embeddings import Embedder, get_embedder
-from assistant.errors import IndexMismatchError
-from assistant.index import LoadedIndex
+from assistant.embeddings import Embedder, embedder_for, get_embedder
+from assistant.errors import IndexMismatchError, IndexNotFoundError
+from assistant.index import LoadedIndex, cached_index, current_generation
 from assistant.keywords import analyze
 from assistant.profiles import ModelProfile, profile_for
 from assistant.records import Passage
@@ -226,3 +228,16 @@ class Retriever:
             passage.document_hash,
             passage.generation,
         )
+
+
+def open_retriever(settings: Settings) -> Retriever:
+    """A Retriever on the current index, building the index first when there is none yet."""
+    if current_generation(settings.index_dir) is None:
+        if not Path(settings.corpus_dir).is_dir():
+            raise IndexNotFoundError(
+                f"no index in {settings.index_dir} and no corpus folder {settings.corpus_dir} to build one from"
+            )
+        log.info("no index in %s yet: building it from %s", settings.index_dir, settings.corpus_dir)
+        build_index(settings=settings)
+    index = cached_index(settings.index_dir)
+    return Retriever(index, settings, embedder_for(settings))

@@ -34,8 +34,8 @@ def main() -> None:
     from openai import OpenAI
 
     from assistant.answering.answers import ask
-    from assistant.api import open_retriever
     from assistant.evaluation import load_gold
+    from assistant.retrieval import open_retriever
     from assistant.settings import Settings
     from assistant.ui import App, launch
     from assistant.watch import build_now

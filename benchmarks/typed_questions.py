@@ -20,9 +20,10 @@ from common import ROOT, table
 sys.path.insert(0, str(ROOT))
 
 from assistant.answering.language import detect_language  # noqa: E402
-from assistant.api import build_index, open_retriever  # noqa: E402
+from assistant.api import build_index
 from assistant.evaluation import evaluate, load_gold  # noqa: E402
 from assistant.keywords import fold_accents  # noqa: E402
+from assistant.retrieval import open_retriever  # noqa: E402
 from assistant.settings import Settings  # noqa: E402
 
 FIGURES = (

@@ -68,7 +68,7 @@ def test_fit_weighs_every_corpus_the_same_and_observations_round_trip(tmp_path):
 @pytest.mark.model
 def test_no_rule_zeroes_a_sentence_on_its_own(built_default):
     from assistant.answering.candidates import candidates
-    from assistant.api import open_retriever
+    from assistant.retrieval import open_retriever
 
     retriever = open_retriever(built_default)
     question = "Combien de ministres ont participé au barcamp Futurs Publics ?"  # no sentence counts ministers

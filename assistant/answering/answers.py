@@ -20,13 +20,12 @@ from assistant.answering.history import user_questions
 from assistant.answering.language import PHRASES, core_question, detect_language, restore_names
 from assistant.answering.lexicon import ANAPHORA, FOLLOW_UP_START, INVERSION, SECOND_ASK
 from assistant.answering.support import question_needs
-from assistant.api import open_retriever
 from assistant.chunking import split_sentences
 from assistant.errors import LLMError
 from assistant.keywords import analyze
 from assistant.markup import escape_markdown, inert
 from assistant.records import Answer, Citation, Passage
-from assistant.retrieval import Retriever, check_query
+from assistant.retrieval import Retriever, check_query, open_retriever
 from assistant.settings import Settings
 
 log = logging.getLogger(__name__)

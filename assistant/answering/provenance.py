@@ -87,6 +87,7 @@ def citation_record(citation: Citation) -> dict:
 def answer_record(answer: Answer) -> dict:
     """One answer as a turn of the JSON export (docs/export.md): question, status, text, citations, warnings."""
     return {
+        "id": answer.id or None,
         "question": answer.question,
         "understood_as": answer.understood_as or None,
         "status": answer.status,
@@ -130,7 +131,16 @@ def answer_from_record(record: dict) -> Answer:
             raise ValueError(
                 f"citations[{position}] must hold number, quote, file and document_hash (docs/export.md)"
             ) from None
-    return Answer(str(record.get("question", "")), str(record.get("answer", "")), parsed, False)
+    status = str(record.get("status") or "answered")
+    return Answer(
+        str(record.get("question", "")),
+        str(record.get("answer", "")),
+        parsed,
+        status == "not_found",
+        status=status,
+        understood_as=str(record.get("understood_as") or ""),
+        id=str(record.get("id") or ""),
+    )
 
 
 def to_json(answers: list[Answer], exported_at: str | None = None) -> str:

@@ -14,10 +14,9 @@ from dataclasses import asdict, dataclass
 from assistant.access import load_keys
 from assistant.answering.answers import ask
 from assistant.answering.provenance import answer_record, provenance_record
-from assistant.api import open_retriever
 from assistant.corpus import list_documents
 from assistant.records import Answer, Passage
-from assistant.retrieval import Retriever
+from assistant.retrieval import Retriever, open_retriever
 from assistant.settings import Settings
 
 MAX_K = 20  # passages per search or answer

@@ -18,7 +18,6 @@ import gradio as gr
 from assistant.access import is_loopback, is_read_only, load_users
 from assistant.answering.answers import answer_stream
 from assistant.answering.provenance import answer_from_dict, answer_to_dict, stale_citations, to_json, to_markdown
-from assistant.api import open_retriever
 from assistant.corpus import add_file, delete_file, list_documents, list_trash, purge_trash, restore_file
 from assistant.errors import AssistantError
 from assistant.index import cached_index, current_generation, current_manifest
@@ -26,7 +25,7 @@ from assistant.markup import escape_markdown
 from assistant.readers.documents import SUPPORTED, read_document
 from assistant.readers.isolated import render_page_isolated
 from assistant.records import content_hash
-from assistant.retrieval import MAX_QUERY_CHARS
+from assistant.retrieval import MAX_QUERY_CHARS, open_retriever
 from assistant.service import Service, create_api
 from assistant.service.server import Running
 from assistant.settings import Settings

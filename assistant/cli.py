@@ -7,6 +7,7 @@ import json
 import logging
 import sys
 from dataclasses import asdict
+from pathlib import Path
 
 from assistant.errors import AssistantError
 from assistant.settings import Settings
@@ -147,9 +148,39 @@ def cmd_calibrate(args) -> int:
 def cmd_eval(args) -> int:
     from assistant.evaluation import main as evaluate
 
+    if args.from_feedback:
+        from assistant.api import gold_from_feedback
+
+        candidates = gold_from_feedback(settings=_settings(args))
+        text = json.dumps(candidates, ensure_ascii=False, indent=1) + "\n"
+        if args.out:
+            Path(args.out).write_text(text, encoding="utf-8")
+            print(
+                f"{len(candidates['answerable'])} answerable questions and {len(candidates['review'])} to review"
+                f" written to {args.out} (check them, then: assistant eval --gold {args.out})"
+            )
+        else:
+            sys.stdout.write(text)
+        return 0
     return evaluate(
         gold=args.gold, settings=_settings(args), thresholds=args.check, as_json=args.json, split=args.split
     )
+
+
+def cmd_gaps(args) -> int:
+    from assistant.api import unanswered
+    from assistant.feedback.gaps import to_csv, to_markdown
+
+    report = unanswered(settings=_settings(args))
+    if args.csv:
+        Path(args.csv).write_text(to_csv(report), encoding="utf-8")
+    if args.markdown:
+        Path(args.markdown).write_text(to_markdown(report), encoding="utf-8")
+    if not (args.csv or args.markdown):
+        sys.stdout.write(to_markdown(report))
+    else:
+        print(f"{len(report)} groups written to " + " and ".join(f for f in (args.csv, args.markdown) if f))
+    return 0
 
 
 def parser() -> argparse.ArgumentParser:
@@ -226,7 +257,19 @@ def parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--check", default=None, help="thresholds file: exit 1 if a figure falls below")
     evaluate.add_argument("--split", choices=["dev", "test"], default=None, help="one split only (default: both)")
     evaluate.add_argument("--json", action="store_true", help="print JSON")
+    evaluate.add_argument(
+        "--from-feedback",
+        action="store_true",
+        help="write gold-set candidates from the feedback on answers instead (a gold file: --out FILE)",
+    )
+    evaluate.add_argument("--out", default=None, help="with --from-feedback: the file to write (default: stdout)")
     evaluate.set_defaults(run=cmd_eval)
+
+    gaps = commands.add_parser("gaps", help="what the documents do not answer: questions grouped by subject")
+    paths(gaps)
+    gaps.add_argument("--csv", default=None, help="write the report as CSV to this file")
+    gaps.add_argument("--markdown", default=None, help="write the report as Markdown to this file")
+    gaps.set_defaults(run=cmd_gaps)
     return top
 
 

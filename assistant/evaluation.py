@@ -108,13 +108,13 @@ def evaluate(gold: dict, settings: Settings, k: int = 5, split: str | None = Non
     for item in kept("follow_ups"):
         result = answer(item["question"], history=[{"role": "user", "content": item["first"]}])
         follow_hits.append(_hit_rank(result.passages, item["source"], item["snippet"]) is not None)
-    n, asked, opened = len(answerable), len(ask_ms), len(kept("open"))
+    n, asked, opened = len(answerable) or 1, len(ask_ms) or 1, len(kept("open"))  # a set may hold no answerable
 
     def share(values: list) -> float:
         return sum(values) / len(values) if values else 1.0
 
     return {
-        "questions": n,
+        "questions": len(answerable),
         "hit@1": sum(r is not None and r <= 1 for r in ranks) / n,
         "hit@3": sum(r is not None and r <= 3 for r in ranks) / n,
         "hit@5": sum(r is not None and r <= 5 for r in ranks) / n,
@@ -135,9 +135,9 @@ def evaluate(gold: dict, settings: Settings, k: int = 5, split: str | None = Non
         "abstained_in_domain": share(unanswerable["in_domain"]),
         "abstained_out_of_domain": share(unanswerable["out_of_domain"]),
         "follow_up_hit@5": share(follow_hits),
-        "retrieve_p50_ms": statistics.median(retrieve_ms),
+        "retrieve_p50_ms": statistics.median(retrieve_ms or [0.0]),
         "retrieve_p95_ms": _percentile(retrieve_ms, 0.95),
-        "ask_p50_ms": statistics.median(ask_ms),
+        "ask_p50_ms": statistics.median(ask_ms or [0.0]),
         "ask_p95_ms": _percentile(ask_ms, 0.95),
     }
 

@@ -42,6 +42,7 @@ ENVIRONMENT = {
     "login_delay": "ASSISTANT_LOGIN_DELAY",
     "trash_days": "ASSISTANT_TRASH_DAYS",
     "read_only": "ASSISTANT_READ_ONLY",
+    "log_questions": "ASSISTANT_LOG_QUESTIONS",
 }
 
 
@@ -84,6 +85,9 @@ class Settings:
     # line) makes them ask for one as a bearer token; with a users file and no keys file they are closed.
     api_keys: str = ""
     login_delay: float = 0.5  # seconds a login waits per failure before it from the same address (at most 2 s)
+    # Questions asked through the page and the HTTP doors are kept with their answers in the index folder's
+    # feedback.sqlite3, for the report of what the documents do not answer ("0" keeps nothing).
+    log_questions: str = "1"
     trash_days: float = 30.0  # a deleted document stays restorable this long (in the index folder's trash/)
     # The app watches the corpus folder ("0" to stop it): a build follows each burst of changes once the folder
     # has been quiet this many seconds; with watch_poll > 0 it checks every watch_poll seconds instead of waiting
@@ -103,6 +107,8 @@ class Settings:
             raise ValueError(f"batch_size must be >= 1, got {self.batch_size}")
         if self.watch not in ("0", "1"):
             raise ValueError(f"watch must be '0' or '1', got {self.watch!r}")
+        if self.log_questions not in ("0", "1"):
+            raise ValueError(f"log_questions must be '0' or '1', got {self.log_questions!r}")
         if self.read_only not in ("", "0", "1"):
             raise ValueError(f"read_only must be '0' or '1', got {self.read_only!r}")
         if self.quantize not in ("", "int8"):

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import io
-import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,10 +51,6 @@ class Gap:
     @property
     def examples(self) -> list[str]:
         return self.questions[:EXAMPLES]
-
-
-def _when(seconds: float) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(seconds))
 
 
 def verdicts(feedback: list[Feedback]) -> dict[str, Feedback]:
@@ -136,13 +131,15 @@ def group(matrix: np.ndarray, min_cosine: float) -> np.ndarray:
 
 
 def _closest(askings: list[Asked]) -> list[dict]:
+    """The places (file and page) found closest most often for the group's questions."""
     counts: Counter = Counter()
-    seen: dict[str, dict] = {}
+    seen: dict[tuple, dict] = {}
     for entry in askings:
         for passage in entry.passages[:3]:
-            counts[passage["id"]] += 1
-            seen[passage["id"]] = passage
-    return [seen[passage_id] for passage_id, _ in counts.most_common(3)]
+            place = (passage["file"], passage.get("page"))
+            counts[place] += 1
+            seen.setdefault(place, passage)
+    return [seen[place] for place, _ in counts.most_common(3)]
 
 
 def gaps(index_dir: Path, retriever: Retriever) -> list[Gap]:
@@ -166,8 +163,8 @@ def gaps(index_dir: Path, retriever: Retriever) -> list[Gap]:
             Gap(
                 questions=[questions[key][-1].question for key in members],
                 asked=len(counted),
-                first_seen=_when(counted[0].asked_at),
-                last_seen=_when(counted[-1].asked_at),
+                first_seen=store.when(counted[0].asked_at),
+                last_seen=store.when(counted[-1].asked_at),
                 reasons=dict(Counter(reason(a, latest.get(a.id)) for a in counted)),
                 passages=_closest(counted),
                 answered=2 * answered > len(members),

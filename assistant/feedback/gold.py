@@ -9,7 +9,6 @@ documents answer them, and where, before they join ``answerable`` or ``unanswera
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 from assistant.feedback import store
@@ -49,7 +48,7 @@ def candidates(index_dir: Path) -> dict:
                     "wrong_citation": verdict.wrong_citation if verdict else None,
                     "answer": entry.answer.get("answer", ""),
                     "citations": [{"file": c["file"], "quote": c["quote"]} for c in citations],
-                    "asked_at": time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(entry.asked_at)),
+                    "asked_at": store.when(entry.asked_at),
                 }
             )
     return {

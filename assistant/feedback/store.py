@@ -122,6 +122,11 @@ def connect(index_dir: Path):
         connection.execute("COMMIT")
 
 
+def when(seconds: float) -> str:
+    """A stored time as local ISO 8601, to the second."""
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(seconds))
+
+
 def exists(index_dir: Path) -> bool:
     return (Path(index_dir) / FILE).is_file()
 

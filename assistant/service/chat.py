@@ -52,7 +52,8 @@ def router(service: Service) -> APIRouter:
         link = str(request.base_url).rstrip("/") + "/?passage="
         text = answer.text + sources_list(answer, link)
         citations = [citation_record(c) for c in answer.citations]
-        reply = Reply(f"chatcmpl-{uuid.uuid4().hex}", int(time.time()), question, text, citations, answer.status)
+        created, status = int(time.time()), answer.status
+        reply = Reply(f"chatcmpl-{uuid.uuid4().hex}", created, question, text, citations, status, answer.id)
         if body.stream:
             usage = bool((body.stream_options or {}).get("include_usage"))
             return StreamingResponse(reply.events(usage), media_type="text/event-stream")
@@ -89,9 +90,11 @@ def sources_list(answer: Answer, link: str) -> str:
 class Reply:
     """One completion, whole or as server-sent events."""
 
-    def __init__(self, id: str, created: int, question: str, text: str, citations: list[dict], status: str):
+    def __init__(
+        self, id: str, created: int, question: str, text: str, citations: list[dict], status: str, answer_id: str
+    ):
         self.id, self.created, self.question, self.text = id, created, question, text
-        self.citations, self.status = citations, status
+        self.citations, self.status, self.answer_id = citations, status, answer_id or None
 
     def usage(self) -> dict:
         prompt, completion = len(self.question.split()), len(self.text.split())
@@ -108,6 +111,7 @@ class Reply:
             "usage": self.usage(),
             "citations": self.citations,
             "status": self.status,
+            "answer_id": self.answer_id,  # for POST /api/v1/feedback
         }
 
     def _chunk(self, delta: dict, finish: str | None = None, **extra) -> str:
@@ -128,7 +132,7 @@ class Reply:
             piece = " ".join(words[start : start + PIECE_WORDS])
             yield self._chunk({"content": piece if start == 0 else " " + piece})
         last = {"citations": self.citations}
-        yield self._chunk(last, "stop", citations=self.citations, status=self.status)
+        yield self._chunk(last, "stop", citations=self.citations, status=self.status, answer_id=self.answer_id)
         if usage:
             chunk = {"id": self.id, "object": "chat.completion.chunk", "created": self.created, "model": MODEL}
             yield f"data: {json.dumps({**chunk, 'choices': [], 'usage': self.usage()})}\n\n"

@@ -12,8 +12,8 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 
 from assistant.access import load_keys
-from assistant.answering.answers import ask
 from assistant.answering.provenance import answer_record, provenance_record
+from assistant.api import ask, record_feedback, unanswered
 from assistant.corpus import list_documents
 from assistant.records import Answer, Passage
 from assistant.retrieval import Retriever, open_retriever
@@ -69,8 +69,23 @@ class Service:
             self._slots.release()
 
     def ask(self, question: str, history: list | None = None, k: int = 5) -> Answer:
+        """The answer, logged (with its ``id`` for feedback) unless the settings say to keep no questions."""
+        log = self.settings.log_questions == "1"
         with self.slot():
-            return ask(question, k, settings=self.settings, retriever=self.retriever(), history=history)
+            return ask(question, k, settings=self.settings, retriever=self.retriever(), history=history, log=log)
+
+    def feedback(self, answer: dict, helpful: bool, comment: str, wrong_citation: int | None, id: str | None) -> str:
+        return record_feedback(
+            answer, helpful, comment, wrong_citation=wrong_citation, feedback_id=id, settings=self.settings
+        )
+
+    def gaps(self) -> list:
+        return unanswered(settings=self.settings, retriever=self.retriever())
+
+    @property
+    def private(self) -> bool:
+        """Whether what people asked may be shown: not on a read-only server that asks nobody to log in."""
+        return self.read_only and not (self.settings.auth or self.settings.api_keys)
 
     def search(self, query: str, k: int = 5, source: str | None = None) -> list[Passage]:
         return self.retriever().search(query, k=k, source=source)

@@ -1,4 +1,5 @@
-"""The REST API under /api/v1: search, ask, documents (list, upload, delete), passages, stale citations.
+"""The REST API under /api/v1: search, ask, documents (list, upload, delete), passages, stale citations, feedback
+on answers and the report of what the documents do not answer.
 
 JSON in and out; answers and citations are the records of the JSON export (docs/export.md).
 """
@@ -13,6 +14,8 @@ from pydantic import BaseModel, Field
 
 from assistant.answering.provenance import answer_from_record, citation_record, stale_citations
 from assistant.corpus import add_file, delete_file
+from assistant.feedback import store
+from assistant.feedback.store import MAX_COMMENT_CHARS
 from assistant.service.context import MAX_HISTORY_MESSAGES, MAX_K, Service, ask_record, passage_record
 
 
@@ -30,6 +33,15 @@ class AskRequest(BaseModel):
         description="earlier turns: strings (the user's questions) or {role, content} messages",
     )
     k: int = Field(5, ge=1, le=MAX_K, description="how many passages are read")
+
+
+class FeedbackRequest(BaseModel):
+    answer_id: str | None = Field(None, max_length=64, description="the `id` of an answer this API gave")
+    answer: dict | None = Field(None, description="or the answer itself, as a turn of the JSON export")
+    helpful: bool = Field(description="true: the answer helped; false: it is wrong")
+    comment: str = Field("", max_length=MAX_COMMENT_CHARS, description="what is wrong, or what was missing")
+    wrong_citation: int | None = Field(None, ge=1, description="the number of the citation that is wrong")
+    id: str | None = Field(None, max_length=64, description="an id of your own: sent again, it is stored once")
 
 
 def router(service: Service) -> APIRouter:
@@ -95,7 +107,67 @@ def router(service: Service) -> APIRouter:
             out += [{"turn": number, **citation_record(c)} for c in stale_citations(answer, settings=service.settings)]
         return {"stale": out}
 
+    @api.post("/feedback", status_code=201, summary="Say whether an answer helped, with a comment")
+    def feedback(body: FeedbackRequest) -> dict:
+        answer = body.answer
+        if answer is None:
+            if not body.answer_id:
+                raise HTTPException(422, "give answer_id (the id of an answer) or answer (the answer record)")
+            logged = {entry.id: entry for entry in store.asked_entries(service.settings.index_dir)}
+            if body.answer_id not in logged:
+                raise HTTPException(404, f"no answer {body.answer_id!r} in the log")
+            answer = logged[body.answer_id].answer
+        elif body.answer_id:
+            answer = {**answer, "id": body.answer_id}
+        feedback_id = service.feedback(answer, body.helpful, body.comment, body.wrong_citation, body.id)
+        return {"id": feedback_id, "stored": True}
+
+    @api.get("/feedback", summary="Every judgement given, oldest first (not on an open read-only server)")
+    def feedback_list() -> dict:
+        private(service)
+        entries = store.feedback_entries(service.settings.index_dir)
+        return {"feedback": [feedback_record(entry) for entry in entries]}
+
+    @api.get("/gaps", summary="What the documents do not answer, grouped by subject (not on an open read-only server)")
+    def gaps() -> dict:
+        private(service)
+        return {"gaps": [gap_record(gap) for gap in service.gaps()]}
+
     return api
+
+
+def feedback_record(entry: store.Feedback) -> dict:
+    return {
+        "id": entry.id,
+        "answer_id": entry.answer_id,
+        "given_at": store.when(entry.given_at),
+        "helpful": entry.helpful,
+        "comment": entry.comment,
+        "wrong_citation": entry.wrong_citation,
+        "answer": entry.answer,
+        "index_generation": entry.generation,
+        "model": entry.model,
+        "calibration": entry.calibration,
+    }
+
+
+def gap_record(gap) -> dict:
+    return {
+        "questions": gap.questions,
+        "asked": gap.asked,
+        "first_seen": gap.first_seen,
+        "last_seen": gap.last_seen,
+        "reasons": gap.reasons,
+        "answered": gap.answered,
+        "answered_questions": gap.answered_questions,
+        "passages": gap.passages,
+        "comments": gap.comments,
+    }
+
+
+def private(service: Service) -> None:
+    if service.private:
+        raise HTTPException(403, "read-only and open to anyone: what people asked is not shown (set ASSISTANT_AUTH)")
 
 
 def writable(service: Service) -> None:

@@ -1,4 +1,5 @@
-"""The web app's events and layout: questions, sources, the original document, the Documents tab.
+"""The web app's events and layout: questions, sources, the original document, feedback on answers, the Documents
+tab and the report of questions the documents do not answer.
 
 ``app.py`` at the project's root only launches it (``serve``).
 """
@@ -18,8 +19,11 @@ import gradio as gr
 from assistant.access import is_loopback, is_read_only, load_users
 from assistant.answering.answers import answer_stream
 from assistant.answering.provenance import answer_from_dict, answer_to_dict, stale_citations, to_json, to_markdown
+from assistant.api import log_answer, record_feedback, unanswered
 from assistant.corpus import add_file, delete_file, list_documents, list_trash, purge_trash, restore_file
 from assistant.errors import AssistantError
+from assistant.feedback import gaps
+from assistant.feedback.store import MAX_COMMENT_CHARS
 from assistant.index import cached_index, current_generation, current_manifest
 from assistant.markup import escape_markdown
 from assistant.readers.documents import SUPPORTED, read_document
@@ -45,6 +49,8 @@ STAGES = {
     "dense": "index des vecteurs",
     "writing": "écriture de l'index",
 }
+
+NO_CITATION = "aucune"
 
 STATES = {"indexed": "indexé", "not indexed yet": "pas encore indexé", "failed": "écarté"}
 
@@ -176,8 +182,50 @@ class App:
         if answer.warnings:
             content += "\n\n" + "\n".join(f"- ⚠️ {escape_markdown(w)}" for w in answer.warnings)
         history[-1] = {"role": "assistant", "content": content}
+        if self.settings.log_questions == "1":
+            answer = self._logged(answer, retriever)
         answers = answers + [answer_to_dict(answer)]
         yield history, answers, self.sources_panel(answers), "", _saved(history, answers)
+
+    def _logged(self, answer, retriever):
+        """The answer as logged for feedback and the gaps report (unchanged if the log cannot be written)."""
+        try:
+            return log_answer(answer, self.settings, retriever)
+        except Exception:  # noqa: BLE001 - a log that fails must not cost the reader the answer
+            log.exception("the answer could not be logged")
+            return answer
+
+    def citation_choices(self, answers: list[dict]):
+        """The citations of the last answer, for "which citation is wrong"."""
+        numbers = sorted({c["number"] for c in answers[-1]["citations"]}) if answers else []
+        return gr.update(choices=[NO_CITATION] + [f"[{n}]" for n in numbers], value=NO_CITATION)
+
+    def give_feedback(self, answers: list[dict], helpful: bool, comment: str, wrong: str):
+        """Record the reader's judgement of the last answer; (note, comment box)."""
+        if not answers:
+            return "Posez d'abord une question.", comment
+        answer = answer_from_dict(answers[-1])
+        number = int(wrong.strip("[]")) if wrong and wrong != NO_CITATION else None
+        try:
+            record_feedback(answer, helpful, comment or "", wrong_citation=number, settings=self.settings)
+        except ValueError as exc:
+            return f"⚠️ {escape_markdown(str(exc))}", comment
+        thanks = "Merci : votre avis est enregistré." if helpful else "Merci : la réponse est signalée comme fausse."
+        return thanks, ""
+
+    def gaps_report(self) -> str:
+        """The report of questions the documents do not answer, in Markdown (question and document text inert)."""
+        try:
+            return gaps.to_markdown(unanswered(settings=self.settings), escape_markdown)
+        except AssistantError as exc:
+            return f"⚠️ {escape_markdown(str(exc))}"
+
+    def export_gaps(self, kind: str) -> str:
+        report = unanswered(settings=self.settings)
+        folder = Path(tempfile.mkdtemp(prefix="gaps-", dir=self.exports))
+        path = folder / f"questions-sans-reponse.{'csv' if kind == 'csv' else 'md'}"
+        path.write_text(gaps.to_csv(report) if kind == "csv" else gaps.to_markdown(report), encoding="utf-8")
+        return str(path)
 
     def sources_panel(self, answers: list[dict]) -> str:
         """The sources of every answer, newest open, with a warning where a cited document changed since."""
@@ -402,6 +450,22 @@ class App:
                                 autofocus=True,
                             )
                             send = gr.Button("Demander", variant="primary", scale=1, elem_id="ask")
+                        with gr.Group(elem_id="feedback"):
+                            gr.Markdown("**Votre avis sur la dernière réponse**")
+                            with gr.Row():
+                                wrong_citation = gr.Radio(
+                                    [NO_CITATION], value=NO_CITATION, label="Citation fausse", elem_id="wrong-citation"
+                                )
+                                comment = gr.Textbox(
+                                    label="Commentaire (facultatif)",
+                                    max_length=MAX_COMMENT_CHARS,
+                                    elem_id="feedback-comment",
+                                    scale=3,
+                                )
+                            with gr.Row():
+                                useful = gr.Button("👍 Réponse utile", size="sm", elem_id="feedback-up")
+                                wrong = gr.Button("👎 Réponse fausse", size="sm", elem_id="feedback-down")
+                            feedback_note = gr.Markdown("", elem_id="feedback-note")
                         gr.Examples(EXAMPLES, inputs=question, label="Exemples")
                         with gr.Accordion("Réglages", open=False):
                             k = gr.Slider(1, 10, value=5, step=1, label="Nombre de passages lus")
@@ -430,8 +494,16 @@ class App:
                 inputs = [question, chat, answers, k, mode]
                 outputs = [chat, answers, sources, question, saved]
                 # Extractive answers take milliseconds; language-model ones are bounded apart (answers.LLM_SLOTS).
-                send.click(self.respond, inputs, outputs, concurrency_limit=8, concurrency_id="ask")
-                question.submit(self.respond, inputs, outputs, concurrency_limit=8, concurrency_id="ask")
+                for trigger in (send.click, question.submit):
+                    trigger(self.respond, inputs, outputs, concurrency_limit=8, concurrency_id="ask").then(
+                        self.citation_choices, answers, wrong_citation
+                    )
+                for button, helpful in ((useful, True), (wrong, False)):
+                    button.click(
+                        lambda a, c, w, helpful=helpful: self.give_feedback(a, helpful, c, w),
+                        [answers, comment, wrong_citation],
+                        [feedback_note, comment],
+                    )
                 clear.click(
                     lambda: ([], [], turns_panel([]), {"history": [], "answers": []}, None),
                     None,
@@ -462,6 +534,22 @@ class App:
                 # The index's state, every two seconds; the table again only when a build has swapped the index.
                 seen_generation = gr.State(current_generation(self.settings.index_dir))
                 gr.Timer(2.0).tick(self.tick, seen_generation, [status_line, table, seen_generation], queue=False)
+            if not (self.read_only and not self.settings.auth):  # what people asked is not for anyone's eyes
+                with gr.Tab("Questions sans réponse"):
+                    gr.Markdown(
+                        "Les questions restées sans réponse, à réponse partielle ou signalées fausses, regroupées par"
+                        " sujet, les plus posées d'abord. Un groupe est marqué répondu quand une construction de"
+                        " l'index ultérieure répond à la plupart de ses questions."
+                    )
+                    with gr.Row():
+                        refresh_gaps = gr.Button("Actualiser", size="sm", elem_id="gaps-refresh")
+                        gaps_csv = gr.Button("Exporter (CSV)", size="sm", elem_id="gaps-csv")
+                        gaps_md = gr.Button("Exporter (Markdown)", size="sm", elem_id="gaps-md")
+                    gaps_file = gr.File(label="Export", interactive=False, elem_id="gaps-file")
+                    report = gr.Markdown("", elem_id="gaps")
+                    refresh_gaps.click(self.gaps_report, None, report)
+                    gaps_csv.click(lambda: self.export_gaps("csv"), None, gaps_file)
+                    gaps_md.click(lambda: self.export_gaps("md"), None, gaps_file)
         demo.queue(default_concurrency_limit=2, max_size=64)
         return demo
 

@@ -43,6 +43,8 @@ ENVIRONMENT = {
     "trash_days": "ASSISTANT_TRASH_DAYS",
     "read_only": "ASSISTANT_READ_ONLY",
     "log_questions": "ASSISTANT_LOG_QUESTIONS",
+    "ask_rate": "ASSISTANT_ASK_RATE",
+    "llm_timeout": "ASSISTANT_LLM_TIMEOUT",
 }
 
 
@@ -76,7 +78,7 @@ class Settings:
     llm_url: str = ""
     llm_model: str = ""
     llm_api_key: str = ""
-    llm_timeout: float = 60.0
+    llm_timeout: float = 300.0  # seconds for a whole reply: a local model on CPU writes slowly
     # The app: a users file ("name:password" or "name:sha256:<hex>" a line) makes it ask for a login; read-only
     # hides upload, delete and rebuild ("1" or "0"; unset: read-only unless it listens on this machine only).
     auth: str = ""
@@ -84,6 +86,9 @@ class Settings:
     # The HTTP doors (REST, OpenAI-compatible, MCP): a keys file (a key, or "name:key", or "name:sha256:<hex>" a
     # line) makes them ask for one as a bearer token; with a users file and no keys file they are closed.
     api_keys: str = ""
+    # Questions a minute one address may ask through the page and the HTTP doors (0: no limit); this machine's
+    # own addresses are never limited.
+    ask_rate: float = 60.0
     login_delay: float = 0.5  # seconds a login waits per failure before it from the same address (at most 2 s)
     # Questions asked through the page and the HTTP doors are kept with their answers in the index folder's
     # feedback.sqlite3, for the report of what the documents do not answer ("0" keeps nothing).

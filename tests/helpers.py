@@ -126,7 +126,7 @@ def make_docx(path: Path, title: str, heading: str, paragraphs: list[str], table
 class FakeChatServer:
     """A local server speaking the OpenAI chat-completions streaming API, replying with a scripted text."""
 
-    def __init__(self, reply: str, keep_alive_seconds: float = 0.0) -> None:
+    def __init__(self, reply: str, keep_alive_seconds: float = 0.0, word_seconds: float = 0.0) -> None:
         import http.server
         import json
         import threading
@@ -152,6 +152,7 @@ class FakeChatServer:
                     event = {"choices": [{"delta": {"content": word + " "}}]}
                     self.wfile.write(f"data: {json.dumps(event)}\n\n".encode())
                     self.wfile.flush()
+                    time.sleep(word_seconds)  # a slow model, writing word by word
                 self.wfile.write(b"data: [DONE]\n\n")
 
             def log_message(self, *args):

@@ -220,7 +220,7 @@ def test_generative_answer_keeps_valid_markers_and_flags_the_rest(built_default)
 def test_unreachable_language_model_falls_back_to_the_extractive_answer(built_default):
     settings = built_default.with_(llm_url="http://127.0.0.1:9/v1", llm_model="absent", llm_timeout=3)
     answer = ask("Où s'est tenu le barcamp Futurs Publics en 2016 ?", settings=settings)
-    assert answer.warnings and "injoignable" in answer.text and answer.citations
+    assert answer.warnings and "n'a pas répondu" in answer.text and answer.citations
     assert_checkable(answer)
 
 
@@ -315,6 +315,19 @@ def test_slow_language_model_answers_do_not_hold_up_extractive_ones(built_defaul
     finally:
         server.close()
     assert finished.count("llm") == 3  # the third waited for a slot, then answered extractively with a notice
+
+
+def test_a_slow_language_models_text_is_kept_checked_and_said_to_be_cut(built_default):
+    first = "Le barcamp Futurs Publics s'est tenu à la Gaité lyrique à Paris [1]."
+    server = FakeChatServer(first + " " + " ".join(["Ensuite"] * 40) + " [1].", word_seconds=0.15)
+    settings = built_default.with_(llm_url=server.url, llm_model="slow", llm_timeout=3)
+    try:
+        answer = ask("Où s'est tenu le barcamp Futurs Publics en 2016 ?", settings=settings, mode="llm")
+    finally:
+        server.close()
+    assert answer.mode == "llm" and answer.status == "partial" and answer.citations
+    assert answer.text.startswith("Le barcamp Futurs Publics s'est tenu à la Gaité lyrique")
+    assert "coupée" in answer.text and "3 s" in answer.warnings[0]
 
 
 def test_a_question_that_stands_alone_is_answered_after_another_and_a_follow_up_says_how_it_was_read(built_default):

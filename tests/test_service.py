@@ -375,3 +375,33 @@ def test_wrong_logins_from_one_address_are_slowed_down_then_the_right_one_gets_i
             assert client.post("/login", data={"username": "alice", "password": "motdepasse"}).status_code == 200
     finally:
         running.close()
+
+
+def test_the_page_refuses_a_huge_or_long_question_before_its_queue_and_a_normal_one_gets_through(server):
+    url = server[0] + "gradio_api/queue/join"
+    body = {"data": ["Qui " * 262_144, [], 5, "extractive"], "fn_index": 0, "session_hash": "s1"}
+    huge = httpx.post(url, json=body, timeout=60)
+    assert huge.status_code == 413 and "dépasse" in huge.json()["error"]
+    body["data"][0] = "Pourquoi " * 8192  # 72 KB: within the body's bound, over the text's
+    long = httpx.post(url, json=body, timeout=60)
+    assert long.status_code == 413 and "trop longue : 73 728 caractères" in long.json()["error"]
+    body["data"][0] = "Pourquoi " * 500  # 4.5 KB: the page answers it, in French, that it is too long
+    assert httpx.post(url, json=body, timeout=60).status_code == 200
+
+
+def test_questions_are_limited_per_address_and_this_machine_is_not(own_copy):
+    from assistant.service import Service, create_api
+
+    service = Service(own_copy.with_(ask_rate=2), read_only=True)
+    api = create_api(service)
+
+    async def asks(address: str) -> list[int]:
+        transport = httpx.ASGITransport(app=api, client=(address, 4321))
+        async with httpx.AsyncClient(transport=transport, base_url="http://test", timeout=60) as client:
+            body = {"query": "barcamp", "k": 1}
+            replies = [await client.post("/api/v1/search", json=body) for _ in range(3)]
+        assert replies[-1].status_code != 429 or "ASSISTANT_ASK_RATE" in replies[-1].json()["error"]["message"]
+        return [reply.status_code for reply in replies]
+
+    assert asyncio.run(asks("203.0.113.7")) == [200, 200, 429]
+    assert asyncio.run(asks("127.0.0.1")) == [200, 200, 200]

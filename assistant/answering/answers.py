@@ -327,7 +327,15 @@ def _stream(question, passages, history, settings, language, fallback: Answer, r
             yield Answer(question, inert(text), [], False, passages, language, "llm")
     except LLMError as exc:
         log.warning("language model unavailable: %s", exc)
-        notice = PHRASES[language]["llm_down"].format(error=exc)
+        if text.strip():  # what came before the cut is kept, checked like a whole answer, and said to be cut
+            notice = PHRASES[language]["llm_cut"].format(error=exc)
+            checked, citations, warnings = check_generated(text, passages, language, claim_checker(retriever))
+            if citations:
+                text, warnings = f"{checked}\n\n*{notice}*", [notice, *warnings]
+                yield Answer(question, text, citations, False, passages, language, "llm", warnings, "partial")
+                return
+        else:
+            notice = PHRASES[language]["llm_down"].format(error=exc)
         yield replace(fallback, text=f"*{notice}*\n\n{fallback.text}", warnings=[notice])
         return
     checked, citations, warnings = check_generated(text, passages, language, claim_checker(retriever))

@@ -15,6 +15,7 @@ from assistant.access import load_keys
 from assistant.answering.provenance import answer_record, provenance_record
 from assistant.api import ask, record_feedback, unanswered
 from assistant.corpus import list_documents
+from assistant.limits import RateLimiter
 from assistant.records import Answer, Passage
 from assistant.retrieval import Retriever, open_retriever
 from assistant.settings import Settings
@@ -36,8 +37,10 @@ class Service:
 
     settings: Settings
     read_only: bool = False
+    limiter: RateLimiter | None = None  # questions a minute per address, shared with the page
 
     def __post_init__(self) -> None:
+        self.limiter = self.limiter or RateLimiter(self.settings.ask_rate)
         self._keys: Callable[[str], bool] | None = load_keys(self.settings.api_keys) if self.settings.api_keys else None
         self._slots = threading.BoundedSemaphore(ASK_SLOTS)
 

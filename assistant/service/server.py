@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 
 DOORS = ("/api/v1", "/v1", "/mcp")
 OPEN_PATHS = ("/api/v1/openapi.json", "/api/v1/docs")  # the schema and its browsable docs hold no document text
+ASKING = ("/api/v1/ask", "/api/v1/search", "/v1/chat/completions")  # counted by the rate limit
 
 
 def error(status: int, message: str, param: str | None = None, kind: str = "invalid_request_error", **headers):
@@ -48,6 +49,12 @@ class Guard:
         if refused:
             response = error(401, refused, kind="authentication_error", **{"WWW-Authenticate": "Bearer"})
             return await response(scope, receive, send)
+        if path in ASKING and scope.get("method") == "POST":
+            address = (scope.get("client") or ("", 0))[0]
+            if wait := self.service.limiter.wait(address):
+                message = f"too many questions from this address: ask again in {wait:g} s (ASSISTANT_ASK_RATE)"
+                response = error(429, message, kind="rate_limit_error", **{"Retry-After": str(int(wait) + 1)})
+                return await response(scope, receive, send)
         limit = MAX_BODY_BYTES
         if path == "/api/v1/documents":
             limit += int(self.service.settings.max_file_mb * 1024 * 1024)

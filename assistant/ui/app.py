@@ -25,6 +25,7 @@ from assistant.errors import AssistantError
 from assistant.feedback import gaps
 from assistant.feedback.store import MAX_COMMENT_CHARS
 from assistant.index import cached_index, current_generation, current_manifest
+from assistant.limits import RateLimiter
 from assistant.markup import escape_markdown
 from assistant.readers.documents import SUPPORTED, read_document
 from assistant.readers.isolated import render_page_isolated
@@ -33,7 +34,7 @@ from assistant.retrieval import MAX_QUERY_CHARS, open_retriever
 from assistant.service import Service, create_api
 from assistant.service.server import Running
 from assistant.settings import Settings
-from assistant.ui.guards import PageGuard
+from assistant.ui.guards import MAX_TEXT_CHARS, PageGuard
 from assistant.ui.render import CSS, HEAD, link_markers, render_sources, source_line, status_badge, turns_panel
 from assistant.watch import IndexState, Watcher, build_now
 
@@ -83,6 +84,7 @@ class App:
         # Read-only: no upload, delete or rebuild, neither shown nor served (their events are never declared).
         # launch() settles it from the address the app listens on.
         self.read_only = self.settings.read_only == "1"
+        self.limiter = RateLimiter(self.settings.ask_rate)  # shared with the HTTP doors
 
     def refresh_index(self) -> str:
         """Bring the index up to date (incremental); on start, so that edited documents are picked up."""
@@ -129,14 +131,21 @@ class App:
         return f"⏳ Première construction de l'index : {self.stage()}. Posez vos questions dès qu'elle finit."
 
     # --- events -------------------------------------------------------------------------------------------
-    def respond(self, question: str, history: list, answers: list, k: int, mode: str):
+    def respond(self, question: str, history: list, answers: list, k: int, mode: str, request: gr.Request = None):
         """Answer one question. Yields (chat, answers, sources panel, question box, conversation to keep in the
         browser); ``answers`` are the conversation's Answers as dicts, the provenance exports are made from."""
         history = list(history or [])
         answers = list(answers or [])
         question = (question or "").strip()
         if not question:
+            gr.Warning("Écrivez d'abord une question.")
             yield history, answers, self.sources_panel(answers), "", _saved(history, answers)
+            return
+        address = request.client.host if request is not None and request.client else ""
+        if wait := self.limiter.wait(address):
+            refusal = f"⏳ Trop de questions à la suite : posez la suivante dans {wait:g} s."
+            history = history + [{"role": "user", "content": question}, {"role": "assistant", "content": refusal}]
+            yield history, answers, self.sources_panel(answers), question, _saved(history, answers)
             return
         if len(question) > MAX_QUERY_CHARS:  # refused before any work, in the page's language
             typed, read = (f"{number:,}".replace(",", " ") for number in (len(question), MAX_QUERY_CHARS))
@@ -445,6 +454,7 @@ class App:
                             question = gr.Textbox(
                                 placeholder="Votre question…",
                                 show_label=False,
+                                max_length=MAX_TEXT_CHARS,  # past MAX_QUERY_CHARS the answer says it is too long
                                 scale=5,
                                 elem_id="question",
                                 autofocus=True,
@@ -596,7 +606,7 @@ def server_app(app: App, host: str = "127.0.0.1"):
     """One web application: the page at /, and beside it the REST API (/api/v1), the OpenAI-compatible endpoint
     (/v1) and the MCP server (/mcp), with the same settings, index and read-only rule (assistant.service)."""
     demo = app.blocks()
-    api = create_api(Service(app.settings, app.read_only), host)
+    api = create_api(Service(app.settings, app.read_only, app.limiter), host)
     blocked = [str(Path(app.settings.corpus_dir).resolve()), str(Path(app.settings.index_dir).resolve())]
     login = {}
     if app.settings.auth:

@@ -1,19 +1,48 @@
-"""Guards in front of the page: logins slowed down after failures, per client address, and no upload at all on a
-read-only server (Gradio's own upload route included)."""
+"""Guards in front of the page: logins slowed down after failures, per client address; no upload at all on a
+read-only server (Gradio's own upload route included); and every request to the page's functions bounded before it
+reaches Gradio's queue: its body, and each text it carries (a question of 1 MB is refused in milliseconds, and a
+flood of long questions does not hold up the others)."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 import time
 
 from starlette.responses import JSONResponse
+
+from assistant.retrieval import MAX_QUERY_CHARS
 
 LOGIN = "/login"
 UPLOAD = "/gradio_api/upload"
 MAX_DELAY = 2.0  # seconds a login waits at most, however many failures came before it
 FORGET_AFTER = 3600.0  # an address's failures are forgotten after an hour without one
 MAX_ADDRESSES = 10_000  # past this many addresses remembered, the stale ones are dropped
+FUNCTIONS = "/gradio_api/"  # the page's functions: queue/join, run/..., call/...
+MAX_PAGE_BODY = 1_000_000  # bytes of one request to a function (a long conversation's history is sent with it)
+# Characters of any text a request carries (a question, a comment, a file name). Past MAX_QUERY_CHARS and up to
+# this, the page itself says that the question is too long; past this, a request is not even queued.
+MAX_TEXT_CHARS = 4 * MAX_QUERY_CHARS
+
+
+def _french(count: int) -> str:
+    return f"{count:,}".replace(",", " ")
+
+
+def too_long(body: bytes) -> str | None:
+    """Why a request to the page's functions is refused, or None: a text it carries is over MAX_TEXT_CHARS."""
+    try:
+        data = json.loads(body).get("data")
+    except (ValueError, AttributeError):
+        return None  # not ours to judge: Gradio answers it
+    for value in data if isinstance(data, list) else []:
+        if isinstance(value, str) and len(value) > MAX_TEXT_CHARS:
+            return (
+                f"La question est trop longue : {_french(len(value))} caractères, au plus"
+                f" {_french(MAX_QUERY_CHARS)} sont lus. Raccourcissez-la."
+            )
+    return None
 
 
 class PageGuard:
@@ -49,8 +78,10 @@ class PageGuard:
             return await self.app(scope, receive, send)
         path = scope.get("path", "")
         if self.read_only and path.startswith(UPLOAD):
-            refused = JSONResponse({"error": "read-only: this server takes no upload"}, status_code=403)
+            refused = JSONResponse({"error": "Lecture seule : ce serveur n'accepte aucun envoi."}, status_code=403)
             return await refused(scope, receive, send)
+        if path.startswith(FUNCTIONS) and not path.startswith(UPLOAD):
+            return await self.bounded(scope, receive, send)
         if path != LOGIN:
             return await self.app(scope, receive, send)
         address = (scope.get("client") or ("?", 0))[0]
@@ -65,3 +96,34 @@ class PageGuard:
 
         await self.app(scope, receive, watched)
         self.record(address, bool(status) and status[0] >= 400)
+
+    async def bounded(self, scope, receive, send):
+        """A request to a page function, read whole (within MAX_PAGE_BODY) and judged before Gradio queues it."""
+        headers = dict(scope.get("headers", []))
+        declared = headers.get(b"content-length", b"")
+        over = JSONResponse({"error": f"La requête dépasse {_french(MAX_PAGE_BODY)} octets."}, status_code=413)
+        if declared.isdigit() and int(declared) > MAX_PAGE_BODY:
+            return await over(scope, receive, send)
+        chunks, size, more = [], 0, True
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":
+                return
+            chunks.append(message.get("body", b""))
+            size += len(chunks[-1])
+            if size > MAX_PAGE_BODY:
+                return await over(scope, receive, send)
+            more = message.get("more_body", False)
+        body = b"".join(chunks)
+        if reason := too_long(body):
+            return await JSONResponse({"error": reason}, status_code=413)(scope, receive, send)
+        replayed = False
+
+        async def replay():
+            nonlocal replayed
+            if replayed:
+                return await receive()
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        return await self.app(scope, replay, send)

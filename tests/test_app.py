@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -232,3 +233,19 @@ def test_a_question_too_long_is_refused_at_once_in_french(client):
     history, _, cleared = ask(client, "Pourquoi " * 500)
     said = str(history[-1]["content"])
     assert cleared == "" and "trop longue : 4 499 caractères, au plus 2 000 sont lus" in said
+
+
+def test_the_original_of_a_text_file_marks_the_quote_and_nothing_else(client, app_server):
+    from assistant import ask as ask_api
+    from assistant.answering.provenance import citation_record
+
+    answer = ask_api("Où s'est tenu le barcamp Futurs Publics en 2016 ?", settings=app_server[1])
+    citation = answer.citations[0]
+    start = citation.passage.text.find(citation.quote)
+    assert 0 <= start and len(citation.quote) < len(citation.passage.text)  # the quote is a part of its passage
+    _, where = client.predict(f"{citation.passage.id}#{start}-{start + len(citation.quote)}", api_name="/open_original")
+    marked = where.split("<mark>")[1].split("</mark>")[0]
+    assert marked == html.escape(citation.quote)
+    record = citation_record(citation)
+    first, last = record["offsets"]
+    assert last - first == len(citation.quote) and first == citation.passage.start + start  # the quote's offsets

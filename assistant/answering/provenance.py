@@ -79,9 +79,26 @@ def provenance_record(passage: Passage) -> dict:
     }
 
 
+def quote_offsets(citation: Citation) -> tuple[int, int]:
+    """Start and end of the quote in its document's extracted text (the passage's, if the quote is not found in it).
+
+    >>> passage = Passage("id", "a.txt", "A", "Une phrase. La citée.", 100, 121, "", None, 0.0)
+    >>> quote_offsets(Citation(1, passage, "La citée."))
+    (112, 121)
+    """
+    passage = citation.passage
+    found = passage.text.find(citation.quote)
+    if found < 0:
+        return passage.start, passage.end
+    return passage.start + found, passage.start + found + len(citation.quote)
+
+
 def citation_record(citation: Citation) -> dict:
-    """A citation in the export's format (docs/export.md): its quote and where it comes from, with versions."""
-    return {"number": citation.number, "quote": citation.quote, **provenance_record(citation.passage)}
+    """A citation in the export's format (docs/export.md): its quote and where it comes from, with versions; its
+    offsets are the quote's."""
+    record = {"number": citation.number, "quote": citation.quote, **provenance_record(citation.passage)}
+    record["offsets"] = list(quote_offsets(citation))
+    return record
 
 
 def answer_record(answer: Answer) -> dict:

@@ -278,7 +278,8 @@ class App:
             index = cached_index(self.settings.index_dir)
         except AssistantError as exc:
             return gr.update(value=None, visible=False), f"❌ {escape_markdown(str(exc))}"
-        row = index.chunk_row.get((passage_id or "").strip())
+        passage_id, _, quoted = (passage_id or "").strip().partition("#")  # "<id>#<start>-<end>" of the quote
+        row = index.chunk_row.get(passage_id)
         if row is None:
             return gr.update(value=None, visible=False), "Ce passage n'est plus dans l'index."
         chunk = index.chunks[row]
@@ -296,11 +297,12 @@ class App:
         except AssistantError as exc:
             return gr.update(value=None, visible=False), f"❌ {escape_markdown(str(exc))}"
         start, end = chunk.start, chunk.end
-        before = document.text[max(0, start - CONTEXT_CHARS) : start]
-        after = document.text[end : end + CONTEXT_CHARS]
+        first, last = _quote_span(quoted, end - start)  # within the passage; the whole passage without a quote
+        before = document.text[max(0, start - CONTEXT_CHARS) : start + first]
+        after = document.text[start + last : end + CONTEXT_CHARS]
         text = (
             f'<div class="original"><span class="context">{html.escape(before)}</span>'
-            f"<mark>{html.escape(document.text[start:end])}</mark>"
+            f"<mark>{html.escape(document.text[start + first : start + last])}</mark>"
             f'<span class="context">{html.escape(after)}</span></div>'
         )
         return gr.update(value=None, visible=False), f"**{where}**\n\n{text}"
@@ -565,6 +567,18 @@ class App:
 
 
 CONTEXT_CHARS = 1500  # text shown around a cited passage of a non-PDF original
+
+
+def _quote_span(quoted: str, length: int) -> tuple[int, int]:
+    """The quote's span in a passage of ``length`` characters, from "<start>-<end>"; the whole passage if none.
+
+    >>> _quote_span("12-40", 100), _quote_span("", 100), _quote_span("90-140", 100), _quote_span("x-y", 100)
+    ((12, 40), (0, 100), (0, 100), (0, 100))
+    """
+    first, _, last = quoted.partition("-")
+    if first.isdigit() and last.isdigit() and int(first) < int(last) <= length:
+        return int(first), int(last)
+    return 0, length
 
 
 def _saved(history: list, answers: list) -> dict:

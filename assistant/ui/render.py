@@ -98,6 +98,12 @@ def _highlight(text: str, quotes: list[str]) -> str:
     return "".join(out)
 
 
+def _opening(passage: Passage, quotes: list[str]) -> str:
+    """What "Ouvrir l'original" asks the app for: the passage's id, and where its first quote lies in it."""
+    start = passage.text.find(quotes[0]) if quotes else -1
+    return f"{passage.id}#{start}-{start + len(quotes[0])}" if start >= 0 else passage.id
+
+
 def _where(passage: Passage, french: bool) -> str:
     parts = [html.escape(passage.source)]
     if passage.page:
@@ -125,7 +131,7 @@ def render_sources(answer: Answer, turn: int) -> str:
             f'<div class="source" id="src-{turn}-{number}"><h4>[{number}] {html.escape(passage.title)}</h4>'
             f'<div class="where">{_where(passage, french)}</div>'
             f'<div class="passage">{_highlight(passage.text, marked)}</div>'
-            f'<button class="open-original" data-passage="{html.escape(passage.id, quote=True)}">'
+            f'<button class="open-original" data-passage="{html.escape(_opening(passage, marked), quote=True)}">'
             f"{'Ouvrir l’original' if french else 'Open the original'}"
             + (f" (p. {passage.page})" if passage.page else "")
             + "</button></div>"

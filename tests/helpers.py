@@ -134,6 +134,7 @@ class FakeChatServer:
 
         self.reply = reply
         self.requests: list[dict] = []
+        self.dropped: list[float] = []  # when a caller closed the connection before the reply's end (monotonic)
         server = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -148,12 +149,15 @@ class FakeChatServer:
                     self.wfile.write(b": keep-alive\n\n")
                     self.wfile.flush()
                     time.sleep(0.1)
-                for word in server.reply.split(" "):
-                    event = {"choices": [{"delta": {"content": word + " "}}]}
-                    self.wfile.write(f"data: {json.dumps(event)}\n\n".encode())
-                    self.wfile.flush()
-                    time.sleep(word_seconds)  # a slow model, writing word by word
-                self.wfile.write(b"data: [DONE]\n\n")
+                try:
+                    for word in server.reply.split(" "):
+                        event = {"choices": [{"delta": {"content": word + " "}}]}
+                        self.wfile.write(f"data: {json.dumps(event)}\n\n".encode())
+                        self.wfile.flush()
+                        time.sleep(word_seconds)  # a slow model, writing word by word
+                    self.wfile.write(b"data: [DONE]\n\n")
+                except (BrokenPipeError, ConnectionResetError):
+                    server.dropped.append(time.monotonic())
 
             def log_message(self, *args):
                 pass

@@ -405,3 +405,23 @@ def test_questions_are_limited_per_address_and_this_machine_is_not(own_copy):
 
     assert asyncio.run(asks("203.0.113.7")) == [200, 200, 429]
     assert asyncio.run(asks("127.0.0.1")) == [200, 200, 200]
+
+
+def test_a_client_that_leaves_stops_the_language_models_reply(own_copy):
+    import time
+
+    from helpers import FakeChatServer
+
+    model = FakeChatServer(" ".join(["Le barcamp s'est tenu à Paris [1]."] * 40), word_seconds=0.1)  # 30 s
+    running = serve(own_copy.with_(llm_url=model.url, llm_model="slow", llm_timeout=120))
+    try:
+        body = {"model": "assistant", "messages": [{"role": "user", "content": BARCAMP}]}
+        with pytest.raises(httpx.TimeoutException):
+            httpx.post(running.url + "v1/chat/completions", json=body, timeout=2.0)
+        left = time.monotonic()
+        while not model.dropped and time.monotonic() < left + 10:
+            time.sleep(0.05)
+    finally:
+        running.close()
+        model.close()
+    assert model.dropped and model.dropped[0] - left < 1.0

@@ -244,8 +244,10 @@ def answer_stream(
     mode: str | None = None,
     settings: Settings | None = None,
     retriever: Retriever | None = None,
+    cancelled: Callable[[], bool] | None = None,
 ) -> Iterator[Answer]:
-    """Yield the answer as it grows; the last one yielded is complete, with checked citations."""
+    """Yield the answer as it grows; the last one yielded is complete, with checked citations. ``cancelled`` says
+    when the asker has gone: a language model's reply is then dropped at its next piece (closing the connection)."""
     check_query(question, k, what="question")
     if history is not None and not isinstance(history, list):
         raise ValueError(f"history must be a list of messages, got {type(history).__name__}")
@@ -263,7 +265,7 @@ def answer_stream(
         yield extractive
         return
     passages, language = extractive.passages, extractive.language
-    yield from _generate(question, passages, history, settings, language, extractive, retriever)
+    yield from _generate(question, passages, history, settings, language, extractive, retriever, cancelled)
 
 
 def _reading(retriever: Retriever, asked: str, previous: str, k: int) -> Answer:
@@ -299,30 +301,34 @@ LLM_SLOTS = threading.BoundedSemaphore(2)
 LLM_WAIT = 5.0  # seconds to wait for a slot before answering extractively
 
 
-def _generate(question, passages, history, settings, language, fallback: Answer, retriever) -> Iterator[Answer]:
+def _generate(
+    question, passages, history, settings, language, fallback: Answer, retriever, cancelled=None
+) -> Iterator[Answer]:
 
     if not LLM_SLOTS.acquire(timeout=LLM_WAIT):
         notice = PHRASES[language]["llm_busy"]
         yield replace(fallback, text=f"*{notice}*\n\n{fallback.text}", warnings=[notice])
         return
     try:
-        yield from _stream(question, passages, history, settings, language, fallback, retriever)
+        yield from _stream(question, passages, history, settings, language, fallback, retriever, cancelled)
     finally:
         LLM_SLOTS.release()
 
 
-def _stream(question, passages, history, settings, language, fallback: Answer, retriever) -> Iterator[Answer]:
+def _stream(
+    question, passages, history, settings, language, fallback: Answer, retriever, cancelled
+) -> Iterator[Answer]:
     from assistant.answering.llm import build_messages, stream_chat
 
     text = ""
+    messages = build_messages(question, passages, history)
+    pieces = stream_chat(settings.llm_url, settings.llm_model, messages, settings.llm_api_key, settings.llm_timeout)
     try:
-        for piece in stream_chat(
-            settings.llm_url,
-            settings.llm_model,
-            build_messages(question, passages, history),
-            settings.llm_api_key,
-            settings.llm_timeout,
-        ):
+        for piece in pieces:
+            if cancelled is not None and cancelled():
+                log.info("the asker has gone: the language model's reply is dropped")
+                yield fallback  # the last answer yielded is always a checked one
+                return
             text += piece
             yield Answer(question, inert(text), [], False, passages, language, "llm")
     except LLMError as exc:
@@ -338,6 +344,8 @@ def _stream(question, passages, history, settings, language, fallback: Answer, r
             notice = PHRASES[language]["llm_down"].format(error=exc)
         yield replace(fallback, text=f"*{notice}*\n\n{fallback.text}", warnings=[notice])
         return
+    finally:
+        pieces.close()  # the connection to the model closes now, not when the generator is collected
     checked, citations, warnings = check_generated(text, passages, language, claim_checker(retriever))
     yield Answer(question, checked, citations, not citations, passages, language, "llm", warnings)
 

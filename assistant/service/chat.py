@@ -23,7 +23,7 @@ from assistant.answering.history import message_text
 from assistant.answering.provenance import citation_record
 from assistant.markup import escape_markdown
 from assistant.records import Answer
-from assistant.service.context import MAX_HISTORY_MESSAGES, Service
+from assistant.service.context import MAX_HISTORY_MESSAGES, Service, gone
 
 MODEL = "assistant"
 PIECE_WORDS = 8  # words a streamed chunk carries
@@ -48,7 +48,7 @@ def router(service: Service) -> APIRouter:
     @api.post("/chat/completions", summary="Answer the last user message from the documents, with citations")
     def completions(body: ChatRequest, request: Request):
         question, history = split_messages(body.messages)
-        answer = service.ask(question, history)
+        answer = service.ask(question, history, cancelled=gone(request))
         link = str(request.base_url).rstrip("/") + "/?passage="
         text = answer.text + sources_list(answer, link)
         citations = [citation_record(c) for c in answer.citations]

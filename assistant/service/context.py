@@ -11,6 +11,8 @@ from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 
+import anyio
+
 from assistant.access import load_keys
 from assistant.answering.provenance import answer_record, provenance_record
 from assistant.api import ask, record_feedback, unanswered
@@ -71,11 +73,13 @@ class Service:
         finally:
             self._slots.release()
 
-    def ask(self, question: str, history: list | None = None, k: int = 5) -> Answer:
-        """The answer, logged (with its ``id`` for feedback) unless the settings say to keep no questions."""
+    def ask(self, question: str, history: list | None = None, k: int = 5, cancelled=None) -> Answer:
+        """The answer, logged (with its ``id`` for feedback) unless the settings say to keep no questions.
+        ``cancelled`` says when the client has gone: a language model's reply is dropped then."""
         log = self.settings.log_questions == "1"
+        options = {"history": history, "cancelled": cancelled}
         with self.slot():
-            return ask(question, k, settings=self.settings, retriever=self.retriever(), history=history, log=log)
+            return ask(question, k, settings=self.settings, retriever=self.retriever(), log=log, **options)
 
     def feedback(self, answer: dict, helpful: bool, comment: str, wrong_citation: int | None, id: str | None) -> str:
         return record_feedback(
@@ -107,6 +111,11 @@ class Service:
     def documents(self) -> list[dict]:
         entries = list_documents(self.settings.corpus_dir, self.settings.index_dir)
         return [document_record(asdict(entry)) for entry in entries]
+
+
+def gone(request) -> Callable[[], bool]:
+    """Whether the client of a request has disconnected, asked from the worker thread that answers it."""
+    return lambda: anyio.from_thread.run(request.is_disconnected)
 
 
 def passage_record(passage: Passage) -> dict:

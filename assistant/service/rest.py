@@ -16,7 +16,7 @@ from assistant.answering.provenance import answer_from_record, citation_record, 
 from assistant.corpus import add_file, delete_file
 from assistant.feedback import store
 from assistant.feedback.store import MAX_COMMENT_CHARS
-from assistant.service.context import MAX_HISTORY_MESSAGES, MAX_K, Service, ask_record, passage_record
+from assistant.service.context import MAX_HISTORY_MESSAGES, MAX_K, Service, ask_record, gone, passage_record
 
 
 class SearchRequest(BaseModel):
@@ -53,8 +53,8 @@ def router(service: Service) -> APIRouter:
         return {"query": body.query, "passages": [passage_record(p) for p in passages]}
 
     @api.post("/ask", summary="An answer whose every sentence is a cited, verbatim quote, or 'not found'")
-    def ask(body: AskRequest) -> dict:
-        return ask_record(service.ask(body.question, body.history, body.k))
+    def ask(body: AskRequest, request: Request) -> dict:
+        return ask_record(service.ask(body.question, body.history, body.k, cancelled=gone(request)))
 
     @api.get("/documents", summary="The corpus: every file with its state in the index")
     def documents() -> dict:

@@ -9,33 +9,38 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
+from tqdm import tqdm
+
 from assistant.errors import AssistantError
 from assistant.settings import Settings
 
 
 class ProgressBar:
-    """A one-line progress bar on stderr for the slow steps of a build."""
+    """The build's progress on stderr: a tqdm bar per stage, with its rate and time left."""
 
     def __init__(self, stream=sys.stderr) -> None:
         self.stream = stream
         self.stage = ""
+        self.bar: tqdm | None = None
 
     def __call__(self, stage: str, done: int, total: int) -> None:
-        if not self.stream.isatty() and stage == self.stage and done != total:
-            return
-        if stage != self.stage and self.stage:
-            self.stream.write("\n")
-        self.stage = stage
-        if total:
-            filled = int(30 * done / total)
-            self.stream.write(f"\r{stage:<10} [{'#' * filled}{' ' * (30 - filled)}] {done}/{total}")
-        else:
-            self.stream.write(f"\r{stage:<10}")
-        self.stream.flush()
+        if stage != self.stage:
+            self.close()
+            self.stage = stage
+            self.bar = tqdm(total=total or None, desc=f"{stage:<10}", file=self.stream, unit=UNITS.get(stage, "it"))
+        if self.bar.total != (total or None):
+            self.bar.total = total or None
+        self.bar.update(done - self.bar.n)
 
     def close(self) -> None:
-        if self.stage:
-            self.stream.write("\n")
+        if self.bar is not None:
+            if self.bar.total:
+                self.bar.update(self.bar.total - self.bar.n)  # a stage is done when the next one starts
+            self.bar.close()
+            self.bar = None
+
+
+UNITS = {"reading": "file", "embedding": "passage", "sentences": "sentence"}
 
 
 def _settings(args) -> Settings:

@@ -299,3 +299,65 @@ def test_feedback_and_the_report_of_questions_the_documents_do_not_answer(page, 
     assert page.evaluate(answered)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "gaps.png"))
+
+
+# Words a French page must not show: English function words and the words of Gradio's and our own controls.
+ENGLISH = set(
+    "the an is are was were what which who how why where when of in for with by to and or does has have it its this"
+    " that these those their there many much from your you be will not no yes please here after before"
+    " submit clear upload drop click loading error settings built using file files indexed scanning"
+    " sentences embedding chunks added updated removed unchanged failed stop search login username password"
+    " rebuild delete restore export answer answers question questions source sources page open original"
+    .split()
+) - {"question", "questions", "source", "sources", "page", "original", "export"}  # French words too
+
+
+def english_words(text: str) -> list[str]:
+    import re
+
+    return sorted({word for word in re.findall(r"[a-z]+", text.lower()) if word in ENGLISH})
+
+
+def test_the_french_page_and_its_login_show_no_english_word(app_server, tmp_path):
+    if not os.path.exists(CHROMIUM):
+        pytest.skip("chromium is not installed (apt-get install chromium)")
+    from helpers import free_port
+    from playwright.sync_api import sync_playwright
+
+    from assistant.ui import App, launch
+
+    users = tmp_path / "users.txt"
+    users.write_text("alice:motdepasse\n", encoding="utf-8")
+    guarded = launch(App(app_server[1].with_(auth=str(users), watch="0", login_delay=0)), port=free_port(), block=False)
+    seen: dict[str, list[str]] = {}
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            context = browser.new_context(locale="fr-FR", viewport={"width": 1400, "height": 950})
+            page = context.new_page()
+            page.set_default_timeout(90_000)
+            page.goto(guarded.url)
+            page.locator("input[type=password]").wait_for()
+            seen["login"] = english_words(page.inner_text("body"))
+            page.locator("input[type=text]").first.fill("alice")
+            page.fill("input[type=password]", "motdepasse")
+            page.keyboard.press("Enter")
+            page.locator("#question textarea").wait_for()
+            ask(page, "Où s'est tenu le barcamp Futurs Publics en 2016 ?")
+            page.locator("#chat .status-answered").last.wait_for()
+            page.locator("#sources button.open-original").first.click()
+            page.locator("#original-where mark").wait_for()
+            seen["questions"] = english_words(page.inner_text("body"))
+            page.get_by_role("tab", name="Documents").click()
+            page.locator("#documents").wait_for()
+            page.click("#rebuild")
+            page.locator("#status").get_by_text("passages").wait_for()
+            seen["documents"] = english_words(page.inner_text("body"))
+            page.get_by_role("tab", name="Questions sans réponse").click()
+            page.click("#gaps-refresh")
+            page.locator("#gaps h1").wait_for()
+            seen["gaps"] = english_words(page.inner_text("body"))
+            browser.close()
+    finally:
+        guarded.close()
+    assert seen == {"login": [], "questions": [], "documents": [], "gaps": []}

@@ -34,26 +34,14 @@ from assistant.retrieval import MAX_QUERY_CHARS, open_retriever
 from assistant.service import Service, create_api
 from assistant.service.server import Running
 from assistant.settings import Settings
+from assistant.ui import phrases
 from assistant.ui.guards import MAX_TEXT_CHARS, PageGuard
 from assistant.ui.render import CSS, HEAD, link_markers, render_sources, source_line, status_badge, turns_panel
 from assistant.watch import IndexState, Watcher, build_now
 
 log = logging.getLogger(__name__)
 
-# What a build is doing, in the page's words (the library names its stages in English).
-STAGES = {
-    "scanning": "examen du dossier",
-    "reading": "lecture des fichiers",
-    "embedding": "calcul des vecteurs des passages",
-    "sentences": "calcul des vecteurs des phrases",
-    "indexing": "index des mots",
-    "dense": "index des vecteurs",
-    "writing": "écriture de l'index",
-}
-
 NO_CITATION = "aucune"
-
-STATES = {"indexed": "indexé", "not indexed yet": "pas encore indexé", "failed": "écarté"}
 
 EXAMPLES = [
     "Combien de propositions le groupe de travail sur l'innovation participative a-t-il formulées ?",
@@ -68,7 +56,7 @@ def _documents(settings: Settings) -> tuple[list[list], list[str]]:
     rows = []
     entries = list_documents(settings.corpus_dir, settings.index_dir)
     for entry in entries:
-        status = STATES.get(entry.status, entry.status) + (f" : {entry.reason}" if entry.status == "failed" else "")
+        status = phrases.state(entry.status) + (f" : {phrases.say(entry.reason)}" if entry.status == "failed" else "")
         rows.append([entry.source, entry.title, entry.kind, entry.pages or "", entry.chunks, status])
     return rows, [entry.source for entry in entries]
 
@@ -89,7 +77,9 @@ class App:
     def refresh_index(self) -> str:
         """Bring the index up to date (incremental); on start, so that edited documents are picked up."""
         report = build_now(self.settings, self.state)
-        return report.summary() if report else self.state.last_error or "Une construction de l'index est en cours."
+        if report:
+            return phrases.summary(report)
+        return phrases.say(self.state.last_error) or "Une construction de l'index est en cours."
 
     def start_watching(self) -> Watcher | None:
         """Rebuild in the background whenever the corpus folder changes (unless ASSISTANT_WATCH=0)."""
@@ -110,7 +100,7 @@ class App:
         if state.building:
             lines.append(f"⏳ Mise à jour en cours : {self.stage()}")
         if state.last_error:
-            lines.append(f"❌ Dernière construction : {escape_markdown(state.last_error)}")
+            lines.append(f"❌ Dernière construction : {escape_markdown(phrases.say(state.last_error))}")
         failed = manifest.get("failed", {})
         if failed:
             lines.append(f"⚠️ {len(failed)} fichier(s) écarté(s) :")
@@ -122,7 +112,7 @@ class App:
         """The build's stage and progress, in French."""
         state = self.state
         progress = f" ({state.done}/{state.total})" if state.total else ""
-        return escape_markdown(STAGES.get(state.stage, state.stage)) + progress
+        return escape_markdown(phrases.stage(state.stage)) + progress
 
     def first_build(self) -> str:
         """While the very first index is being built, what the Questions tab says instead of answering."""
@@ -173,7 +163,7 @@ class App:
         except Exception as exc:  # noqa: BLE001 - whatever fails, the reader gets a message, never an empty error
             if not isinstance(exc, (AssistantError, ValueError)):
                 log.exception("answering failed")
-            message = str(exc) or type(exc).__name__
+            message = phrases.say(str(exc)) or type(exc).__name__
             history[-1] = {"role": "assistant", "content": f"⚠️ {escape_markdown(message)}"}
             yield history, answers, self.sources_panel(answers), "", _saved(history, answers)
             return
@@ -218,7 +208,7 @@ class App:
         try:
             record_feedback(answer, helpful, comment or "", wrong_citation=number, settings=self.settings)
         except ValueError as exc:
-            return f"⚠️ {escape_markdown(str(exc))}", comment
+            return f"⚠️ {escape_markdown(phrases.say(str(exc)))}", comment
         thanks = "Merci : votre avis est enregistré." if helpful else "Merci : la réponse est signalée comme fausse."
         return thanks, ""
 
@@ -227,7 +217,7 @@ class App:
         try:
             return gaps.to_markdown(unanswered(settings=self.settings), escape_markdown)
         except AssistantError as exc:
-            return f"⚠️ {escape_markdown(str(exc))}"
+            return f"⚠️ {escape_markdown(phrases.say(str(exc)))}"
 
     def export_gaps(self, kind: str) -> str:
         report = unanswered(settings=self.settings)
@@ -277,7 +267,7 @@ class App:
         try:
             index = cached_index(self.settings.index_dir)
         except AssistantError as exc:
-            return gr.update(value=None, visible=False), f"❌ {escape_markdown(str(exc))}"
+            return gr.update(value=None, visible=False), f"❌ {escape_markdown(phrases.say(str(exc)))}"
         passage_id, _, quoted = (passage_id or "").strip().partition("#")  # "<id>#<start>-<end>" of the quote
         row = index.chunk_row.get(passage_id)
         if row is None:
@@ -295,7 +285,7 @@ class App:
                 return gr.update(value=str(out), visible=True), f"**{where}**"
             document = read_document(path, chunk.source, self.settings)
         except AssistantError as exc:
-            return gr.update(value=None, visible=False), f"❌ {escape_markdown(str(exc))}"
+            return gr.update(value=None, visible=False), f"❌ {escape_markdown(phrases.say(str(exc)))}"
         start, end = chunk.start, chunk.end
         first, last = _quote_span(quoted, end - start)  # within the passage; the whole passage without a quote
         before = document.text[max(0, start - CONTEXT_CHARS) : start + first]
@@ -323,7 +313,7 @@ class App:
                 added = add_file(self.settings.corpus_dir, path, original, self.settings.max_file_mb)
                 messages.append(f"✅ {added}")
             except AssistantError as exc:
-                messages.append(f"❌ {exc}")
+                messages.append(f"❌ {phrases.say(str(exc))}")
             finally:
                 discard_upload(path)
         note = "\n".join(messages) or "Aucun fichier."
@@ -349,7 +339,7 @@ class App:
             discard_rendered(source, self.exports)
             note = f"🗑️ {source} mis à la corbeille. " + self.next_step("le retirer des réponses")
         except AssistantError as exc:
-            note = f"❌ {exc}"
+            note = f"❌ {phrases.say(str(exc))}"
         table, sources = _documents(self.settings)
         return note, table, gr.update(choices=sources, value=None), self.trash_choices(), gr.update(visible=False)
 
@@ -367,7 +357,7 @@ class App:
             source = restore_file(self.settings.corpus_dir, self.settings.trash_dir, entry_id)
             note = f"♻️ {source} restauré. " + self.next_step("l'interroger à nouveau")
         except AssistantError as exc:
-            note = f"❌ {exc}"
+            note = f"❌ {phrases.say(str(exc))}"
         table, sources = _documents(self.settings)
         return note, table, gr.update(choices=sources, value=None), self.trash_choices()
 
@@ -390,13 +380,17 @@ class App:
 
     def rebuild(self, progress=gr.Progress()):  # noqa: B008 - how Gradio asks for a progress bar
         def report_progress(stage: str, done: int, total: int) -> None:
-            progress((done, total) if total else None, desc=stage)
+            progress((done, total) if total else None, desc=phrases.stage(stage))
 
         report = build_now(self.settings, self.state, progress=report_progress)
         if report is None:
-            note = f"❌ {self.state.last_error}" if self.state.last_error else "Une reconstruction est déjà en cours."
+            note = (
+                f"❌ {phrases.say(self.state.last_error)}"
+                if self.state.last_error
+                else "Une reconstruction est déjà en cours."
+            )
             return note, _documents(self.settings)[0]
-        return f"```\n{report.summary()}\n```", _documents(self.settings)[0]
+        return f"```\n{phrases.summary(report)}\n```", _documents(self.settings)[0]
 
     # --- layout -------------------------------------------------------------------------------------------
     def _corpus_controls(self, demo: gr.Blocks, table: gr.Dataframe, names: list[str]) -> None:
@@ -533,6 +527,7 @@ class App:
                     headers=["Fichier", "Titre", "Type", "Pages", "Passages", "État"],
                     interactive=False,
                     wrap=True,
+                    column_widths=["22%", "32%", "8%", "8%", "10%", "20%"],  # every column shown, État included
                     elem_id="documents",
                 )
                 status_line = gr.Markdown(self.index_status(), elem_id="index-status")

@@ -56,7 +56,7 @@ def test_upload_rebuild_ask_then_delete(client, app_server, tmp_path):
     assert "✅ atelier-ouvert.md" in note
     assert (settings.corpus_dir / "atelier-ouvert.md").is_file()
     report, table = client.predict(api_name="/rebuild")
-    assert "added 1" in report
+    assert "ajoutés : 1" in report
     rows = {row[0]: row for row in table["data"]}
     assert rows["atelier-ouvert.md"][-1] == "indexé"
     history, sources, _ = ask(client, "Où le laboratoire Kalimba a-t-il ouvert ?")
@@ -65,7 +65,7 @@ def test_upload_rebuild_ask_then_delete(client, app_server, tmp_path):
     note, table, *_ = client.predict("atelier-ouvert.md", api_name="/delete")
     assert "corbeille" in note and not (settings.corpus_dir / "atelier-ouvert.md").exists()
     report, _ = client.predict(api_name="/rebuild")
-    assert "removed 1" in report
+    assert "retirés : 1" in report
 
 
 def test_upload_refuses_unsupported_and_oversized_files(client, app_server, tmp_path):

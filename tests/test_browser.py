@@ -24,7 +24,7 @@ def page(app_server):
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 950})
+        page = browser.new_page(viewport={"width": 1400, "height": 950}, locale="fr-FR")
         page.set_default_timeout(90_000)
         page.goto(app_server[0])
         yield page
@@ -68,7 +68,7 @@ def test_upload_rebuild_then_ask_about_the_new_document_shown_as_text(page, tmp_
     page.click("#add")
     page.locator("#status").get_by_text("labo-ouvert.txt").wait_for()
     page.click("#rebuild")
-    page.locator("#status").get_by_text("added 1").wait_for()
+    page.locator("#status").get_by_text("ajoutés : 1").wait_for()
     assert page.locator("#documents").get_by_text("labo-ouvert.txt").count() >= 1
 
     ask(page, "Quelles mairies le laboratoire Zéphyrine accompagne-t-il ?")
@@ -95,7 +95,7 @@ def test_language_model_markup_is_shown_inert_and_fetches_nothing(page, app_serv
     settings = app_server[1].with_(llm_url=model.url, llm_model="tiny", read_only="1")
     demo = launch(App(settings), "127.0.0.1", port, block=False)
     outside = []
-    other = page.context.browser.new_page()
+    other = page.context.browser.new_page(locale="fr-FR")
     try:
         other.set_default_timeout(90_000)
         other.on("request", lambda request: outside.append(request.url) if "127.0.0.1" not in request.url else None)
@@ -132,7 +132,9 @@ def watched_app(page, app_server, tmp_path_factory):
     app.start_watching()
     port = free_port()
     demo = launch(app, "127.0.0.1", port, block=False)
-    other = page.context.browser.new_page(viewport={"width": 1400, "height": 950}, accept_downloads=True)
+    other = page.context.browser.new_page(
+        viewport={"width": 1400, "height": 950}, accept_downloads=True, locale="fr-FR"
+    )
     other.set_default_timeout(90_000)
     other.goto(f"http://127.0.0.1:{port}/")
     yield other, settings
@@ -214,7 +216,7 @@ def test_the_first_start_opens_at_once_shows_the_build_and_answers_after_it(page
     running = launch(app, "127.0.0.1", port, block=False)  # as serve() does: the page first, then the build
     builder = threading.Thread(target=app.refresh_index)
     builder.start()
-    other = page.context.browser.new_page()
+    other = page.context.browser.new_page(locale="fr-FR")
     try:
         other.set_default_timeout(120_000)
         other.goto(f"http://127.0.0.1:{port}/")
@@ -307,8 +309,7 @@ ENGLISH = set(
     " that these those their there many much from your you be will not no yes please here after before"
     " submit clear upload drop click loading error settings built using file files indexed scanning"
     " sentences embedding chunks added updated removed unchanged failed stop search login username password"
-    " rebuild delete restore export answer answers question questions source sources page open original"
-    .split()
+    " rebuild delete restore export answer answers question questions source sources page open original".split()
 ) - {"question", "questions", "source", "sources", "page", "original", "export"}  # French words too
 
 
@@ -318,46 +319,62 @@ def english_words(text: str) -> list[str]:
     return sorted({word for word in re.findall(r"[a-z]+", text.lower()) if word in ENGLISH})
 
 
-def test_the_french_page_and_its_login_show_no_english_word(app_server, tmp_path):
-    if not os.path.exists(CHROMIUM):
-        pytest.skip("chromium is not installed (apt-get install chromium)")
+def test_the_french_page_and_its_login_show_no_english_word(page, app_server, tmp_path):
     from helpers import free_port
-    from playwright.sync_api import sync_playwright
 
     from assistant.ui import App, launch
 
     users = tmp_path / "users.txt"
     users.write_text("alice:motdepasse\n", encoding="utf-8")
     guarded = launch(App(app_server[1].with_(auth=str(users), watch="0", login_delay=0)), port=free_port(), block=False)
+    context = page.context.browser.new_context(locale="fr-FR", viewport={"width": 1400, "height": 950})
+    french = context.new_page()
     seen: dict[str, list[str]] = {}
     try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-            context = browser.new_context(locale="fr-FR", viewport={"width": 1400, "height": 950})
-            page = context.new_page()
-            page.set_default_timeout(90_000)
-            page.goto(guarded.url)
-            page.locator("input[type=password]").wait_for()
-            seen["login"] = english_words(page.inner_text("body"))
-            page.locator("input[type=text]").first.fill("alice")
-            page.fill("input[type=password]", "motdepasse")
-            page.keyboard.press("Enter")
-            page.locator("#question textarea").wait_for()
-            ask(page, "Où s'est tenu le barcamp Futurs Publics en 2016 ?")
-            page.locator("#chat .status-answered").last.wait_for()
-            page.locator("#sources button.open-original").first.click()
-            page.locator("#original-where mark").wait_for()
-            seen["questions"] = english_words(page.inner_text("body"))
-            page.get_by_role("tab", name="Documents").click()
-            page.locator("#documents").wait_for()
-            page.click("#rebuild")
-            page.locator("#status").get_by_text("passages").wait_for()
-            seen["documents"] = english_words(page.inner_text("body"))
-            page.get_by_role("tab", name="Questions sans réponse").click()
-            page.click("#gaps-refresh")
-            page.locator("#gaps h1").wait_for()
-            seen["gaps"] = english_words(page.inner_text("body"))
-            browser.close()
+        french.set_default_timeout(90_000)
+        french.goto(guarded.url)
+        french.locator("input[type=password]").wait_for()
+        seen["login"] = english_words(french.inner_text("body"))
+        french.locator("input[type=text]").first.fill("alice")
+        french.fill("input[type=password]", "motdepasse")
+        french.keyboard.press("Enter")
+        french.locator("#question textarea").wait_for()
+        ask(french, "Où s'est tenu le barcamp Futurs Publics en 2016 ?")
+        french.locator("#chat .status-answered").last.wait_for()
+        french.locator("#sources button.open-original").first.click()
+        french.locator("#original-where mark").wait_for()
+        seen["questions"] = english_words(french.inner_text("body"))
+        french.get_by_role("tab", name="Documents").click()
+        french.locator("#documents").wait_for()
+        french.click("#rebuild")
+        french.locator("#status").get_by_text("passages").wait_for()
+        seen["documents"] = english_words(french.inner_text("body"))
+        french.get_by_role("tab", name="Questions sans réponse").click()
+        french.click("#gaps-refresh")
+        french.locator("#gaps h1").wait_for()
+        seen["gaps"] = english_words(french.inner_text("body"))
     finally:
+        context.close()
         guarded.close()
     assert seen == {"login": [], "questions": [], "documents": [], "gaps": []}
+
+
+def test_a_browser_that_asks_for_english_gets_the_page_in_english(page, app_server):
+    english = page.context.browser.new_page(viewport={"width": 1400, "height": 950}, locale="en-GB")
+    try:
+        english.set_default_timeout(90_000)
+        english.goto(app_server[0])
+        english.get_by_role("tab", name="Unanswered questions").wait_for()
+        english.fill("#question textarea", "Where was the Futurs Publics barcamp held in 2016?")
+        english.click("#ask")
+        english.locator("#chat .status-answered, #chat .status-not_found").last.wait_for()
+        text = english.inner_text("body")
+        english.get_by_role("tab", name="Documents").click()
+        english.locator("#index-status").get_by_text("Index:").wait_for()
+        text += english.inner_text("body")
+    finally:
+        english.close()
+    for words in ("Ask", "Your view of the last answer", "Rebuild the index", "Document to delete", "State"):
+        assert words in text
+    for french in ("Demander", "Votre avis", "Reconstruire", "Corbeille", "construit le"):
+        assert french not in text

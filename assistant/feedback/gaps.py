@@ -18,6 +18,7 @@ import numpy as np
 from sklearn.cluster import AgglomerativeClustering
 
 from assistant.answering.answers import ask
+from assistant.answering.language import PHRASES
 from assistant.feedback import store
 from assistant.feedback.store import Asked, Feedback
 from assistant.retrieval import Retriever
@@ -198,35 +199,20 @@ def recheck(index_dir: Path, retriever: Retriever, settings, limit: int = MAX_RE
     return len(waiting[:limit])
 
 
-REASONS = {"not_found": "pas de réponse", "partial": "réponse partielle", "wrong": "marquée fausse"}
-
-
-def _reasons(gap: Gap) -> str:
-    return ", ".join(f"{count} {REASONS.get(name, name)}" for name, count in sorted(gap.reasons.items()))
+def _reasons(gap: Gap, words: dict) -> str:
+    return ", ".join(f"{count} {words['gaps_' + name]}" for name, count in sorted(gap.reasons.items()))
 
 
 def _where(passage: dict) -> str:
     return passage["file"] + (f", p. {passage['page']}" if passage.get("page") else "")
 
 
-def to_csv(report: list[Gap]) -> str:
+def to_csv(report: list[Gap], language: str = "fr") -> str:
     """The report as CSV, one group a row (UTF-8, comma separated, quoted where needed)."""
+    words = PHRASES[language]
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(
-        [
-            "groupe",
-            "questions",
-            "posées",
-            "première",
-            "dernière",
-            "motifs",
-            "répondu",
-            "exemples",
-            "passages les plus proches",
-            "commentaires",
-        ]
-    )
+    writer.writerow(words["gaps_columns"])
     for number, gap in enumerate(report, start=1):
         writer.writerow(
             [
@@ -235,8 +221,8 @@ def to_csv(report: list[Gap]) -> str:
                 gap.asked,
                 gap.first_seen,
                 gap.last_seen,
-                _reasons(gap),
-                "oui" if gap.answered else "non",
+                _reasons(gap, words),
+                words["gaps_yes"] if gap.answered else words["gaps_no"],
                 " | ".join(gap.examples),
                 " | ".join(_where(p) for p in gap.passages),
                 " | ".join(gap.comments),
@@ -245,28 +231,27 @@ def to_csv(report: list[Gap]) -> str:
     return out.getvalue()
 
 
-def to_markdown(report: list[Gap], escape=lambda text: text) -> str:
+def to_markdown(report: list[Gap], escape=lambda text: text, language: str = "fr") -> str:
     """The report as Markdown: a section per group. ``escape`` makes question and document text inert."""
-    lines = ["# Questions sans réponse", ""]
+    words = PHRASES[language]
+    lines = [f"# {words['gaps_title']}", ""]
     if not report:
-        return "\n".join(lines + ["Aucune question sans réponse pour l'instant.", ""])
+        return "\n".join(lines + [words["gaps_none"], ""])
     for number, gap in enumerate(report, start=1):
-        state = "✅ répondu depuis" if gap.answered else "❓ ouvert"
-        lines += [
-            f"## {number}. {escape(gap.examples[0])}",
-            "",
-            f"{state} · posée {gap.asked} fois ({len(gap.questions)} formulations) · du {gap.first_seen[:10]}"
-            f" au {gap.last_seen[:10]} · {_reasons(gap)}",
-            "",
-        ]
+        line = words["gaps_line"].format(
+            state=words["gaps_answered"] if gap.answered else words["gaps_open"],
+            asked=gap.asked,
+            wordings=len(gap.questions),
+            first=gap.first_seen[:10],
+            last=gap.last_seen[:10],
+            reasons=_reasons(gap, words),
+        )
+        lines += [f"## {number}. {escape(gap.examples[0])}", "", line, ""]
         lines += [f"- « {escape(question)} »" for question in gap.examples]
         if gap.passages:
-            lines += [
-                "",
-                "Passages les plus proches : "
-                + " ; ".join(f"{escape(p['title'] or p['file'])} ({escape(_where(p))})" for p in gap.passages),
-            ]
+            places = " ; ".join(f"{escape(p['title'] or p['file'])} ({escape(_where(p))})" for p in gap.passages)
+            lines += ["", f"{words['gaps_closest']} {places}"]
         if gap.comments:
-            lines += ["", "Commentaires : " + " ; ".join(f"« {escape(c)} »" for c in gap.comments)]
+            lines += ["", f"{words['gaps_comments']} " + " ; ".join(f"« {escape(c)} »" for c in gap.comments)]
         lines.append("")
     return "\n".join(lines)

@@ -41,7 +41,7 @@ from assistant.watch import IndexState, Watcher, build_now
 
 log = logging.getLogger(__name__)
 
-NO_CITATION = "aucune"
+NO_CITATION = phrases.TABLE["fr"]["page"]["no_citation"]  # "which citation is wrong": none (the page's first value)
 
 EXAMPLES = [
     "Combien de propositions le groupe de travail sur l'innovation participative a-t-il formulées ?",
@@ -51,14 +51,18 @@ EXAMPLES = [
 ]
 
 
-def _documents(settings: Settings) -> tuple[list[list], list[str]]:
-    """The documents table and the names for the delete list, from one look at the corpus and the manifest."""
+def _documents(settings: Settings, language: str = "fr") -> tuple[dict, list[str]]:
+    """The documents table (with its headers in ``language``) and the names for the delete list, from one look at
+    the corpus and the manifest."""
     rows = []
     entries = list_documents(settings.corpus_dir, settings.index_dir)
     for entry in entries:
-        status = phrases.state(entry.status) + (f" : {phrases.say(entry.reason)}" if entry.status == "failed" else "")
+        status = phrases.state(entry.status, language)
+        if entry.status == "failed":
+            status += f" : {phrases.say(entry.reason, language)}"
         rows.append([entry.source, entry.title, entry.kind, entry.pages or "", entry.chunks, status])
-    return rows, [entry.source for entry in entries]
+    headers = [phrases.text(key, language) for key in ("files", "titles", "kind", "pages", "passages", "state")]
+    return {"data": rows, "headers": headers}, [entry.source for entry in entries]
 
 
 class App:
@@ -88,37 +92,41 @@ class App:
         self.watcher = Watcher(self.settings, self.state).start()
         return self.watcher
 
-    def index_status(self) -> str:
+    def index_status(self, language: str = "fr") -> str:
         """The index's state, for the status line: documents, passages, last build, a build in progress, files
         left out with their reason."""
         manifest, state = current_manifest(self.settings.index_dir), self.state
         built = manifest.get("built_at", "")
+        counts = {"documents": len(manifest.get("sources", {})), "passages": manifest.get("chunk_count", 0)}
         lines = [
-            f"**Index** : {len(manifest.get('sources', {}))} documents, {manifest.get('chunk_count', 0)} passages"
-            + (f", construit le {built[:10]} à {built[11:16]}" if built else "")
+            phrases.text("index_line", language, **counts)
+            + (phrases.text("built_on", language, day=built[:10], hour=built[11:16]) if built else "")
         ]
         if state.building:
-            lines.append(f"⏳ Mise à jour en cours : {self.stage()}")
+            lines.append(phrases.text("updating", language, stage=self.stage(language)))
         if state.last_error:
-            lines.append(f"❌ Dernière construction : {escape_markdown(phrases.say(state.last_error))}")
+            error = escape_markdown(phrases.say(state.last_error, language))
+            lines.append(phrases.text("last_build_failed", language, error=error))
         failed = manifest.get("failed", {})
         if failed:
-            lines.append(f"⚠️ {len(failed)} fichier(s) écarté(s) :")
+            lines.append(phrases.text("left_out", language, count=len(failed)))
             for source, entry in sorted(failed.items())[:20]:
-                lines.append(f"- {escape_markdown(source)} : {escape_markdown(entry.get('reason', ''))}")
+                reason = phrases.say(entry.get("reason", ""), language)
+                lines.append(f"- {escape_markdown(source)} : {escape_markdown(reason)}")
         return "\n".join(lines)
 
-    def stage(self) -> str:
-        """The build's stage and progress, in French."""
+    def stage(self, language: str = "fr") -> str:
+        """The build's stage and progress, in the page's language."""
         state = self.state
         progress = f" ({state.done}/{state.total})" if state.total else ""
-        return escape_markdown(phrases.stage(state.stage)) + progress
+        return escape_markdown(phrases.stage(state.stage, language)) + progress
 
-    def first_build(self) -> str:
+    def first_build(self, request: gr.Request = None) -> str:
         """While the very first index is being built, what the Questions tab says instead of answering."""
         if not self.state.building or current_generation(self.settings.index_dir) is not None:
             return ""
-        return f"⏳ Première construction de l'index : {self.stage()}. Posez vos questions dès qu'elle finit."
+        language = phrases.language_of(request)
+        return phrases.text("first_build", language, stage=self.stage(language))
 
     # --- events -------------------------------------------------------------------------------------------
     def respond(self, question: str, history: list, answers: list, k: int, mode: str, request: gr.Request = None):
@@ -127,24 +135,25 @@ class App:
         history = list(history or [])
         answers = list(answers or [])
         question = (question or "").strip()
+        language = phrases.language_of(request)
         if not question:
-            gr.Warning("Écrivez d'abord une question.")
+            gr.Warning(phrases.text("empty_question", language))
             yield history, answers, self.sources_panel(answers), "", _saved(history, answers)
             return
         address = request.client.host if request is not None and request.client else ""
         if wait := self.limiter.wait(address):
-            refusal = f"⏳ Trop de questions à la suite : posez la suivante dans {wait:g} s."
+            refusal = phrases.text("too_many", language, seconds=f"{wait:g}")
             history = history + [{"role": "user", "content": question}, {"role": "assistant", "content": refusal}]
             yield history, answers, self.sources_panel(answers), question, _saved(history, answers)
             return
         if len(question) > MAX_QUERY_CHARS:  # refused before any work, in the page's language
             typed, read = (f"{number:,}".replace(",", " ") for number in (len(question), MAX_QUERY_CHARS))
-            refusal = f"⚠️ La question est trop longue : {typed} caractères, au plus {read} sont lus. Raccourcissez-la."
+            refusal = phrases.text("too_long", language, typed=typed, read=read)
             turn = [{"role": "user", "content": question[:200] + "…"}, {"role": "assistant", "content": refusal}]
             history = history + turn
             yield history, answers, self.sources_panel(answers), "", _saved(history, answers)
             return
-        if waiting := self.first_build():
+        if waiting := self.first_build(request):
             history = history + [{"role": "user", "content": question}, {"role": "assistant", "content": waiting}]
             yield history, answers, self.sources_panel(answers), "", _saved(history, answers)
             return
@@ -163,7 +172,7 @@ class App:
         except Exception as exc:  # noqa: BLE001 - whatever fails, the reader gets a message, never an empty error
             if not isinstance(exc, (AssistantError, ValueError)):
                 log.exception("answering failed")
-            message = phrases.say(str(exc)) or type(exc).__name__
+            message = phrases.say(str(exc), language) or type(exc).__name__
             history[-1] = {"role": "assistant", "content": f"⚠️ {escape_markdown(message)}"}
             yield history, answers, self.sources_panel(answers), "", _saved(history, answers)
             return
@@ -194,36 +203,54 @@ class App:
             log.exception("the answer could not be logged")
             return answer
 
-    def citation_choices(self, answers: list[dict]):
+    def citation_choices(self, answers: list[dict], request: gr.Request = None):
         """The citations of the last answer, for "which citation is wrong"."""
         numbers = sorted({c["number"] for c in answers[-1]["citations"]}) if answers else []
-        return gr.update(choices=[NO_CITATION] + [f"[{n}]" for n in numbers], value=NO_CITATION)
+        none = phrases.text("no_citation", phrases.language_of(request))
+        return gr.update(choices=[none] + [f"[{n}]" for n in numbers], value=none)
 
-    def give_feedback(self, answers: list[dict], helpful: bool, comment: str, wrong: str):
+    def give_feedback(self, answers: list[dict], helpful: bool, comment: str, wrong: str, language: str = "fr"):
         """Record the reader's judgement of the last answer; (note, comment box)."""
         if not answers:
-            return "Posez d'abord une question.", comment
+            return phrases.text("ask_first", language), comment
         answer = answer_from_dict(answers[-1])
-        number = int(wrong.strip("[]")) if wrong and wrong != NO_CITATION else None
+        number = int(wrong.strip("[]")) if wrong and wrong.startswith("[") else None
         try:
             record_feedback(answer, helpful, comment or "", wrong_citation=number, settings=self.settings)
         except ValueError as exc:
-            return f"⚠️ {escape_markdown(phrases.say(str(exc)))}", comment
-        thanks = "Merci : votre avis est enregistré." if helpful else "Merci : la réponse est signalée comme fausse."
-        return thanks, ""
+            return f"⚠️ {escape_markdown(phrases.say(str(exc), language))}", comment
+        return phrases.text("thanks" if helpful else "thanks_wrong", language), ""
 
-    def gaps_report(self) -> str:
+    def judge(self, helpful: bool):
+        """The event of a feedback button: the judgement, in the page's language."""
+
+        def judged(answers: list[dict], comment: str, wrong: str, request: gr.Request = None):
+            return self.give_feedback(answers, helpful, comment, wrong, phrases.language_of(request))
+
+        return judged
+
+    def exporter(self, kind: str):
+        """The event of an export button of the report, in the page's language."""
+
+        def export(request: gr.Request = None) -> str:
+            return self.export_gaps(kind, phrases.language_of(request))
+
+        return export
+
+    def gaps_report(self, request: gr.Request = None) -> str:
         """The report of questions the documents do not answer, in Markdown (question and document text inert)."""
+        language = phrases.language_of(request)
         try:
-            return gaps.to_markdown(unanswered(settings=self.settings), escape_markdown)
+            return gaps.to_markdown(unanswered(settings=self.settings), escape_markdown, language)
         except AssistantError as exc:
-            return f"⚠️ {escape_markdown(phrases.say(str(exc)))}"
+            return f"⚠️ {escape_markdown(phrases.say(str(exc), language))}"
 
-    def export_gaps(self, kind: str) -> str:
+    def export_gaps(self, kind: str, language: str = "fr") -> str:
         report = unanswered(settings=self.settings)
         folder = Path(tempfile.mkdtemp(prefix="gaps-", dir=self.exports))
         path = folder / f"questions-sans-reponse.{'csv' if kind == 'csv' else 'md'}"
-        path.write_text(gaps.to_csv(report) if kind == "csv" else gaps.to_markdown(report), encoding="utf-8")
+        text = gaps.to_csv(report, language) if kind == "csv" else gaps.to_markdown(report, language=language)
+        path.write_text(text, encoding="utf-8")
         return str(path)
 
     def sources_panel(self, answers: list[dict]) -> str:
@@ -259,7 +286,7 @@ class App:
             history, answers, panel = [], [], self.sources_panel([])
         return history, answers, panel
 
-    def open_original(self, passage_id: str):
+    def open_original(self, passage_id: str, request: gr.Request = None):
         """The original document at a cited passage: the PDF page as an image, other formats' text around it.
 
         Only documents of the index are shown, found by the passage's id, never by a path from the page.
@@ -271,10 +298,11 @@ class App:
         passage_id, _, quoted = (passage_id or "").strip().partition("#")  # "<id>#<start>-<end>" of the quote
         row = index.chunk_row.get(passage_id)
         if row is None:
-            return gr.update(value=None, visible=False), "Ce passage n'est plus dans l'index."
+            return gr.update(value=None, visible=False), phrases.text("passage_gone", phrases.language_of(request))
         chunk = index.chunks[row]
         path = Path(self.settings.corpus_dir) / chunk.source
-        where = escape_markdown(chunk.source) + (f", page {chunk.page}" if chunk.page else "")
+        page = phrases.text("page_number", phrases.language_of(request), page=chunk.page) if chunk.page else ""
+        where = escape_markdown(chunk.source) + page
         try:
             if path.suffix.lower() == ".pdf" and chunk.page:
                 version = index.manifest["sources"].get(chunk.source, {}).get("hash", "")[:12]
@@ -302,9 +330,10 @@ class App:
         passage = request.query_params.get("passage", "") if request else ""
         if not passage:
             return gr.update(), gr.update()
-        return self.open_original(passage)
+        return self.open_original(passage, request)
 
-    def upload(self, files):
+    def upload(self, files, request: gr.Request = None):
+        language = phrases.language_of(request)
         messages = []
         for item in files or []:
             path = Path(item if isinstance(item, str) else item.name)
@@ -313,84 +342,94 @@ class App:
                 added = add_file(self.settings.corpus_dir, path, original, self.settings.max_file_mb)
                 messages.append(f"✅ {added}")
             except AssistantError as exc:
-                messages.append(f"❌ {phrases.say(str(exc))}")
+                messages.append(f"❌ {phrases.say(str(exc), language)}")
             finally:
                 discard_upload(path)
-        note = "\n".join(messages) or "Aucun fichier."
+        note = "\n".join(messages) or phrases.text("no_file", language)
         if any(m.startswith("✅") for m in messages):
-            note += "\n\n" + self.next_step("interroger les nouveaux documents")
-        table, sources = _documents(self.settings)
+            note += "\n\n" + self.next_step("to_ask_new", language)
+        table, sources = _documents(self.settings, language)
         return note, table, gr.update(choices=sources), None
 
-    def ask_delete(self, source: str):
+    def ask_delete(self, source: str, request: gr.Request = None):
         """The confirmation asked before a delete, naming the file."""
+        language = phrases.language_of(request)
         if not source:
-            return gr.update(visible=False), "Choisissez d'abord un document."
+            return gr.update(visible=False), phrases.text("choose_first", language)
         days = f"{self.settings.trash_days:g}"
-        question = f"Supprimer **{escape_markdown(source)}** ? Il ira dans la corbeille, restaurable {days} jours."
+        question = phrases.text("confirm_question", language, source=escape_markdown(source), days=days)
         return gr.update(visible=True), question
 
-    def delete(self, source: str):
+    def delete(self, source: str, request: gr.Request = None):
         """Move a document to the trash (what the confirmation button does)."""
+        language = phrases.language_of(request)
         if not source:
-            return "Choisissez un document.", _documents(self.settings)[0], gr.update(), gr.update(), gr.update()
+            table = _documents(self.settings, language)[0]
+            return phrases.text("choose", language), table, gr.update(), gr.update(), gr.update()
         try:
             delete_file(self.settings.corpus_dir, source, self.settings.trash_dir)
             discard_rendered(source, self.exports)
-            note = f"🗑️ {source} mis à la corbeille. " + self.next_step("le retirer des réponses")
+            note = phrases.text("trashed", language, source=source) + self.next_step("to_remove", language)
         except AssistantError as exc:
-            note = f"❌ {phrases.say(str(exc))}"
-        table, sources = _documents(self.settings)
-        return note, table, gr.update(choices=sources, value=None), self.trash_choices(), gr.update(visible=False)
+            note = f"❌ {phrases.say(str(exc), language)}"
+        table, sources = _documents(self.settings, language)
+        trash = self.trash_choices(request)
+        return note, table, gr.update(choices=sources, value=None), trash, gr.update(visible=False)
 
-    def trash_choices(self):
+    def trash_choices(self, request: gr.Request = None):
+        language = phrases.language_of(request)
         purge_trash(self.settings.trash_dir, self.settings.trash_days)
         entries = list_trash(self.settings.trash_dir)
         when = lambda entry: time.strftime("%d/%m %H:%M", time.localtime(entry.deleted_at))  # noqa: E731
-        return gr.update(choices=[(f"{e.source} (supprimé le {when(e)})", e.id) for e in entries], value=None)
+        choices = [(phrases.text("deleted_on", language, source=e.source, when=when(e)), e.id) for e in entries]
+        return gr.update(choices=choices, value=None)
 
-    def restore_deleted(self, entry_id: str):
+    def restore_deleted(self, entry_id: str, request: gr.Request = None):
         """Put a document of the trash back in the corpus."""
+        language = phrases.language_of(request)
         if not entry_id:
-            return "Choisissez un document de la corbeille.", gr.update(), gr.update(), gr.update()
+            return phrases.text("choose_in_trash", language), gr.update(), gr.update(), gr.update()
         try:
             source = restore_file(self.settings.corpus_dir, self.settings.trash_dir, entry_id)
-            note = f"♻️ {source} restauré. " + self.next_step("l'interroger à nouveau")
+            note = phrases.text("restored", language, source=source) + self.next_step("to_ask_again", language)
         except AssistantError as exc:
-            note = f"❌ {phrases.say(str(exc))}"
-        table, sources = _documents(self.settings)
-        return note, table, gr.update(choices=sources, value=None), self.trash_choices()
+            note = f"❌ {phrases.say(str(exc), language)}"
+        table, sources = _documents(self.settings, language)
+        return note, table, gr.update(choices=sources, value=None), self.trash_choices(request)
 
-    def next_step(self, purpose: str) -> str:
+    def next_step(self, purpose: str, language: str = "fr") -> str:
         """What makes a change of the corpus reach the answers: the folder watcher, or a rebuild."""
-        if self.watcher is not None:
-            return f"L'index se met à jour de lui-même dans quelques secondes pour {purpose}."
-        return f"Reconstruisez l'index pour {purpose}."
+        purpose = phrases.text(purpose, language)
+        return phrases.text("by_itself" if self.watcher is not None else "rebuild_to", language, purpose=purpose)
 
-    def tick(self, seen_generation: str | None):
+    def tick(self, seen_generation: str | None, request: gr.Request = None):
         """The status line, and the documents table when the index changed since this page last looked."""
+        language = phrases.language_of(request)
         generation = current_generation(self.settings.index_dir)
-        table = _documents(self.settings)[0] if generation != seen_generation else gr.update()
-        return self.index_status(), table, generation
+        table = _documents(self.settings, language)[0] if generation != seen_generation else gr.update()
+        return self.index_status(language), table, generation
 
-    def documents(self):
+    def documents_table(self, request: gr.Request = None) -> dict:
+        return _documents(self.settings, phrases.language_of(request))[0]
+
+    def documents(self, request: gr.Request = None):
         """The documents table and the delete list, fresh (on page load)."""
-        table, sources = _documents(self.settings)
+        table, sources = _documents(self.settings, phrases.language_of(request))
         return table, gr.update(choices=sources)
 
-    def rebuild(self, progress=gr.Progress()):  # noqa: B008 - how Gradio asks for a progress bar
+    def rebuild(self, request: gr.Request = None, progress=gr.Progress()):  # noqa: B008 - Gradio's progress bar
+        language = phrases.language_of(request)
+
         def report_progress(stage: str, done: int, total: int) -> None:
-            progress((done, total) if total else None, desc=phrases.stage(stage))
+            progress((done, total) if total else None, desc=phrases.stage(stage, language))
 
         report = build_now(self.settings, self.state, progress=report_progress)
+        table = _documents(self.settings, language)[0]
         if report is None:
-            note = (
-                f"❌ {phrases.say(self.state.last_error)}"
-                if self.state.last_error
-                else "Une reconstruction est déjà en cours."
-            )
-            return note, _documents(self.settings)[0]
-        return f"```\n{phrases.summary(report)}\n```", _documents(self.settings)[0]
+            error = self.state.last_error
+            note = f"❌ {phrases.say(error, language)}" if error else phrases.text("building_already", language)
+            return note, table
+        return f"```\n{phrases.summary(report, language)}\n```", table
 
     # --- layout -------------------------------------------------------------------------------------------
     def _corpus_controls(self, demo: gr.Blocks, table: gr.Dataframe, names: list[str]) -> None:
@@ -398,26 +437,26 @@ class App:
         with gr.Row():
             with gr.Column():
                 files = gr.File(
-                    label="Ajouter des documents (txt, md, pdf, html, docx)",
+                    label=phrases.label("add_documents"),
                     file_count="multiple",
                     file_types=list(SUPPORTED),
                     elem_id="upload",
                 )
-                upload = gr.Button("Ajouter au corpus", elem_id="add")
+                upload = gr.Button(phrases.label("add"), elem_id="add")
             with gr.Column():
                 chosen = gr.Dropdown(
-                    names, value=None, label="Document à supprimer", elem_id="chosen", allow_custom_value=True
+                    names, value=None, label=phrases.label("to_delete"), elem_id="chosen", allow_custom_value=True
                 )
-                remove = gr.Button("Supprimer…", variant="stop", elem_id="delete")
+                remove = gr.Button(phrases.label("delete"), variant="stop", elem_id="delete")
                 with gr.Group(visible=False, elem_id="confirm-delete") as confirming:
                     question = gr.Markdown(elem_id="confirm-question")
                     with gr.Row():
-                        confirm = gr.Button("Confirmer la suppression", variant="stop", elem_id="confirm")
-                        cancel = gr.Button("Annuler", elem_id="cancel")
+                        confirm = gr.Button(phrases.label("confirm_delete"), variant="stop", elem_id="confirm")
+                        cancel = gr.Button(phrases.label("cancel"), elem_id="cancel")
             with gr.Column():
-                trash = gr.Dropdown([], value=None, label="Corbeille", elem_id="trash")
-                restore = gr.Button("Restaurer", elem_id="restore")
-        rebuild = gr.Button("Reconstruire l'index", variant="primary", elem_id="rebuild")
+                trash = gr.Dropdown([], value=None, label=phrases.label("trash"), elem_id="trash")
+                restore = gr.Button(phrases.label("restore"), elem_id="restore")
+        rebuild = gr.Button(phrases.label("rebuild"), variant="primary", elem_id="rebuild")
         status = gr.Markdown(elem_id="status")
         upload.click(self.upload, files, [status, table, chosen, files])
         remove.click(self.ask_delete, chosen, [confirming, question])
@@ -431,11 +470,8 @@ class App:
     def blocks(self) -> gr.Blocks:
         llm = bool(self.settings.llm_url)
         with gr.Blocks(title="Assistant documentaire — innovation publique") as demo:
-            gr.Markdown(
-                "## Assistant documentaire — innovation publique\n"
-                "Posez une question : chaque réponse cite ses sources, que vous pouvez vérifier."
-            )
-            with gr.Tab("Questions"):
+            gr.Markdown(phrases.label("title"))
+            with gr.Tab(phrases.label("tab_questions")):
                 building = gr.Markdown(self.first_build(), elem_id="first-build")
                 # a timer of this tab: one in a hidden tab does not tick
                 gr.Timer(1.0).tick(self.first_build, None, building, queue=False)
@@ -444,54 +480,61 @@ class App:
                 with gr.Row():
                     with gr.Column(scale=3):
                         chat = gr.Chatbot(
-                            label="Conversation", height=480, elem_id="chat", feedback_options=None, buttons=["copy"]
+                            label=phrases.label("conversation"),
+                            height=480,
+                            elem_id="chat",
+                            feedback_options=None,
+                            buttons=["copy"],
                         )
                         with gr.Row():
                             question = gr.Textbox(
-                                placeholder="Votre question…",
+                                placeholder=phrases.label("question_placeholder"),
                                 show_label=False,
                                 max_length=MAX_TEXT_CHARS,  # past MAX_QUERY_CHARS the answer says it is too long
                                 scale=5,
                                 elem_id="question",
                                 autofocus=True,
                             )
-                            send = gr.Button("Demander", variant="primary", scale=1, elem_id="ask")
+                            send = gr.Button(phrases.label("ask"), variant="primary", scale=1, elem_id="ask")
                         with gr.Group(elem_id="feedback"):
-                            gr.Markdown("**Votre avis sur la dernière réponse**")
+                            gr.Markdown(phrases.label("feedback_title"))
                             with gr.Row():
                                 wrong_citation = gr.Radio(
-                                    [NO_CITATION], value=NO_CITATION, label="Citation fausse", elem_id="wrong-citation"
+                                    [NO_CITATION],
+                                    value=NO_CITATION,
+                                    label=phrases.label("wrong_citation"),
+                                    elem_id="wrong-citation",
                                 )
                                 comment = gr.Textbox(
-                                    label="Commentaire (facultatif)",
+                                    label=phrases.label("comment"),
                                     max_length=MAX_COMMENT_CHARS,
                                     elem_id="feedback-comment",
                                     scale=3,
                                 )
                             with gr.Row():
-                                useful = gr.Button("👍 Réponse utile", size="sm", elem_id="feedback-up")
-                                wrong = gr.Button("👎 Réponse fausse", size="sm", elem_id="feedback-down")
+                                useful = gr.Button(phrases.label("useful"), size="sm", elem_id="feedback-up")
+                                wrong = gr.Button(phrases.label("wrong"), size="sm", elem_id="feedback-down")
                             feedback_note = gr.Markdown("", elem_id="feedback-note")
-                        gr.Examples(EXAMPLES, inputs=question, label="Exemples")
-                        with gr.Accordion("Réglages", open=False):
-                            k = gr.Slider(1, 10, value=5, step=1, label="Nombre de passages lus")
+                        gr.Examples(EXAMPLES, inputs=question, label=phrases.label("examples"))
+                        with gr.Accordion(phrases.label("settings"), open=False):
+                            k = gr.Slider(1, 10, value=5, step=1, label=phrases.label("passages_read"))
                             mode = gr.Radio(
                                 ["extractive", "llm"] if llm else ["extractive"],
                                 value="llm" if llm else "extractive",
-                                label="Mode de réponse" + ("" if llm else " (modèle de langue : non configuré)"),
+                                label=phrases.label("answer_mode" if llm else "answer_mode_no_llm"),
                             )
                         with gr.Row():
-                            clear = gr.Button("Nouvelle conversation", size="sm", elem_id="clear")
-                            export_md = gr.Button("Exporter (Markdown)", size="sm", elem_id="export-md")
-                            export_json = gr.Button("Exporter (JSON)", size="sm", elem_id="export-json")
-                        exported = gr.File(label="Export", visible=True, elem_id="exported", interactive=False)
-                    with gr.Column(scale=2):
-                        gr.Markdown("### Sources")
-                        sources = gr.HTML(turns_panel([]), elem_id="sources")
-                        gr.Markdown("### Document original")
-                        original_where = gr.Markdown(
-                            "Cliquez « Ouvrir l'original » sous une source.", elem_id="original-where"
+                            clear = gr.Button(phrases.label("new_conversation"), size="sm", elem_id="clear")
+                            export_md = gr.Button(phrases.label("export_markdown"), size="sm", elem_id="export-md")
+                            export_json = gr.Button(phrases.label("export_json"), size="sm", elem_id="export-json")
+                        exported = gr.File(
+                            label=phrases.label("export"), visible=True, elem_id="exported", interactive=False
                         )
+                    with gr.Column(scale=2):
+                        gr.Markdown(phrases.label("sources"))
+                        sources = gr.HTML(turns_panel([]), elem_id="sources")
+                        gr.Markdown(phrases.label("original"))
+                        original_where = gr.Markdown(phrases.label("original_hint"), elem_id="original-where")
                         original_page = gr.Image(
                             visible=False, show_label=False, elem_id="original-page", interactive=False
                         )
@@ -506,7 +549,7 @@ class App:
                     )
                 for button, helpful in ((useful, True), (wrong, False)):
                     button.click(
-                        lambda a, c, w, helpful=helpful: self.give_feedback(a, helpful, c, w),
+                        self.judge(helpful),
                         [answers, comment, wrong_citation],
                         [feedback_note, comment],
                     )
@@ -520,11 +563,10 @@ class App:
                 open_button.click(self.open_original, opening, [original_page, original_where])
                 demo.load(self.restore, saved, [chat, answers, sources])
                 demo.load(self.open_linked, None, [original_page, original_where])
-            with gr.Tab("Documents"):
+            with gr.Tab(phrases.label("tab_documents")):
                 rows, names = _documents(self.settings)
                 table = gr.Dataframe(
                     rows,
-                    headers=["Fichier", "Titre", "Type", "Pages", "Passages", "État"],
                     interactive=False,
                     wrap=True,
                     column_widths=["22%", "32%", "8%", "8%", "10%", "20%"],  # every column shown, État included
@@ -532,31 +574,25 @@ class App:
                 )
                 status_line = gr.Markdown(self.index_status(), elem_id="index-status")
                 if self.read_only:
-                    gr.Markdown(
-                        "Lecture seule : le corpus ne peut pas être modifié depuis cette page.", elem_id="status"
-                    )
-                    demo.load(lambda: _documents(self.settings)[0], None, table)
+                    gr.Markdown(phrases.label("read_only"), elem_id="status")
+                    demo.load(self.documents_table, None, table)
                 else:
                     self._corpus_controls(demo, table, names)
                 # The index's state, every two seconds; the table again only when a build has swapped the index.
                 seen_generation = gr.State(current_generation(self.settings.index_dir))
                 gr.Timer(2.0).tick(self.tick, seen_generation, [status_line, table, seen_generation], queue=False)
             if not (self.read_only and not self.settings.auth):  # what people asked is not for anyone's eyes
-                with gr.Tab("Questions sans réponse"):
-                    gr.Markdown(
-                        "Les questions restées sans réponse, à réponse partielle ou signalées fausses, regroupées par"
-                        " sujet, les plus posées d'abord. Un groupe est marqué répondu quand une construction de"
-                        " l'index ultérieure répond à la plupart de ses questions."
-                    )
+                with gr.Tab(phrases.label("tab_gaps")):
+                    gr.Markdown(phrases.label("gaps_intro"))
                     with gr.Row():
-                        refresh_gaps = gr.Button("Actualiser", size="sm", elem_id="gaps-refresh")
-                        gaps_csv = gr.Button("Exporter (CSV)", size="sm", elem_id="gaps-csv")
-                        gaps_md = gr.Button("Exporter (Markdown)", size="sm", elem_id="gaps-md")
-                    gaps_file = gr.File(label="Export", interactive=False, elem_id="gaps-file")
+                        refresh_gaps = gr.Button(phrases.label("refresh"), size="sm", elem_id="gaps-refresh")
+                        gaps_csv = gr.Button(phrases.label("export_csv"), size="sm", elem_id="gaps-csv")
+                        gaps_md = gr.Button(phrases.label("export_markdown"), size="sm", elem_id="gaps-md")
+                    gaps_file = gr.File(label=phrases.label("export"), interactive=False, elem_id="gaps-file")
                     report = gr.Markdown("", elem_id="gaps")
                     refresh_gaps.click(self.gaps_report, None, report)
-                    gaps_csv.click(lambda: self.export_gaps("csv"), None, gaps_file)
-                    gaps_md.click(lambda: self.export_gaps("md"), None, gaps_file)
+                    gaps_csv.click(self.exporter("csv"), None, gaps_file)
+                    gaps_md.click(self.exporter("md"), None, gaps_file)
         demo.queue(default_concurrency_limit=2, max_size=64)
         return demo
 
@@ -626,6 +662,7 @@ def server_app(app: App, host: str = "127.0.0.1"):
         demo,
         path="/",
         server_name=host,
+        i18n=phrases.I18N,
         css=CSS,
         head=HEAD,
         blocked_paths=blocked,

@@ -1,4 +1,5 @@
-"""The page's words in French and English, from one table (``page.toml``): build stages, document states, build
+"""The page's words in French and English, from one table (``page.toml``): its labels (translated in the browser,
+by ``I18N``), its messages (``text``, in the language of the request), build stages, document states, build
 summaries, and the library's messages as the page says them.
 
 >>> say("notes.exe: type .exe is not accepted (.txt, .md)")
@@ -13,6 +14,8 @@ import re
 import tomllib
 from importlib import resources
 
+import gradio as gr
+
 from assistant.records import BuildReport
 
 TABLE = tomllib.loads(resources.files("assistant.ui").joinpath("page.toml").read_text("utf-8"))
@@ -20,6 +23,54 @@ PATTERNS = {
     language: [(re.compile(pattern), template) for pattern, template in TABLE[language]["errors"]["patterns"]]
     for language in TABLE
 }
+
+
+# Gradio shows English to a browser whose language it has no words for: those get the French page.
+OTHER_LOCALES = (
+    "ar",
+    "ca",
+    "de",
+    "es",
+    "eu",
+    "fa",
+    "fi",
+    "he",
+    "hi",
+    "it",
+    "ja",
+    "ko",
+    "nl",
+    "pl",
+    "pt",
+    "pt-BR",
+    "ro",
+    "ru",
+    "sv",
+    "ta",
+    "tr",
+    "uk",
+    "ur",
+    "uz",
+    "zh-CN",
+    "zh-TW",
+)
+I18N = gr.I18n(fr=TABLE["fr"]["page"], en=TABLE["en"]["page"], **{code: TABLE["fr"]["page"] for code in OTHER_LOCALES})
+
+
+def label(key: str):
+    """A word of the page's layout, shown in the browser's language (French unless it asks for English)."""
+    return I18N(key)
+
+
+def text(key: str, language: str = "fr", **values) -> str:
+    """A message of the page in ``language``."""
+    return TABLE[language]["page"][key].format(**values)
+
+
+def language_of(request) -> str:
+    """The language of the page for one request (a gr.Request, or None: French)."""
+    headers = getattr(request, "headers", None) or {}
+    return page_language(headers.get("accept-language", ""))
 
 
 def page_language(accept_language: str) -> str:

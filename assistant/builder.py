@@ -243,6 +243,8 @@ def _build(
                 "pages": len(document.pages) or None,
                 "characters": len(document.text),
             }
+            if document.ocr:  # the pages read by OCR, with their confidence
+                meta["ocr"] = [list(page) for page in document.ocr]
         else:
             ids = old_sources[source]["chunks"]
             origin.extend(current.chunk_row[chunk_id] for chunk_id in ids)

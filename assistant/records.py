@@ -22,9 +22,10 @@ class Document:
     source: str  # path relative to the corpus folder, with "/" separators
     title: str
     text: str
-    kind: str  # "txt", "md", "pdf", "html", "docx"
+    kind: str  # "txt", "md", "pdf", "html", "docx", "image"
     pages: tuple[tuple[int, int], ...] = ()  # (offset, page number), PDF only
     sections: tuple[tuple[int, str], ...] = ()  # (offset, heading)
+    ocr: tuple[tuple[int, float], ...] = ()  # (page number, mean word confidence) of the pages read by OCR
 
 
 @dataclass(frozen=True)

@@ -178,3 +178,62 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def _font(size: int):
+    from PIL import ImageFont
+
+    for path in (
+        "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+        "/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf",
+    ):
+        if Path(path).exists():
+            return ImageFont.truetype(path, size)
+    return ImageFont.load_default(size=size)
+
+
+def scanned_page(text: str, dpi: int = 200, rotation: float = 0.6, seed: int = 0):
+    """An A4 page image of ``text`` as a scanner gives it: slightly turned, with speckles."""
+    import random
+    import textwrap
+
+    from PIL import Image, ImageDraw
+
+    width, height = int(8.27 * dpi), int(11.69 * dpi)
+    page = Image.new("L", (width, height), 255)
+    draw = ImageDraw.Draw(page)
+    font = _font(int(dpi / 6.5))
+    y = dpi
+    for paragraph in text.split("\n"):
+        for line in textwrap.wrap(paragraph, 48) or [""]:
+            draw.text((dpi, y), line, fill=20, font=font)
+            y += int(dpi / 4.5)
+        y += int(dpi / 8)
+    generator = random.Random(seed)
+    for _ in range(width * height // 4000):  # dust
+        page.putpixel((generator.randrange(width), generator.randrange(height)), generator.randrange(90, 200))
+    return page.rotate(rotation, fillcolor=255, expand=False).convert("RGB")
+
+
+def make_scanned_pdf(path: Path, pages: list[str], dpi: int = 200) -> Path:
+    """A PDF of page images and no text layer, as a scanner writes it."""
+    images = [scanned_page(text, dpi, seed=number) for number, text in enumerate(pages)]
+    images[0].save(path, "PDF", resolution=dpi, save_all=True, append_images=images[1:])
+    return path
+
+
+def make_mixed_pdf(path: Path, text_page: str, scanned_text: str) -> Path:
+    """A PDF whose first page has a text layer and whose second is a scanned image."""
+    from pypdf import PdfWriter
+
+    text, scan = path.with_suffix(".text.pdf"), path.with_suffix(".scan.pdf")
+    make_pdf(text, [text_page])
+    make_scanned_pdf(scan, [scanned_text])
+    writer = PdfWriter()
+    for part in (text, scan):
+        writer.append(str(part))
+    with open(path, "wb") as out:
+        writer.write(out)
+    text.unlink()
+    scan.unlink()
+    return path

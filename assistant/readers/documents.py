@@ -1,4 +1,5 @@
-"""Reading files into Documents: txt, md, pdf, html, docx. A file that cannot be read raises DocumentError."""
+"""Reading files into Documents: txt, md, pdf, html, docx, and images. A file that cannot be read raises
+DocumentError. Scanned PDF pages and images are read by OCR (assistant.readers.ocr), once per page content."""
 
 from __future__ import annotations
 
@@ -14,13 +15,23 @@ from assistant.errors import DocumentError
 from assistant.readers.html import html_to_text
 from assistant.readers.isolated import parse_isolated
 from assistant.readers.markdown import markdown_to_text
+from assistant.readers.ocr import IMAGE_KINDS, Cache, file_key, unavailable
 from assistant.readers.text import TextBuilder, decode
 from assistant.records import Document
 
 if TYPE_CHECKING:  # imported when needed: the bounded child that parses files needs none of the settings
     from assistant.settings import Settings
 
-KINDS = {".txt": "txt", ".md": "md", ".markdown": "md", ".pdf": "pdf", ".html": "html", ".htm": "html", ".docx": "docx"}
+KINDS = {
+    ".txt": "txt",
+    ".md": "md",
+    ".markdown": "md",
+    ".pdf": "pdf",
+    ".html": "html",
+    ".htm": "html",
+    ".docx": "docx",
+    **IMAGE_KINDS,
+}
 SUPPORTED = tuple(KINDS)
 IGNORE_FILE = ".assistantignore"
 
@@ -175,13 +186,23 @@ def read_document(path: Path, source: str, settings: Settings | None = None) -> 
         raise DocumentError(f"file too large ({size / 1e6:.0f} MB; the limit is {settings.max_file_mb:g} MB)")
 
     kind = KINDS[suffix]
+    read = {}  # page number -> its OCR result, for the pages read by OCR
     if kind == "txt":
         text = decode(path.read_bytes()).replace("\r\n", "\n").replace("\r", "\n").strip()
         title, pages, sections = _title_line(text) or path.stem.replace("-", " ").replace("_", " "), (), ()
+    elif kind == "image":
+        read[1] = _recognized("ocr-image", file_key(path), path, settings)
+        title, text, pages, sections = _first_line(read[1]["text"]), read[1]["text"], ((0, 1),), ()
     else:
         parsed = parse_isolated(kind, path, settings.parse_timeout, settings.parse_memory_mb)
         if kind == "pdf":
-            title, text, pages, sections = _pdf_text(parsed["title"], parsed["pages"])
+            texts = list(parsed["pages"])
+            for number, key in sorted(parsed.get("scanned", {}).items(), key=lambda item: int(item[0])):
+                if unavailable() and sum(len(t.strip()) for t in texts) >= MIN_TEXT_CHARS:
+                    break  # no OCR here: the pages with text are indexed, the scanned ones left out
+                read[int(number)] = _recognized(f"ocr-pdf:{number}", key, path, settings)
+                texts[int(number) - 1] = read[int(number)]["text"]
+            title, text, pages, sections = _pdf_text(parsed["title"], texts)
         else:
             title, text = parsed["title"], parsed["text"]
             pages = tuple(tuple(p) for p in parsed["pages"])
@@ -190,4 +211,21 @@ def read_document(path: Path, source: str, settings: Settings | None = None) -> 
     if not text.strip():
         raise DocumentError("no text in the document (empty once markup is removed)")
     title = " ".join(title.split()) or path.stem
-    return Document(source=source, title=title, text=text, kind=kind, pages=pages, sections=sections)
+    ocr = tuple((number, result["confidence"]) for number, result in sorted(read.items()))
+    return Document(source=source, title=title, text=text, kind=kind, pages=pages, sections=sections, ocr=ocr)
+
+
+MIN_TEXT_CHARS = 20  # a document with less text than this, OCR aside, is read by OCR or not at all
+
+
+def _recognized(kind: str, key: str, path: Path, settings: Settings) -> dict:
+    """The OCR result of one page: from the cache when this page content was read before, else read now (in the
+    bounded child) and kept."""
+    if reason := unavailable():
+        raise DocumentError(f"no text layer (scanned pages or image): {reason}")
+    cache = Cache(Path(settings.index_dir) / "ocr")
+    result = cache.get(key)
+    if result is None:
+        result = parse_isolated(kind, path, settings.parse_timeout, settings.parse_memory_mb)
+        cache.put(key, result)
+    return result

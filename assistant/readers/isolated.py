@@ -99,6 +99,14 @@ def _parse(kind: str, path: str) -> dict:
             from assistant.readers.pdf import read_pdf_pages
 
             return read_pdf_pages(path)
+        if kind.startswith("ocr-pdf:"):
+            from assistant.readers.ocr import read_pdf_page
+
+            return read_pdf_page(path, int(kind.split(":", 1)[1]))
+        if kind == "ocr-image":
+            from assistant.readers.ocr import read_image
+
+            return read_image(path)
         if kind == "docx":
             _check_docx(path)
         title, text, pages, sections = documents.parse(kind, Path(path))

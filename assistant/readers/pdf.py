@@ -1,6 +1,29 @@
-"""PDF text extraction, page by page, with pypdf (run in a bounded child process: see assistant.readers.isolated)."""
+"""PDF text extraction, page by page, with pypdf (run in a bounded child process: see assistant.readers.isolated).
+
+Pages with (almost) no text layer are listed as scanned, each with a hash of its content (its drawing instructions
+and images), for OCR (assistant.readers.ocr) to read them once.
+"""
 
 from __future__ import annotations
+
+import hashlib
+
+MIN_PAGE_CHARS = 20  # a page with less text than this is read as a scanned page
+
+
+def page_key(page) -> str:
+    """A hash of what a page draws: its content streams and the raw data of its images and forms."""
+    digest = hashlib.sha256()
+    try:
+        contents = page.get_contents()
+        digest.update(contents.get_data() if contents is not None else b"")
+        objects = (page.get("/Resources") or {}).get("/XObject") or {}
+        for name in sorted(objects):
+            stream = objects[name].get_object()
+            digest.update(name.encode() + (getattr(stream, "_data", b"") or b""))
+    except Exception:  # noqa: BLE001 - a page we cannot hash is read again each time, no more
+        digest.update(repr(page).encode())
+    return digest.hexdigest()
 
 
 def read_pdf_pages(path: str) -> dict:
@@ -19,6 +42,11 @@ def read_pdf_pages(path: str) -> dict:
             except (FileNotDecryptedError, NotImplementedError, ImportError):
                 return {"error": "encrypted PDF (a password is needed to read it)"}
         pages = [page.extract_text() or "" for page in reader.pages]
+        scanned = {
+            str(number): page_key(page)
+            for number, (page, text) in enumerate(zip(reader.pages, pages), start=1)
+            if len(text.strip()) < MIN_PAGE_CHARS
+        }
         title = ""
         try:
             title = str((reader.metadata or {}).get("/Title") or "").strip()
@@ -33,6 +61,4 @@ def read_pdf_pages(path: str) -> dict:
         return {"error": f"corrupt or unreadable PDF ({reason})"}
     if not pages:
         return {"error": "PDF has no pages"}
-    if sum(len(page.strip()) for page in pages) < 20:
-        return {"error": "no text layer (scanned or image-only PDF; OCR is not supported)"}
-    return {"title": title, "pages": pages}
+    return {"title": title, "pages": pages, "scanned": scanned}

@@ -44,6 +44,9 @@ class FeedbackRequest(BaseModel):
     id: str | None = Field(None, max_length=64, description="an id of your own: sent again, it is stored once")
 
 
+UPLOADS = "txt, md, pdf, html, docx, or an image (png, jpg, tiff, webp: read by OCR)"
+
+
 def router(service: Service) -> APIRouter:
     api = APIRouter(prefix="/api/v1", tags=["REST"])
 
@@ -61,7 +64,7 @@ def router(service: Service) -> APIRouter:
         return {"documents": service.documents()}
 
     @api.post("/documents", status_code=201, summary="Add a file to the corpus (refused in read-only mode)")
-    def upload(file: UploadFile = File(description="txt, md, pdf, html or docx")) -> dict:  # noqa: B008
+    def upload(file: UploadFile = File(description=UPLOADS)) -> dict:  # noqa: B008
         writable(service)
         limit = int(service.settings.max_file_mb * 1024 * 1024)
         with tempfile.TemporaryDirectory(prefix="assistant-upload-") as folder:

@@ -29,6 +29,7 @@ from assistant.limits import RateLimiter
 from assistant.markup import escape_markdown
 from assistant.readers.documents import SUPPORTED, read_document
 from assistant.readers.isolated import render_page_isolated
+from assistant.readers.ocr import LOW_CONFIDENCE
 from assistant.records import content_hash
 from assistant.retrieval import MAX_QUERY_CHARS, open_retriever
 from assistant.service import Service, create_api
@@ -107,6 +108,14 @@ class App:
         if state.last_error:
             error = escape_markdown(phrases.say(state.last_error, language))
             lines.append(phrases.text("last_build_failed", language, error=error))
+        doubtful = [
+            f"{escape_markdown(source)} p. {page} ({confidence:.0f} %)"
+            for source, meta in sorted(manifest.get("sources", {}).items())
+            for page, confidence in meta.get("ocr", ())
+            if confidence < LOW_CONFIDENCE
+        ]
+        if doubtful:
+            lines.append(phrases.text("low_confidence", language, pages=", ".join(doubtful[:20])))
         failed = manifest.get("failed", {})
         if failed:
             lines.append(phrases.text("left_out", language, count=len(failed)))
@@ -256,6 +265,8 @@ class App:
     def sources_panel(self, answers: list[dict]) -> str:
         """The sources of every answer, newest open, with a warning where a cited document changed since."""
         parsed = [answer_from_dict(a) for a in answers]
+        sources = current_manifest(self.settings.index_dir).get("sources", {})
+        recognized = frozenset((source, page) for source, meta in sources.items() for page, _ in meta.get("ocr", ()))
         turns = []
         for turn, answer in enumerate(parsed):
             stale = stale_citations(answer, settings=self.settings)
@@ -263,7 +274,7 @@ class App:
             if stale:
                 names = ", ".join(sorted({f"[{c.number}] {html.escape(c.passage.source)}" for c in stale}))
                 warning = f'<p class="stale">⚠️ Source modifiée depuis la réponse : {names}</p>'
-            turns.append(warning + render_sources(answer, turn))
+            turns.append(warning + render_sources(answer, turn, recognized))
         return turns_panel(turns)
 
     def export(self, answers: list[dict], kind: str) -> str | None:

@@ -104,17 +104,20 @@ def _opening(passage: Passage, quotes: list[str]) -> str:
     return f"{passage.id}#{start}-{start + len(quotes[0])}" if start >= 0 else passage.id
 
 
-def _where(passage: Passage, french: bool) -> str:
+def _where(passage: Passage, french: bool, recognized: frozenset = frozenset()) -> str:
     parts = [html.escape(passage.source)]
     if passage.page:
         parts.append(f"p. {passage.page}" if french else f"page {passage.page}")
+    if (passage.source, passage.page) in recognized:  # read by OCR: the words may differ from the page's
+        parts.append("texte reconnu" if french else "recognized text")
     if passage.heading and passage.heading != passage.title:
         parts.append(f"§ {html.escape(passage.heading)}")
     return " · ".join(parts)
 
 
-def render_sources(answer: Answer, turn: int) -> str:
-    """The source cards of one answer: cited passages with quotes marked, or the closest ones on abstention."""
+def render_sources(answer: Answer, turn: int, recognized: frozenset = frozenset()) -> str:
+    """The source cards of one answer: cited passages with quotes marked, or the closest ones on abstention.
+    ``recognized``: the (file, page) pairs read by OCR, whose cards say so."""
     french = answer.language == "fr"
     cards = []
     if answer.citations:
@@ -129,7 +132,7 @@ def render_sources(answer: Answer, turn: int) -> str:
     for number, passage, marked in items:
         cards.append(
             f'<div class="source" id="src-{turn}-{number}"><h4>[{number}] {html.escape(passage.title)}</h4>'
-            f'<div class="where">{_where(passage, french)}</div>'
+            f'<div class="where">{_where(passage, french, recognized)}</div>'
             f'<div class="passage">{_highlight(passage.text, marked)}</div>'
             f'<button class="open-original" data-passage="{html.escape(_opening(passage, marked), quote=True)}">'
             f"{'Ouvrir l’original' if french else 'Open the original'}"

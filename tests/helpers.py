@@ -50,7 +50,7 @@ def _pdf_string(text: str) -> str:
     return text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
 
 
-def make_pdf(path: Path, pages: list[str], title: str = "") -> Path:
+def make_pdf(path: Path, pages: list[str], title: str = "", drawings: dict[int, str] | None = None) -> Path:
     """Write a real PDF with one line of text a page (Helvetica, WinAnsi), built object by object."""
     objects = [
         "<< /Type /Catalog /Pages 2 0 R >>",
@@ -58,9 +58,9 @@ def make_pdf(path: Path, pages: list[str], title: str = "") -> Path:
         "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
     ]
     kids = []
-    for text in pages:
+    for number, text in enumerate(pages):
         lines = "".join(f"({_pdf_string(line)}) Tj T* " for line in text.split("\n"))
-        stream = f"BT /F1 11 Tf 14 TL 60 780 Td {lines}ET".encode("cp1252")
+        stream = (f"BT /F1 11 Tf 14 TL 60 780 Td {lines}ET" + (drawings or {}).get(number, "")).encode("cp1252")
         objects.append(f"<< /Length {len(stream)} >>\nstream\n{stream.decode('cp1252')}\nendstream")
         objects.append(
             f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 3 0 R >>"
@@ -237,3 +237,17 @@ def make_mixed_pdf(path: Path, text_page: str, scanned_text: str) -> Path:
     text.unlink()
     scan.unlink()
     return path
+
+
+def make_table_pdf(path: Path, intro: str, rows: list[list[str]]) -> Path:
+    """A PDF page with a line of text, then a ruled table of ``rows`` (the first row its headers)."""
+    widths, height, left, top = [150, 120, 120], 22, 60, 720
+    operators = []
+    for r, row in enumerate(rows):
+        y = top - r * height
+        x = left
+        for c, value in enumerate(row):
+            operators.append(f"{x} {y - height} {widths[c]} {height} re S")
+            operators.append(f"BT /F1 10 Tf {x + 4} {y - 15} Td ({_pdf_string(value)}) Tj ET")
+            x += widths[c]
+    return make_pdf(path, [intro], drawings={0: " 0.5 w " + " ".join(operators)})

@@ -100,10 +100,13 @@ def _join_pdf_lines(page: str) -> str:
     return _SOFT_BREAK.sub(" ", page).strip()
 
 
-def _pdf_text(meta_title: str, pages: list[str]) -> tuple[str, str, tuple, tuple]:
+def _pdf_text(meta_title: str, pages: list[str], tables: dict | None = None) -> tuple[str, str, tuple, tuple]:
+    """The text of a PDF's pages, each followed by its tables' rows (one line each: ``tables``, by page)."""
     parts, offsets, length = [], [], 0
     for number, page in enumerate(pages, start=1):
         text = _join_pdf_lines(unicodedata.normalize("NFKC", page))  # NFKC: "ﬁ" ligatures become "fi"
+        if rows := (tables or {}).get(str(number)):
+            text = text + "\n\n" + "\n".join(unicodedata.normalize("NFKC", row) for row in rows)
         if not text:
             continue
         if parts:
@@ -142,15 +145,8 @@ def _read_docx(path: Path) -> tuple[str, str, tuple, tuple]:
                 out.heading(text)
             else:
                 out.line(text)
-        elif tag == "tbl":
-            for row in Table(block, document).rows:
-                cells = []
-                for cell in row.cells:
-                    value = " ".join(cell.text.split())
-                    if value and (not cells or cells[-1] != value):  # merged cells repeat
-                        cells.append(value)
-                out.line(" | ".join(cells))
-            out.line("")
+        elif tag == "tbl":  # one sentence a row, with its headers (merged cells repeat: counted once)
+            out.table([[cell.text for cell in row.cells] for row in Table(block, document).rows])
     text = out.text()
     return title or _first_line(text), text, (), out.sections()
 
@@ -202,7 +198,7 @@ def read_document(path: Path, source: str, settings: Settings | None = None) -> 
                     break  # no OCR here: the pages with text are indexed, the scanned ones left out
                 read[int(number)] = _recognized(f"ocr-pdf:{number}", key, path, settings)
                 texts[int(number) - 1] = read[int(number)]["text"]
-            title, text, pages, sections = _pdf_text(parsed["title"], texts)
+            title, text, pages, sections = _pdf_text(parsed["title"], texts, parsed.get("tables"))
         else:
             title, text = parsed["title"], parsed["text"]
             pages = tuple(tuple(p) for p in parsed["pages"])

@@ -49,6 +49,9 @@ class _Visible(HTMLParser):
         self._in_title = False
         self._heading: list[str] | None = None
         self._line: list[str] = []
+        self._tables: list[list[list[str]]] = []  # the tables open (nested ones too), each a list of rows
+        self._cell: list[str] | None = None  # the text of the cell being read
+        self._span = 1  # how many columns it spans
 
     def _flush(self) -> None:
         text = " ".join("".join(self._line).split())
@@ -80,13 +83,25 @@ class _Visible(HTMLParser):
             self._in_title = True
         elif hides:
             return
+        elif tag == "table":
+            self._flush()
+            self._tables.append([])
+        elif tag == "tr" and self._tables:
+            self._tables[-1].append([])
+        elif tag in ("td", "th") and self._tables:
+            if not self._tables[-1]:
+                self._tables[-1].append([])
+            self._cell = []
+            span = str(attributes.get("colspan") or "1")
+            self._span = min(int(span), 50) if span.isdigit() and int(span) > 0 else 1
         elif tag in _HEADINGS and not self._hidden:
             self._flush()
             self._heading = []
         elif tag in _BLOCKS:
-            self._flush()
-        elif tag in ("td", "th"):
-            self._line.append(" ")
+            if self._cell is not None:
+                self._cell.append(" ")
+            else:
+                self._flush()
 
     def handle_endtag(self, tag):
         if self._open_names.get(tag):
@@ -94,6 +109,15 @@ class _Visible(HTMLParser):
                 pass
         if tag == "title":
             self._in_title = False
+        elif tag in ("td", "th") and self._cell is not None:
+            self._tables[-1][-1].extend(["".join(self._cell)] * self._span)  # a merged cell, once per column
+            self._cell = None
+        elif tag == "table" and self._tables:
+            rows = self._tables.pop()
+            if self._cell is not None:  # a table inside a cell: its rows are that cell's text
+                self._cell.append(" ; ".join(" ".join(cells) for cells in rows))
+            else:
+                self.out.table(rows)
         elif tag in _HEADINGS and self._heading is not None:
             text = " ".join("".join(self._heading).split())
             self._heading = None
@@ -101,7 +125,7 @@ class _Visible(HTMLParser):
                 if tag == "h1" and not self.first_h1:
                     self.first_h1 = text
                 self.out.heading(text)
-        elif tag in _BLOCKS:
+        elif tag in _BLOCKS and self._cell is None:
             self._flush()
 
     def handle_data(self, data):
@@ -111,6 +135,8 @@ class _Visible(HTMLParser):
             return
         elif self._heading is not None:
             self._heading.append(data)
+        elif self._cell is not None:
+            self._cell.append(data)
         else:
             self._line.append(data)
 
@@ -120,6 +146,8 @@ def html_to_text(source: str) -> tuple[str, str, tuple[tuple[int, str], ...]]:
     parser = _Visible()
     parser.feed(source)
     parser.close()
+    while parser._tables:  # a table left open at the end of the page
+        parser.out.table(parser._tables.pop())
     parser._flush()
     title = " ".join(parser.title.split()) or parser.first_h1
     return title, parser.out.text(), parser.out.sections()

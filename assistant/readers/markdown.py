@@ -108,7 +108,11 @@ def markdown_to_text(source: str) -> tuple[str, str, tuple[tuple[int, str], ...]
     if meta.get("description"):
         out.paragraph(html.unescape(meta["description"]))
     in_fence = False
+    table: list[list[str]] = []  # the rows of the table being read
     for raw in body.split("\n"):
+        if table and not raw.strip().startswith("|"):
+            out.table(table)
+            table = []
         if raw.lstrip().startswith(("```", "~~~")):
             in_fence = not in_fence
             continue
@@ -128,7 +132,10 @@ def markdown_to_text(source: str) -> tuple[str, str, tuple[tuple[int, str], ...]
         line = raw.strip()
         line = line.lstrip(">").strip() if line.startswith(">") else line
         if line.startswith("|"):
-            line = " | ".join(cell.strip() for cell in line.strip("|").split("|") if cell.strip())
+            table.append([html.unescape(_inline(cell)).strip() for cell in line.strip().strip("|").split("|")])
+            continue
         line = _BULLET.sub("", line) if not re.match(r"^\d+[.)]\s", line) else line
         out.line(html.unescape(_inline(line)).strip())
+    if table:
+        out.table(table)
     return title, out.text(), out.sections()

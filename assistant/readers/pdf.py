@@ -9,6 +9,43 @@ from __future__ import annotations
 import hashlib
 
 MIN_PAGE_CHARS = 20  # a page with less text than this is read as a scanned page
+TABLE_SECONDS = 20.0  # time spent finding tables in one PDF (pdfplumber is slow on long files); past it, the rest
+# of the pages keep their text layer only
+
+
+def table_sentences(path: str, numbers: list[int], budget: float = TABLE_SECONDS) -> dict[int, list[str]]:
+    """The tables of the pages ``numbers`` (1-based), each as one sentence a row with its headers, by page."""
+    import time
+
+    import pdfplumber
+
+    from assistant.readers.text import table_rows
+
+    found: dict[int, list[str]] = {}
+    deadline = time.monotonic() + budget
+    try:
+        with pdfplumber.open(path) as pdf:
+            for number in numbers:
+                if time.monotonic() > deadline:
+                    break
+                page = pdf.pages[number - 1]
+                rows = [row for table in page.extract_tables() for row in [None, *table]]
+                tables, current = [], []
+                for row in rows:  # None starts a new table
+                    if row is None:
+                        if current:
+                            tables.append(current)
+                        current = []
+                    else:
+                        current.append([cell or "" for cell in row])
+                if current:
+                    tables.append(current)
+                sentences = [sentence for table in tables if len(table) > 1 for sentence in table_rows(table)]
+                if sentences:
+                    found[number] = sentences
+    except Exception:  # noqa: BLE001 - tables are a bonus: the text layer stands without them
+        return found
+    return found
 
 
 def page_key(page) -> str:
@@ -61,4 +98,6 @@ def read_pdf_pages(path: str) -> dict:
         return {"error": f"corrupt or unreadable PDF ({reason})"}
     if not pages:
         return {"error": "PDF has no pages"}
-    return {"title": title, "pages": pages, "scanned": scanned}
+    written = [number for number, text in enumerate(pages, start=1) if len(text.strip()) >= MIN_PAGE_CHARS]
+    tables = {str(number): rows for number, rows in table_sentences(path, written).items()}
+    return {"title": title, "pages": pages, "scanned": scanned, "tables": tables}

@@ -56,6 +56,13 @@ class TextBuilder:
         self._write(text + "\n")
         self._blank = False
 
+    def table(self, rows: list[list[str]]) -> None:
+        """A table as one line a row, each row with its headers (``table_rows``), apart from what surrounds it."""
+        self.line("")
+        for row in table_rows(rows):
+            self.line(row)
+        self.line("")
+
     def paragraph(self, text: str) -> None:
         self.line(text)
         self.line("")
@@ -73,3 +80,39 @@ class TextBuilder:
     def sections(self) -> tuple[tuple[int, str], ...]:
         end = len(self.text())
         return tuple((offset, heading) for offset, heading in self._sections if offset < end)
+
+
+def table_rows(rows: list[list[str]]) -> list[str]:
+    """Each row of a table as one sentence that names its columns: the first row gives the headers, the first cell
+    of a row names it. A cell repeated beside itself (a merged cell) counts once; empty cells are left out.
+
+    >>> table_rows([["Action", "Budget", "Porteur"], ["Action 3", "120 000 €", "DINUM"], ["Action 4", "", "ANCT"]])
+    ['Action 3 — Budget : 120 000 € — Porteur : DINUM', 'Action 4 — Porteur : ANCT']
+    >>> table_rows([["Seule ligne", "de deux cellules"]])
+    ['Seule ligne — de deux cellules']
+    """
+    cleaned = [[" ".join(cell.split()) for cell in row] for row in rows]
+    cleaned = [row for row in cleaned if any(row)]
+    if not cleaned:
+        return []
+    if len(cleaned) == 1:
+        return [" — ".join(_distinct(cleaned[0]))]
+    headers, out = cleaned[0], []
+    for row in cleaned[1:]:
+        label, parts = "", []
+        for column, value in enumerate(row):
+            if not value or (column and value == row[column - 1]):
+                continue
+            header = headers[column] if column < len(headers) else ""
+            if not label and column == 0:
+                label = value
+            elif header and header != value:
+                parts.append(f"{header} : {value}")
+            else:
+                parts.append(value)
+        out.append(" — ".join(([label] if label else []) + parts))
+    return [row for row in out if row]
+
+
+def _distinct(cells: list[str]) -> list[str]:
+    return [cell for column, cell in enumerate(cells) if cell and (not column or cell != cells[column - 1])]

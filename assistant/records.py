@@ -25,7 +25,7 @@ class Document:
     kind: str  # "txt", "md", "pdf", "html", "docx", "image"
     pages: tuple[tuple[int, int], ...] = ()  # (offset, page number), PDF only
     sections: tuple[tuple[int, str], ...] = ()  # (offset, heading)
-    ocr: tuple[tuple[int, float], ...] = ()  # (page number, mean word confidence) of the pages read by OCR
+    ocr: tuple[tuple[int, float, str], ...] = ()  # (page, mean word confidence, content key) of pages read by OCR
 
 
 @dataclass(frozen=True)

@@ -45,12 +45,12 @@ def test_scanned_pdfs_and_images_are_read_once_each_page_with_its_confidence(sca
     pages_of = {c.source: c.page for c in index.chunks if BUDGET[:30] in words(c.text)}
     assert pages_of == {"note.pdf": 2, "mixte.pdf": 2}
     sources = current_manifest(settings.index_dir)["sources"]
-    assert [page for page, _ in sources["note.pdf"]["ocr"]] == [1, 2]
-    assert all(confidence > ocr.LOW_CONFIDENCE for _, confidence in sources["note.pdf"]["ocr"])
+    assert [page for page, *_ in sources["note.pdf"]["ocr"]] == [1, 2]
+    assert all(confidence > ocr.LOW_CONFIDENCE for _, confidence, _ in sources["note.pdf"]["ocr"])
     assert sources["photo.png"]["kind"] == "image"
     read = sorted((settings.index_dir / "ocr").glob("*.json"))
     assert len(read) == 4  # two scanned pages, the mixed PDF's one, one image
-    assert [page for page, _ in sources["mixte.pdf"]["ocr"]] == [2]
+    assert [page for page, *_ in sources["mixte.pdf"]["ocr"]] == [2]
 
     # a changed page is read again, and only it
     make_scanned_pdf(scanned_corpus / "note.pdf", ["Note de service\n" + NOTE, BUDGET.replace("120 000", "95 000")])
@@ -81,3 +81,40 @@ def test_a_citation_of_recognized_text_says_so():
     answer = Answer("Quel budget ?", "> ... [1]", [Citation(1, passage, BUDGET)], False)
     assert "texte reconnu" in render_sources(answer, 0, frozenset({("note.pdf", 2)}))
     assert "texte reconnu" not in render_sources(answer, 0, frozenset({("note.pdf", 1)}))
+
+
+def _extent(image, test) -> tuple[int, int]:
+    """The first and last rows of ``image`` holding a pixel that passes ``test``."""
+    width, height = image.size
+    pixels = image.load()
+    rows = [y for y in range(0, height, 2) if any(test(pixels[x, y]) for x in range(0, width, 3))]
+    return (rows[0], rows[-1]) if rows else (0, -1)
+
+
+def test_the_original_page_marks_the_quote_and_nothing_else(scanned_corpus, tmp_path, fake_embedder):
+    from helpers import make_pdf
+    from PIL import Image
+
+    from assistant.ui import App
+
+    lines = ["Première phrase du rapport annuel.", BUDGET, "Dernière phrase du rapport annuel."]
+    make_pdf(scanned_corpus / "rapport.pdf", ["\n".join(lines)])
+    settings = Settings(corpus_dir=scanned_corpus, index_dir=tmp_path / "index", watch="0")
+    build_index(settings=settings, embedder=fake_embedder)
+    index = load_index(settings.index_dir)
+    app = App(settings)
+    marked_yellow = lambda p: p[0] > 200 and p[1] > 200 and p[2] < 200  # noqa: E731 - the mark over paper
+    dark = lambda p: sum(p[:3]) < 250  # noqa: E731 - ink
+    for source, quote in (("rapport.pdf", BUDGET), ("note.pdf", NOTE), ("mixte.pdf", BUDGET), ("photo.png", PHOTO)):
+        chunk = next(c for c in index.chunks if c.source == source and words(quote) in words(c.text))
+        start = chunk.text.find(quote) if quote in chunk.text else chunk.text.find(quote.split()[0])
+        end = start + len(quote) if quote in chunk.text else len(chunk.text)
+        shown, _ = app.open_original(f"{chunk.id}#{start}-{end}")
+        plain, _ = app.open_original(chunk.id)
+        assert shown["value"] != plain["value"], source  # a marked copy of the page
+        image = Image.open(shown["value"]).convert("RGB")
+        top, bottom = _extent(image, marked_yellow)
+        assert bottom > top, source
+        if source in ("rapport.pdf", "note.pdf"):  # other lines on the page are not marked
+            ink_top, ink_bottom = _extent(Image.open(plain["value"]).convert("RGB"), dark)
+            assert ink_top < top and bottom - top < (ink_bottom - ink_top) * 0.8, source

@@ -182,13 +182,15 @@ def read_document(path: Path, source: str, settings: Settings | None = None) -> 
         raise DocumentError(f"file too large ({size / 1e6:.0f} MB; the limit is {settings.max_file_mb:g} MB)")
 
     kind = KINDS[suffix]
-    read = {}  # page number -> its OCR result, for the pages read by OCR
+    read = {}  # page number -> (content key, OCR result), for the pages read by OCR
     if kind == "txt":
         text = decode(path.read_bytes()).replace("\r\n", "\n").replace("\r", "\n").strip()
         title, pages, sections = _title_line(text) or path.stem.replace("-", " ").replace("_", " "), (), ()
     elif kind == "image":
-        read[1] = _recognized("ocr-image", file_key(path), path, settings)
-        title, text, pages, sections = _first_line(read[1]["text"]), read[1]["text"], ((0, 1),), ()
+        key = file_key(path)
+        read[1] = key, _recognized("ocr-image", key, path, settings)
+        text = read[1][1]["text"]
+        title, pages, sections = _first_line(text), ((0, 1),), ()
     else:
         parsed = parse_isolated(kind, path, settings.parse_timeout, settings.parse_memory_mb)
         if kind == "pdf":
@@ -196,8 +198,8 @@ def read_document(path: Path, source: str, settings: Settings | None = None) -> 
             for number, key in sorted(parsed.get("scanned", {}).items(), key=lambda item: int(item[0])):
                 if unavailable() and sum(len(t.strip()) for t in texts) >= MIN_TEXT_CHARS:
                     break  # no OCR here: the pages with text are indexed, the scanned ones left out
-                read[int(number)] = _recognized(f"ocr-pdf:{number}", key, path, settings)
-                texts[int(number) - 1] = read[int(number)]["text"]
+                read[int(number)] = key, _recognized(f"ocr-pdf:{number}", key, path, settings)
+                texts[int(number) - 1] = read[int(number)][1]["text"]
             title, text, pages, sections = _pdf_text(parsed["title"], texts, parsed.get("tables"))
         else:
             title, text = parsed["title"], parsed["text"]
@@ -207,7 +209,7 @@ def read_document(path: Path, source: str, settings: Settings | None = None) -> 
     if not text.strip():
         raise DocumentError("no text in the document (empty once markup is removed)")
     title = " ".join(title.split()) or path.stem
-    ocr = tuple((number, result["confidence"]) for number, result in sorted(read.items()))
+    ocr = tuple((number, result["confidence"], key) for number, (key, result) in sorted(read.items()))
     return Document(source=source, title=title, text=text, kind=kind, pages=pages, sections=sections, ocr=ocr)
 
 

@@ -69,22 +69,40 @@ def _check_docx(path: str) -> None:
         )
 
 
+RENDER_SCALE = 1.5  # pixels a PDF point in the page images shown
+
+
 def _render_pdf_page(path: str, page: int, out: str) -> dict:
+    """Render a page (once: kept at ``out``) and, when ``out``.quote holds a quote, the boxes of its characters
+    on the page, in PDF points from the bottom left."""
     import pypdfium2 as pdfium
 
     document = pdfium.PdfDocument(path)
     if not 1 <= page <= len(document):
         return {"error": f"the PDF has no page {page}"}
-    partial = f"{out}.part"  # renamed once complete: a killed render leaves no half image behind its name
-    document[page - 1].render(scale=1.5).to_pil().save(partial, format="PNG")
-    os.replace(partial, out)
-    return {"png": out}
+    if not os.path.exists(out):
+        partial = f"{out}.part"  # renamed once complete: a killed render leaves no half image behind its name
+        document[page - 1].render(scale=RENDER_SCALE).to_pil().save(partial, format="PNG")
+        os.replace(partial, out)
+    rects = []
+    quote_file = Path(f"{out}.quote")
+    if quote_file.exists():
+        from assistant.readers.marks import quote_rects
+
+        rects = quote_rects(document[page - 1].get_textpage(), quote_file.read_text(encoding="utf-8"))
+    return {"png": out, "rects": rects, "height": document[page - 1].get_height()}
 
 
-def render_page_isolated(path: Path, page: int, out: Path, timeout: float, memory_mb: int) -> Path:
-    """Render one page of a PDF to a PNG file, in the same bounded child as parsing."""
-    parse_isolated(f"pdf-page:{page}:{out}", path, timeout, memory_mb)
-    return out
+def render_page_isolated(path: Path, page: int, out: Path, timeout: float, memory_mb: int, quote: str = "") -> dict:
+    """Render one page of a PDF to a PNG file, in the same bounded child as parsing; with ``quote``, where its
+    characters lie on the page (``rects``, in points, and the page's ``height``)."""
+    marker = Path(f"{out}.quote")
+    if quote:
+        marker.write_text(quote, encoding="utf-8")
+    try:
+        return parse_isolated(f"pdf-page:{page}:{out}", path, timeout, memory_mb)
+    finally:
+        marker.unlink(missing_ok=True)
 
 
 def _parse(kind: str, path: str) -> dict:

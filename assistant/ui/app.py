@@ -27,9 +27,10 @@ from assistant.feedback.store import MAX_COMMENT_CHARS
 from assistant.index import cached_index, current_generation, current_manifest
 from assistant.limits import RateLimiter
 from assistant.markup import escape_markdown
+from assistant.readers import marks, ocr
 from assistant.readers.documents import SUPPORTED, read_document
-from assistant.readers.isolated import render_page_isolated
-from assistant.readers.ocr import LOW_CONFIDENCE
+from assistant.readers.isolated import RENDER_SCALE, render_page_isolated
+from assistant.readers.ocr import IMAGE_KINDS, LOW_CONFIDENCE
 from assistant.records import content_hash
 from assistant.retrieval import MAX_QUERY_CHARS, open_retriever
 from assistant.service import Service, create_api
@@ -111,7 +112,7 @@ class App:
         doubtful = [
             f"{escape_markdown(source)} p. {page} ({confidence:.0f} %)"
             for source, meta in sorted(manifest.get("sources", {}).items())
-            for page, confidence in meta.get("ocr", ())
+            for page, confidence, *_ in meta.get("ocr", ())
             if confidence < LOW_CONFIDENCE
         ]
         if doubtful:
@@ -266,7 +267,7 @@ class App:
         """The sources of every answer, newest open, with a warning where a cited document changed since."""
         parsed = [answer_from_dict(a) for a in answers]
         sources = current_manifest(self.settings.index_dir).get("sources", {})
-        recognized = frozenset((source, page) for source, meta in sources.items() for page, _ in meta.get("ocr", ()))
+        recognized = frozenset((source, read[0]) for source, meta in sources.items() for read in meta.get("ocr", ()))
         turns = []
         for turn, answer in enumerate(parsed):
             stale = stale_citations(answer, settings=self.settings)
@@ -315,13 +316,11 @@ class App:
         page = phrases.text("page_number", phrases.language_of(request), page=chunk.page) if chunk.page else ""
         where = escape_markdown(chunk.source) + page
         try:
-            if path.suffix.lower() == ".pdf" and chunk.page:
-                version = index.manifest["sources"].get(chunk.source, {}).get("hash", "")[:12]
-                out = Path(self.exports) / f"{rendered_prefix(chunk.source)}{chunk.page}-{version}.png"
-                if not out.exists():  # a page is rendered once per version of its document
-                    limits = self.settings.parse_timeout, self.settings.parse_memory_mb
-                    render_page_isolated(path, chunk.page, out, *limits)
-                return gr.update(value=str(out), visible=True), f"**{where}**"
+            if path.suffix.lower() in (".pdf", *IMAGE_KINDS) and chunk.page:
+                first, last = _quote_span(quoted, len(chunk.text))
+                quote = chunk.text[first:last] if quoted else ""
+                shown = self.page_image(path, chunk, index.manifest["sources"].get(chunk.source, {}), quote)
+                return gr.update(value=str(shown), visible=True), f"**{where}**"
             document = read_document(path, chunk.source, self.settings)
         except AssistantError as exc:
             return gr.update(value=None, visible=False), f"❌ {escape_markdown(phrases.say(str(exc)))}"
@@ -335,6 +334,40 @@ class App:
             f'<span class="context">{html.escape(after)}</span></div>'
         )
         return gr.update(value=None, visible=False), f"**{where}**\n\n{text}"
+
+    def page_image(self, path: Path, chunk, meta: dict, quote: str) -> Path:
+        """The image of a cited page, with the quote marked on it when it is found there: from the PDF's
+        characters, or from the OCR's word boxes for a page read by OCR (an image file is its one page)."""
+        out = Path(self.exports) / f"{rendered_prefix(chunk.source)}{chunk.page}-{meta.get('hash', '')[:12]}.png"
+        limits = self.settings.parse_timeout, self.settings.parse_memory_mb
+        recognized = {read[0]: read[2] for read in meta.get("ocr", ()) if len(read) > 2}  # page -> OCR key
+        image_file = path.suffix.lower() in IMAGE_KINDS
+        placed: dict = {}
+        if image_file:
+            if not out.exists():
+                marks.draw(str(path), [], str(out))  # a PNG copy, that a delete removes with the rest
+        elif not out.exists() or (quote and chunk.page not in recognized):  # rendered once a version
+            located = quote if chunk.page not in recognized else ""
+            placed = render_page_isolated(path, chunk.page, out, *limits, quote=located)
+        if not quote:
+            return out
+        marked = out.with_name(f"{out.stem}-{content_hash(quote)[:12]}.png")
+        if marked.exists():
+            return marked
+        if chunk.page in recognized:  # OCR word boxes, in the pixels of the page as OCR read it
+            read = ocr.Cache(Path(self.settings.index_dir) / "ocr").get(recognized[chunk.page]) or {}
+            scale = 1.0 if image_file else RENDER_SCALE * 72 / ocr.OCR_DPI
+            boxes = [
+                (left * scale, top * scale, (left + width) * scale, (top + height) * scale)
+                for left, top, width, height in marks.word_boxes(read.get("words", []), quote)
+            ]
+        else:  # the characters' boxes, in points from the page's bottom left
+            height, scale = placed.get("height", 0.0), RENDER_SCALE
+            boxes = [
+                (left * scale, (height - top) * scale, right * scale, (height - bottom) * scale)
+                for left, bottom, right, top in placed.get("rects", [])
+            ]
+        return Path(marks.draw(str(out), boxes, str(marked))) if boxes else out
 
     def open_linked(self, request: gr.Request):
         """A link to a passage (``/?passage=<id>``, as the API's sources give) opens it on arrival."""

@@ -406,3 +406,39 @@ def test_a_read_only_server_shows_no_upload_and_refuses_one_sent_anyway(page, ap
     finally:
         other.close()
         running.close()
+
+
+@pytest.mark.skipif(shutil.which("tesseract") is None, reason="tesseract-ocr is not installed")
+def test_scanned_and_text_pdfs_are_answered_and_open_with_the_quote_marked(page, app_server):
+    import re
+
+    from helpers import make_pdf, make_scanned_pdf
+
+    settings = app_server[1]
+    scanned = "La brigade Hermine a inspecté quarante-deux ponts communaux en 2023."
+    text = "Le bilan Azurite recense dix-neuf ateliers citoyens organisés en 2022."
+    make_scanned_pdf(settings.corpus_dir / "inspection-scannee.pdf", ["Rapport d'inspection\n" + scanned])
+    make_pdf(settings.corpus_dir / "bilan-azurite.pdf", ["Bilan annuel.\n" + text + "\nFin du bilan."])
+    page.get_by_role("tab", name="Documents").click()
+    page.click("#rebuild")
+    page.locator("#documents").get_by_text("inspection-scannee.pdf").wait_for()
+    page.locator("#documents").get_by_text("bilan-azurite.pdf").wait_for()
+    for question, quote, source in (
+        ("Combien de ponts communaux la brigade Hermine a-t-elle inspectés ?", scanned, "inspection-scannee.pdf"),
+        ("Combien d'ateliers citoyens le bilan Azurite recense-t-il ?", text, "bilan-azurite.pdf"),
+    ):
+        answers = page.locator("#chat .status-answered").count()
+        ask(page, question)
+        page.wait_for_function(f"document.querySelectorAll('#chat .status-answered').length > {answers}")
+        assert quote in page.locator("#chat").inner_text()
+        opener = page.locator("#sources details[open] button.open-original").first
+        assert "p. 1" in opener.inner_text()
+        opener.click()
+        image = page.locator("#original-page img")
+        page.wait_for_function(
+            "(document.querySelector('#original-page img') || {}).src"
+            f" && document.querySelector('#original-where').innerText.includes('{source}')"
+        )
+        assert re.search(r"-p1-[0-9a-f]{12}-[0-9a-f]{12}\.png", image.get_attribute("src")), source  # marked copy
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "scanned-quote.png"))

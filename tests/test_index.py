@@ -78,14 +78,16 @@ def test_removed_file_drops_its_chunks_and_renamed_file_reuses_vectors(tiny_corp
 
 def test_bad_files_are_reported_and_the_rest_is_indexed(tiny_corpus, tmp_path, fake_embedder):
     (tiny_corpus / "vide.txt").write_bytes(b"")
-    (tiny_corpus / "photo.png").write_bytes(b"\x89PNG\r\n")
+    (tiny_corpus / "photo.png").write_bytes(b"\x89PNG\r\n")  # cut short
+    (tiny_corpus / "programme.exe").write_bytes(b"MZ\x90\x00")
     (tiny_corpus / "casse.pdf").write_bytes(b"%PDF-1.7 garbage")
     make_blank_pdf(tiny_corpus / "scan.pdf")
     make_pdf(tiny_corpus / "bon.pdf", ["Le rapport annuel compte 12 pages utiles."])
     report = build(tiny_corpus, tmp_path / "index", fake_embedder)
-    assert set(report.failed) == {"vide.txt", "photo.png", "casse.pdf", "scan.pdf"}
-    assert "empty" in report.failed["vide.txt"] and "unsupported" in report.failed["photo.png"]
-    assert "no text layer" in report.failed["scan.pdf"]
+    assert set(report.failed) == {"vide.txt", "photo.png", "programme.exe", "casse.pdf", "scan.pdf"}
+    assert "empty" in report.failed["vide.txt"] and "corrupt or unreadable image" in report.failed["photo.png"]
+    assert "unsupported" in report.failed["programme.exe"]
+    assert "no text" in report.failed["scan.pdf"]
     assert "bon.pdf" in report.added and "vide.txt" not in report.added
     passage = search(tmp_path / "index", fake_embedder, "rapport annuel pages", k=1)[0]
     assert passage.source == "bon.pdf" and passage.page == 1

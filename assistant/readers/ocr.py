@@ -73,11 +73,15 @@ def read_pdf_page(path: str, number: int) -> dict:
 
 def read_image(path: str) -> dict:
     """An image file read as one page (the first frame of a multi-page TIFF). Run in the bounded child."""
-    from PIL import Image
+    from PIL import Image, UnidentifiedImageError
 
-    with Image.open(path) as image:
-        image.load()
-        return recognize(image.convert("RGB"))
+    try:
+        with Image.open(path) as image:
+            image.load()
+            image = image.convert("RGB")
+    except (UnidentifiedImageError, OSError, ValueError) as exc:
+        return {"error": f"corrupt or unreadable image ({type(exc).__name__})"}
+    return recognize(image)
 
 
 class Cache:

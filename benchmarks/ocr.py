@@ -98,12 +98,13 @@ def main() -> None:
     first = build_index(settings=settings)
     first_seconds = time.perf_counter() - started
     changed = list(texts)
-    changed[args.pages // 2] = changed[args.pages // 2].replace("innovation", "transformation", 1)
+    changed[args.pages // 2] += "\nUne phrase ajoutée à cette page pour sa nouvelle version."
     make_scanned_pdf(corpus / "rapport-scanne.pdf", changed, dpi=300)
     started = time.perf_counter()
     again = build_index(settings=settings)
     again_seconds = time.perf_counter() - started
     read = len(list((settings.index_dir / "ocr").glob("*.json")))
+    assert again.updated == ["rapport-scanne.pdf"], again.summary()
     print(f"\n## A {args.pages}-page scanned PDF, then one page changed\n")
     print(
         table(

@@ -160,7 +160,7 @@ def record_feedback(
     generations = [c.get("index_generation") for c in record.get("citations", []) if c.get("index_generation")]
     generation = generations[0] if generations else current_generation(folder) or ""
     answer_id = record.get("id") or None
-    if answer_id is None or answer_id not in {entry.id for entry in store.asked_entries(folder)}:
+    if answer_id is None or store.asked_entry(folder, answer_id) is None:
         answer_id = answer_id or store.new_id()
         record["id"] = answer_id
         status = record.get("status") if record.get("status") in ("answered", "partial", "not_found") else "answered"

@@ -103,17 +103,19 @@ _ready_lock = threading.Lock()
 
 
 @contextmanager
-def connect(index_dir: Path):
-    """A connection to the index folder's feedback file, created on first use; commits when the block ends."""
+def connect(index_dir: Path, write: bool = True):
+    """A connection to the index folder's feedback file, created on first use, in one transaction that commits
+    when the block ends; a reading one (``write=False``) waits for no writer."""
     path = Path(index_dir) / FILE
     path.parent.mkdir(parents=True, exist_ok=True)
+    created = not path.exists()  # looked at before connecting, which creates the file
     with closing(sqlite3.connect(path, timeout=BUSY_TIMEOUT, isolation_level=None)) as connection:
         with _ready_lock:
-            if str(path) not in _ready or not path.exists():
+            if created or str(path) not in _ready:
                 connection.execute("PRAGMA journal_mode=WAL")
                 connection.executescript(SCHEMA)
                 _ready.add(str(path))
-        connection.execute("BEGIN IMMEDIATE")
+        connection.execute("BEGIN IMMEDIATE" if write else "BEGIN")
         try:
             yield connection
         except BaseException:
@@ -185,9 +187,18 @@ def asked_entries(index_dir: Path) -> list[Asked]:
     """Every question asked, oldest first."""
     if not exists(index_dir):
         return []
-    with connect(index_dir) as connection:
+    with connect(index_dir, write=False) as connection:
         rows = connection.execute("SELECT * FROM asked ORDER BY asked_at, id").fetchall()
     return [_asked(row) for row in rows]
+
+
+def asked_entry(index_dir: Path, answer_id: str) -> Asked | None:
+    """The question asked under ``answer_id``, or None: one row read, not the whole log."""
+    if not exists(index_dir):
+        return None
+    with connect(index_dir, write=False) as connection:
+        row = connection.execute("SELECT * FROM asked WHERE id = ?", (answer_id,)).fetchone()
+    return None if row is None else _asked(row)
 
 
 def _asked(row: tuple) -> Asked:
@@ -211,7 +222,7 @@ def feedback_entries(index_dir: Path) -> list[Feedback]:
     """Every judgement, oldest first."""
     if not exists(index_dir):
         return []
-    with connect(index_dir) as connection:
+    with connect(index_dir, write=False) as connection:
         rows = connection.execute("SELECT * FROM feedback ORDER BY given_at, id").fetchall()
     return [
         Feedback(row[0], row[1], row[2], bool(row[3]), row[4], row[5], json.loads(row[6]), row[7], row[8], row[9])
@@ -250,7 +261,7 @@ def latest_rechecks(index_dir: Path) -> dict[str, Recheck]:
     """For each question asked again after a build, the latest answer."""
     if not exists(index_dir):
         return {}
-    with connect(index_dir) as connection:
+    with connect(index_dir, write=False) as connection:
         rows = connection.execute(
             "SELECT question, generation, status, quotes, checked_at FROM rechecks ORDER BY checked_at"
         ).fetchall()

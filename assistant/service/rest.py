@@ -116,10 +116,10 @@ def router(service: Service) -> APIRouter:
         if answer is None:
             if not body.answer_id:
                 raise HTTPException(422, "give answer_id (the id of an answer) or answer (the answer record)")
-            logged = {entry.id: entry for entry in store.asked_entries(service.settings.index_dir)}
-            if body.answer_id not in logged:
+            logged = store.asked_entry(service.settings.index_dir, body.answer_id)
+            if logged is None:
                 raise HTTPException(404, f"no answer {body.answer_id!r} in the log")
-            answer = logged[body.answer_id].answer
+            answer = logged.answer
         elif body.answer_id:
             answer = {**answer, "id": body.answer_id}
         feedback_id = service.feedback(answer, body.helpful, body.comment, body.wrong_citation, body.id)

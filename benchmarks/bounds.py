@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import argparse
 import logging
-import shutil
 import statistics
 import sys
 import threading
 import time
 
-from common import ROOT, fresh, machine, percentile, table
+from common import ROOT, machine, percentile, serve_copy, table
 
 
 def main() -> None:
@@ -33,15 +32,9 @@ def main() -> None:
 
     from assistant.answering.answers import ask
     from assistant.evaluation import load_gold
-    from assistant.settings import Settings
     from assistant.ui import App, launch
 
-    root = fresh("bounds")
-    shutil.copytree(ROOT / "corpus", root / "corpus")
-    settings = Settings(corpus_dir=root / "corpus", index_dir=root / "index", watch="0")
-    app = App(settings)
-    app.refresh_index()
-    server = launch(app, "127.0.0.1", free_port(), block=False)
+    server, _, settings = serve_copy("bounds")
     huge = "Qui " * 262_144  # 1 MB
     rows = []
     client = Client(server.url, verbose=False)
@@ -115,7 +108,7 @@ def main() -> None:
     server.close()
 
     if args.logins:
-        users = root / "users.txt"
+        users = settings.index_dir.parent / "users.txt"
         users.write_text("alice:motdepasse\n", encoding="utf-8")
         guarded = launch(App(settings.with_(auth=str(users))), "127.0.0.1", free_port(), block=False)
         with httpx.Client(base_url=guarded.url, timeout=60) as http:

@@ -19,6 +19,25 @@ def need(path: Path) -> Path:
     return path
 
 
+def serve_copy(name: str, **changes):
+    """The app on a copy of the default corpus, in a fresh cache folder, indexed, on a free local port, with
+    ``changes`` to its settings (the folder watcher off unless asked): (running server, App, settings)."""
+    import sys
+
+    sys.path.insert(0, str(ROOT / "tests"))
+    from helpers import free_port
+
+    from assistant.settings import Settings
+    from assistant.ui import App, launch
+
+    root = fresh(name)
+    shutil.copytree(ROOT / "corpus", root / "corpus")
+    settings = Settings(corpus_dir=root / "corpus", index_dir=root / "index", watch="0").with_(**changes)
+    app = App(settings)
+    app.refresh_index()
+    return launch(app, "127.0.0.1", free_port(), block=False), app, settings
+
+
 def fresh(name: str) -> Path:
     folder = CACHE / name
     shutil.rmtree(folder, ignore_errors=True)

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import json
 import logging
-import shutil
 import sys
 import threading
 import time
 
-from common import ROOT, fresh, machine, table
+from common import ROOT, machine, serve_copy, table
 
 QUESTION = "Où s'est tenu le barcamp Futurs Publics en 2016 ?"
 
@@ -23,19 +22,10 @@ def main() -> None:
     logging.basicConfig(level=logging.WARNING)
     sys.path.insert(0, str(ROOT / "tests"))
     import httpx
-    from helpers import FakeChatServer, free_port
+    from helpers import FakeChatServer
 
-    from assistant.settings import Settings
-    from assistant.ui import App, launch
-
-    root = fresh("disconnect")
-    shutil.copytree(ROOT / "corpus", root / "corpus")
     model = FakeChatServer(" ".join(["Le barcamp s'est tenu à Paris [1]."] * 40), word_seconds=0.1)
-    settings = Settings(corpus_dir=root / "corpus", index_dir=root / "index", watch="0")
-    settings = settings.with_(llm_url=model.url, llm_model="slow", llm_timeout=120)
-    app = App(settings)
-    app.refresh_index()
-    server = launch(app, "127.0.0.1", free_port(), block=False)
+    server, _, _ = serve_copy("disconnect", llm_url=model.url, llm_model="slow", llm_timeout=120)
     config = httpx.get(server.url + "config").json()
     respond = next(i for i, d in enumerate(config["dependencies"]) if d.get("api_name") == "respond")
 

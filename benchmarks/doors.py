@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import argparse
 import logging
-import shutil
 import statistics
 import sys
 import threading
 import time
 
-from common import ROOT, fresh, machine, percentile, table
+from common import ROOT, machine, percentile, serve_copy, table
 
 
 def main() -> None:
@@ -30,22 +29,14 @@ def main() -> None:
     logging.basicConfig(level=logging.WARNING)
     sys.path.insert(0, str(ROOT / "tests"))
     import httpx
-    from helpers import free_port
     from openai import OpenAI
 
     from assistant.answering.answers import ask
     from assistant.evaluation import load_gold
     from assistant.retrieval import open_retriever
-    from assistant.settings import Settings
-    from assistant.ui import App, launch
     from assistant.watch import build_now
 
-    root = fresh("doors")
-    shutil.copytree(ROOT / "corpus", root / "corpus")
-    settings = Settings(corpus_dir=root / "corpus", index_dir=root / "index", watch="0")
-    app = App(settings)
-    app.refresh_index()
-    server = launch(app, "127.0.0.1", free_port(), block=False)
+    server, app, settings = serve_copy("doors")
     questions = [item["question"] for item in load_gold()["answerable"]]
     retriever = open_retriever(settings)
     ask("échauffement", settings=settings, retriever=retriever)

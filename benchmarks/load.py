@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import argparse
 import logging
-import shutil
 import statistics
 import sys
 import threading
 import time
 
-from common import ROOT, fresh, machine, percentile, table
+from common import ROOT, machine, percentile, serve_copy, table
 
 
 def main() -> None:
@@ -27,20 +26,11 @@ def main() -> None:
     logging.basicConfig(level=logging.WARNING)
     sys.path.insert(0, str(ROOT / "tests"))
     from gradio_client import Client
-    from helpers import free_port
 
     from assistant.evaluation import load_gold
-    from assistant.settings import Settings
-    from assistant.ui import App, launch
 
-    root = fresh("load")
-    shutil.copytree(ROOT / "corpus", root / "corpus")
-    settings = Settings(corpus_dir=root / "corpus", index_dir=root / "index")
-    app = App(settings)
-    app.refresh_index()
-    port = free_port()
-    demo = launch(app, "127.0.0.1", port, block=False)
-    url = f"http://127.0.0.1:{port}/"
+    demo, _, settings = serve_copy("load", watch="1")
+    url = demo.url
     questions = [item["question"] for item in load_gold()["answerable"]]
     latencies, errors, rebuilds, done = [], [], [0], threading.Event()
 

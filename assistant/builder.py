@@ -43,7 +43,9 @@ from assistant.stores import Rows, slices
 
 log = logging.getLogger(__name__)
 
-CHUNK_RECIPE = 4  # bump when chunking or the indexed text changes, to force a full rebuild
+# Bump when chunking or the indexed text changes, to force a full rebuild (vectors of unchanged text are carried over).
+# 5: tables written row by row, scanned pages and images read by OCR.
+CHUNK_RECIPE = 5
 # a file changed within this long before a build's scan is read again by the next build (coarse file times)
 STAT_SLACK_NS = 2_000_000_000
 

@@ -213,6 +213,9 @@ def calibrate_on(
             "min_claim": profile.min_claim,
             "support": {"weights": model.weights, "bias": model.bias, "bar": model.bar},
         }
+        if profile.claim is not None:  # the claim check is not fitted on questions: the shipped one is kept
+            claim = profile.claim
+            record["claim"] = {"weights": claim.weights, "bias": claim.bias, "bar": claim.bar}
         Path(write_to).write_text(json.dumps(record, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     return profile, mine, fitted_on
 

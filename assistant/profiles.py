@@ -84,6 +84,10 @@ class ModelProfile:
             {"cosine": 4.0, "sentence_terms": 2.0, "passage_terms": 1.0, "kind": 1.0, "focus": 1.0}, -7.0, 0.5
         )
     )
+    # Language-model mode, once fitted: the logistic model over assistant.answering.claims.CLAIM_FEATURES that says
+    # whether a cited passage states a generated sentence (likeness and agreement of numbers, names, negation);
+    # without it, min_claim above decides on likeness alone.
+    claim: SupportModel | None = None
     calibration: str = ""  # where the calibration was read from, and what it was fitted on
 
     def calibrated(self, record: dict, origin: str) -> ModelProfile:
@@ -92,7 +96,10 @@ class ModelProfile:
         numbers = {name: record[name] for name in CALIBRATED if name in record}
         model = SupportModel(dict(support["weights"]), float(support["bias"]), float(support["bar"]))
         fitted = f"{origin} (fitted {record.get('fitted_at', '?')} on {record.get('fitted_on', '?')})"
-        return replace(self, **numbers, support=model, calibration=fitted)
+        claim = record.get("claim")
+        if claim is not None:
+            claim = SupportModel(dict(claim["weights"]), float(claim["bias"]), float(claim["bar"]))
+        return replace(self, **numbers, support=model, claim=claim or self.claim, calibration=fitted)
 
 
 CALIBRATED = (

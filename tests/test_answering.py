@@ -67,3 +67,29 @@ def test_the_support_model_decides_with_one_bar():
         answers[bar] = extractive_answer(evidence, question, evidence.search(question, k=3), "fr")
     assert answers[0.5].status == "answered" and "4400" in answers[0.5].citations[0].quote
     assert answers[0.999].status == "not_found"
+
+
+def test_a_claim_is_stated_only_when_its_facts_agree_with_a_sentence_of_its_passage(evidence):
+    from assistant.answering.claims import check_claim
+
+    passage = next(p for p in evidence.search("Forum des Jeunes membres", k=3) if p.source == "forum.txt")
+    model = evidence.profile.claim  # the shipped claim model: no cosine in it, so the hashing embedder will do
+
+    def stated(claim: str) -> bool:
+        return check_claim(evidence, claim, passage, model).support >= model.bar
+
+    assert stated("Le Forum des Jeunes compte près de 4400 membres.")
+    assert stated("Le Forum des Jeunes se réunit chaque mois à Montréal.")
+    assert not stated("Le Forum des Jeunes compte près de 440 membres.")  # another number
+    assert not stated("Le Forum des Jeunes se réunit chaque mois à Toronto.")  # another place
+    assert not stated("Le Forum des Jeunes ne se réunit pas à Montréal.")  # a negation
+    quoted = check_claim(evidence, "Le Forum des Jeunes compte près de 4400 membres.", passage, model).quote
+    assert quoted == "Le Forum des Jeunes compte près de 4400 membres."  # the sentence that states it, verbatim
+
+
+def test_numbers_written_in_words_agree_with_their_figures():
+    from assistant.answering.claims import facts
+
+    assert facts("une quarantaine d'agents").numbers == facts("40 agents").numbers
+    assert facts("vingt-cinq ateliers, la troisième édition").numbers == facts("25 ateliers, la 3e édition").numbers
+    assert facts("twelve proposals").numbers == {"12"}

@@ -341,3 +341,20 @@ def test_a_question_that_stands_alone_is_answered_after_another_and_a_follow_up_
     assert "4400" in " ".join(c.quote for c in follow.citations)
     assert follow.understood_as.startswith("Qu'est-ce que le Forum des Jeunes") and "comprise" in follow.text
     assert assistant.to_json([follow]).count("understood_as") == 1
+
+
+def test_a_generated_claim_that_contradicts_its_source_is_flagged_where_it_stands_and_not_green(built_default):
+    answer, _ = ask_a_fake_model(
+        "Le barcamp Futurs Publics s'est tenu à la Gaité lyrique à Paris [1]. "
+        "Il s'est tenu à Marseille le 17 novembre. [1] Il a réuni une centaine d'agents [1].",
+        "Où s'est tenu le barcamp Futurs Publics en 2016 ?",
+        built_default,
+    )
+    assert answer.status == "partial" and not answer.abstained
+    assert answer.text.count("[1]") == 1  # only the supported sentence keeps its marker
+    assert "Marseille le 17 novembre. *(non étayé par la source citée)*" in answer.text
+    assert "agents. *(non étayé par la source citée)*" in answer.text
+    assert [c.number for c in answer.citations] == [1]
+    assert all("Gaité lyrique" in c.quote for c in answer.citations)  # the marker points to what states the claim
+    assert sum("source citée" in w for w in answer.warnings) == 2 and "pas étayée" in answer.warnings[0]
+    assert_checkable(answer)

@@ -116,6 +116,50 @@ def test_language_model_markup_is_shown_inert_and_fetches_nothing(page, app_serv
     assert outside == []
 
 
+def test_a_question_that_stands_alone_is_answered_after_another_and_a_contradicted_claim_is_not_green(page, app_server):
+    from helpers import FakeChatServer, free_port
+
+    from assistant.ui import App, launch
+
+    page.get_by_role("tab", name="Questions", exact=True).click()
+    page.click("#clear")
+    page.wait_for_function("!document.querySelector('#chat .status')")
+    ask(page, "Où s'est tenu le barcamp Futurs Publics ?")
+    page.locator("#chat .status-answered").first.wait_for()
+    ask(page, "Qu'est-ce que FP21 ?")  # stands alone: answered, not read as a question about the barcamp
+    page.locator("#chat .status").nth(1).wait_for()
+    assert page.locator("#chat .status-answered").count() == 2
+    assert page.locator("#chat").get_by_text("FP21").count()
+
+    model = FakeChatServer(
+        "Le barcamp Futurs Publics s'est tenu à la Gaité lyrique à Paris [1]. "
+        "Il s'est tenu à Marseille le 17 novembre [1]."
+    )
+    port = free_port()
+    demo = launch(App(app_server[1].with_(llm_url=model.url, llm_model="tiny")), "127.0.0.1", port, block=False)
+    other = page.context.browser.new_page(locale="fr-FR")
+    try:
+        other.set_default_timeout(90_000)
+        other.goto(f"http://127.0.0.1:{port}/")
+        other.fill("#question textarea", "Où s'est tenu le barcamp Futurs Publics en 2016 ?")
+        other.click("#ask")
+        flag = other.locator("#chat").get_by_text("non étayé par la source citée", exact=False).first
+        flag.wait_for()
+        other.locator("#chat .status-partial").first.wait_for()
+        assert other.locator("#chat .status-answered").count() == 0
+        # one marker in the text, one in the line of sources: the contradicted claim points to no source
+        assert other.locator("#chat a.cite").count() == 2
+        assert "Marseille le 17 novembre. (non étayé" in " ".join(other.locator("#chat").inner_text().split())
+        other.locator("#chat a.cite").first.click()
+        highlighted = other.locator("#sources mark").first
+        highlighted.wait_for()
+        assert "Gaité lyrique" in highlighted.inner_text()  # the marker opens what states the claim
+    finally:
+        other.close()
+        demo.close()
+        model.close()
+
+
 @pytest.fixture(scope="module")
 def watched_app(page, app_server, tmp_path_factory):
     """A second app on a copy of the first one's corpus and index, watching its corpus folder: (page, settings)."""

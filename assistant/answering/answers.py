@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from assistant.answering.candidates import KIND, Candidate, candidates, term_weights
+from assistant.answering.claims import check_claim
 from assistant.answering.evidence import Evidence
 from assistant.answering.history import user_questions
 from assistant.answering.language import PHRASES, core_question, detect_language, restore_names
@@ -161,8 +162,9 @@ def _quote_for(passage: Passage, claim: str) -> str:
 
 
 def claim_support(retriever: Evidence, claim: str, passage: Passage) -> float:
-    """How well a passage backs a generated claim: the claim's best cosine to one of the passage's sentences plus
-    the idf-weighted share of its terms found in the passage (0 to 2)."""
+    """How much a passage resembles a generated claim: the claim's best cosine to one of the passage's sentences
+    plus the idf-weighted share of its terms found in the passage (0 to 2). Likeness only: the check of a profile
+    without a fitted claim model (``claim_checker``)."""
     found = retriever.sentences(passage)
     if found is None:
         return 0.0
@@ -173,22 +175,46 @@ def claim_support(retriever: Evidence, claim: str, passage: Passage) -> float:
     return cosine + term_weights(retriever).coverage(analyze(claim), context)
 
 
-def claim_checker(retriever: Evidence) -> Callable[[str, Passage], bool]:
-    """A test of whether a passage backs a claim, at the bar calibrated for the model (profile.min_claim)."""
-    return lambda claim, passage: claim_support(retriever, claim, passage) >= retriever.profile.min_claim
+def claim_checker(retriever: Evidence) -> Callable[[str, Passage], str | None]:
+    """A test of whether a passage states a claim, giving the sentence that does (its quote) or None.
+
+    With the profile's claim model (``assistant.answering.claims``), the passage must state it: likeness, and its
+    numbers, months, names and negation agreeing with a sentence. Without one, likeness at ``min_claim``.
+    """
+    profile = retriever.profile
+    if profile.claim is None:
+
+        def alike(claim: str, passage: Passage) -> str | None:
+            if claim_support(retriever, claim, passage) < profile.min_claim:
+                return None
+            return _quote_for(passage, claim)
+
+        return alike
+
+    def stated(claim: str, passage: Passage) -> str | None:
+        checked = check_claim(retriever, claim, passage, profile.claim)
+        return checked.quote if checked.quote and checked.support >= profile.claim.bar else None
+
+    return stated
+
+
+_MARKER_AFTER_STOP = re.compile(r"([.!?…])((?:\s*\[\d+\])+)")
 
 
 def check_generated(
-    text: str, passages: list[Passage], language: str, supported: Callable[[str, Passage], bool] | None = None
+    text: str, passages: list[Passage], language: str, supported: Callable[[str, Passage], str | None] | None = None
 ) -> tuple[str, list[Citation], list[str]]:
     """Keep markers that point to a passage, drop the others, and flag sentences that cite nothing valid.
 
-    With ``supported``, a sentence none of whose cited passages backs it is flagged too.
+    With ``supported`` (``claim_checker``), a sentence is kept as supported only when one of the passages it cites
+    states it: its marker then points to the sentence that does. A sentence none of its passages states loses its
+    markers and is flagged where it stands; the warnings say so.
     """
     phrases = PHRASES[language]
     warnings: list[str] = []
-    claims: dict[int, list[str]] = {}
+    quotes: dict[int, list[str]] = {}
     out = []
+    text = _MARKER_AFTER_STOP.sub(lambda m: f"{m.group(2)}{m.group(1)}", text)  # "novembre. [1]" cites the sentence
     for start, end in split_sentences(text):
         sentence = text[start:end]
         valid = []
@@ -200,22 +226,47 @@ def check_generated(
                 warnings.append(phrases["invalid_marker"].format(number=number))
         cleaned = _MARKER.sub(lambda m: m.group(0) if 1 <= int(m.group(1)) <= len(passages) else "", sentence)
         cleaned = re.sub(r"\s+([.,;:!?])", r"\1", re.sub(r"[ \t]{2,}", " ", cleaned)).strip()
-        claim = _MARKER.sub("", cleaned)
-        cleaned = inert(cleaned)
-        for number in valid:
-            claims.setdefault(number, []).append(claim)
-        if not valid and len(analyze(claim)) >= 3:
-            warnings.append(f"« {claim[:80]} » : {phrases['unsupported']}")
-            cleaned += f" *({phrases['unsupported']})*"
-        elif valid and supported and not any(supported(claim, passages[n - 1]) for n in valid):
+        claim = _MARKER.sub("", cleaned).strip()
+        claim = re.sub(r"\s+([.,;:!?])", r"\1", claim)
+        if not valid:
+            if len(analyze(claim)) >= 3:
+                warnings.append(f"« {claim[:80]} » : {phrases['unsupported']}")
+                cleaned = f"{inert(cleaned)} *({phrases['unsupported']})*"
+            else:
+                cleaned = inert(cleaned)
+            out.append(cleaned)
+            continue
+        if supported is None:
+            backing = {number: _quote_for(passages[number - 1], claim) for number in valid}
+        else:
+            backing = {n: q for n in dict.fromkeys(valid) if (q := supported(claim, passages[n - 1])) is not None}
+        if not backing:  # no cited passage states it: no marker points to a sentence that does not say it
             warnings.append(f"« {claim[:80]} » : {phrases['unsupported_cited']}")
-            cleaned += f" *({phrases['unsupported_cited']})*"
-        out.append(cleaned)
-    citations = [
-        Citation(number, passages[number - 1], _quote_for(passages[number - 1], " ".join(claims[number])))
-        for number in sorted(claims)
-    ]
+            out.append(f"{inert(claim)} *({phrases['unsupported_cited']})*")
+            continue
+        cleaned = _MARKER.sub(lambda m, kept=set(backing): m.group(0) if int(m.group(1)) in kept else "", cleaned)
+        cleaned = re.sub(r"\s+([.,;:!?])", r"\1", re.sub(r"[ \t]{2,}", " ", cleaned)).strip()
+        for number, quote in backing.items():
+            if quote not in quotes.setdefault(number, []):
+                quotes[number].append(quote)
+        out.append(inert(cleaned))
+    citations = [Citation(number, passages[number - 1], quote) for number in sorted(quotes) for quote in quotes[number]]
     return " ".join(out), citations, warnings
+
+
+def _generated_answer(
+    question: str, text: str, passages: list[Passage], language: str, retriever: Evidence, notice: str = ""
+) -> Answer:
+    """The checked answer of a language model's ``text``: "partial", with the reason first, when a sentence of it is
+    not stated by its sources or the reply was cut (``notice``); "not_found" when nothing in it is backed."""
+    checked, citations, warnings = check_generated(text, passages, language, claim_checker(retriever))
+    flags = (PHRASES[language]["unsupported"], PHRASES[language]["unsupported_cited"])
+    unsupported = any(flag in warning for warning in warnings for flag in flags)
+    reasons = ([notice] if notice else []) + ([PHRASES[language]["unsupported_status"]] if unsupported else [])
+    status = "not_found" if not citations else "partial" if reasons else "answered"
+    if notice:
+        checked = f"{checked}\n\n*{notice}*"
+    return Answer(question, checked, citations, not citations, passages, language, "llm", reasons + warnings, status)
 
 
 def _resolve_mode(mode: str | None, settings: Settings) -> str:
@@ -335,10 +386,9 @@ def _stream(
         log.warning("language model unavailable: %s", exc)
         if text.strip():  # what came before the cut is kept, checked like a whole answer, and said to be cut
             notice = PHRASES[language]["llm_cut"].format(error=exc)
-            checked, citations, warnings = check_generated(text, passages, language, claim_checker(retriever))
-            if citations:
-                text, warnings = f"{checked}\n\n*{notice}*", [notice, *warnings]
-                yield Answer(question, text, citations, False, passages, language, "llm", warnings, "partial")
+            cut = _generated_answer(question, text, passages, language, retriever, notice)
+            if cut.citations:
+                yield cut
                 return
         else:
             notice = PHRASES[language]["llm_down"].format(error=exc)
@@ -346,8 +396,7 @@ def _stream(
         return
     finally:
         pieces.close()  # the connection to the model closes now, not when the generator is collected
-    checked, citations, warnings = check_generated(text, passages, language, claim_checker(retriever))
-    yield Answer(question, checked, citations, not citations, passages, language, "llm", warnings)
+    yield _generated_answer(question, text, passages, language, retriever)
 
 
 def ask(question: str, k: int = 5, index_dir: str | Path | None = None, **options) -> Answer:

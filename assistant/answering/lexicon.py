@@ -114,3 +114,11 @@ ELIDED = "".join(words("elisions"))
 FOLLOW_UP_START = re.compile(rf"^({_alternation('follow_up_starts')})\b", re.I)
 ANAPHORA = re.compile(rf"\b({_alternation('anaphora')})\b", re.I)
 SECOND_ASK = re.compile(rf"\s+(?:{_alternation('and')})\s+(?=(?:{_alternation('asking')})\b)|(?<=\?)\s+(?=\S)", re.I)
+
+# What a generated claim is checked on against its cited passage: negation, numbers written in words.
+NEGATION = re.compile(either("claims", "negation"), re.I)
+APPROXIMATE = {word: value for code in LANGUAGES for word, value in _FILES[code]["claims"]["approximate"].items()}
+# with its article: "une quarantaine" is 40, not 1 and 40
+APPROXIMATE_WORD = re.compile(rf"(?:\b(?:{'|'.join(words('articles'))})\s+)?\b({'|'.join(APPROXIMATE)})\b", re.I)
+_SUFFIXES = sorted({suffix for code in LANGUAGES for suffix in _FILES[code]["claims"]["ordinal_suffixes"]}, key=len)
+ORDINAL = re.compile(rf"\b(\d+)\s?(?:{'|'.join(reversed(_SUFFIXES))})\b", re.I)

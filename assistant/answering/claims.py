@@ -1,0 +1,166 @@
+"""Does the passage a generated sentence cites state it? Likeness and agreement of facts, weighed by one model.
+
+A language model's sentence that resembles its cited passage may still contradict it: another number, date, name or
+place, or a negation. Each sentence of the passage is read as a window (it and its neighbours), and the claim gets,
+against each window, the features of CLAIM_FEATURES: its cosine to the sentence (stored vectors), the idf-weighted
+share of its terms the window and the passage hold, and the evidence against: a number (written in digits or
+words, "une quarantaine", "3e") or a month of the claim that the window lacks, the share of its names the passage
+lacks, and whether one of the two says "not" where the other does not. A logistic model fitted on the claim set's
+dev split (``benchmarks/claims.py --fit``, recorded in the calibration file as ``claim``) weighs them; the claim is
+backed by its best window when that window's support reaches the model's bar, and the window's sentence is then
+the quote its marker points to.
+
+>>> sorted(facts("Le barcamp a réuni une quarantaine d'agents le 17 novembre 2016.").numbers)
+['17', '2016', '40']
+>>> sorted(facts("La quatrième semaine, du 20 au 26 novembre.").numbers), facts("La 3e édition").numbers
+(['20', '26', '4'], frozenset({'3'}))
+>>> sorted(facts("Le barcamp organisé par le SGMAP à la Gaité lyrique à Paris.").names)
+['gaite', 'paris', 'sgmap']
+>>> facts("Le SGMAP n'a pas organisé le barcamp.").negated, facts("Le SGMAP a organisé le barcamp.").negated
+(True, False)
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+from text_to_num import alpha2digit
+
+from assistant.answering.candidates import term_weights
+from assistant.answering.evidence import Evidence
+from assistant.answering.lexicon import (
+    APPROXIMATE,
+    APPROXIMATE_WORD,
+    LANGUAGES,
+    NEGATION,
+    NOT_NAMES,
+    ORDINAL,
+    words,
+)
+from assistant.answering.support import fold
+from assistant.keywords import analyze
+from assistant.profiles import SupportModel
+from assistant.records import Passage
+
+CLAIM_FEATURES = (
+    "cosine",  # the claim's cosine to the sentence
+    "window_terms",  # the idf-weighted share of its terms the sentence and its neighbours hold
+    "passage_terms",  # and the passage, with its title and heading
+    "numbers_missing",  # 1 when a number of the claim is not in the window
+    "months_missing",  # 1 when a month of the claim is not in the window
+    "names_missing",  # the share of its names the passage lacks
+    "negation",  # one of claim and sentence says "not", the other does not
+)
+# The sign each feature's weight must have: evidence for a claim cannot count against it, nor the other way round.
+CLAIM_SIGNS = (1, 1, 1, -1, -1, -1, -1)
+
+_NUMBER = re.compile(r"\d+(?:[  ]\d{3})*(?:[.,]\d+)?")
+_MONTHS = frozenset(fold(month) for month in words("months"))
+_CAPITALISED = re.compile(r"[A-ZÀ-Ý][\w’'.-]*")
+_ACRONYM = re.compile(r"^[A-Z0-9][A-Z0-9’'.-]*[A-Z]|^\w+[A-Z]\w*$")
+_TOKEN = re.compile(r"[\w’'.-]+")
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What a text states that a paraphrase must keep: its numbers, months and names (folded), and its polarity."""
+
+    numbers: frozenset[str]
+    months: frozenset[str]
+    names: frozenset[str]
+    negated: bool
+
+
+def facts(text: str) -> Facts:
+    spelled = APPROXIMATE_WORD.sub(lambda m: str(APPROXIMATE[m.group(1).lower()]), text)
+    for language in LANGUAGES:  # "vingt-cinq" -> 25, "twelve" -> 12, "deux" -> 2 ("un" stays a word)
+        spelled = alpha2digit(spelled, language, threshold=1)
+    spelled = ORDINAL.sub(r"\1", spelled)
+    numbers = frozenset(re.sub(r"[  ]", "", n).replace(",", ".") for n in _NUMBER.findall(spelled))
+    tokens = [fold(token).strip(".'-") for token in _TOKEN.findall(text)]
+    return Facts(numbers, frozenset(t for t in tokens if t in _MONTHS), _names(text), bool(NEGATION.search(text)))
+
+
+def _names(text: str) -> frozenset[str]:
+    """Capitalised words that are not a sentence's first (unless written like an acronym), folded; no months."""
+    names = set()
+    for sentence in re.split(r"(?<=[.!?:;])\s+|\n+", text):
+        for position, match in enumerate(_CAPITALISED.finditer(sentence.strip(' •>-–«»"('))):
+            word = match.group(0).rstrip(".’'-")
+            if position == 0 and match.start() == 0 and not _ACRONYM.match(word):
+                continue
+            if re.match(r"^[LDldj]['’]", word):  # "l'ENAP", "d'Ottawa": the name after the elision
+                word = word[2:]
+            folded = fold(word)
+            if len(folded) > 1 and folded not in NOT_NAMES and folded not in _MONTHS:
+                names.add(folded)
+    return frozenset(names)
+
+
+def _missing(names: frozenset[str], text: str) -> float:
+    """The share of ``names`` that ``text`` (folded) does not hold as words."""
+    if not names:
+        return 0.0
+    return sum(re.search(rf"(?<!\w){re.escape(name)}(?!\w)", text) is None for name in names) / len(names)
+
+
+@dataclass(frozen=True)
+class ClaimCheck:
+    """The best window of a passage for a claim: its support, its sentence (verbatim) and its features."""
+
+    support: float
+    quote: str
+    features: tuple[float, ...]
+
+
+def claim_windows(evidence: Evidence, claim: str, passage: Passage) -> list[tuple[str, tuple[float, ...]]]:
+    """Each sentence of ``passage`` (verbatim) with the claim's features against it (CLAIM_FEATURES)."""
+    found = evidence.sentences(passage)
+    if found is None:
+        return []
+    _, spans, stored = found
+    sentences = [passage.text[int(start) : int(end)] for start, end in spans]
+    if not sentences:
+        return []
+    vector = evidence.embed_document(claim)
+    cosines = np.asarray(stored, dtype=np.float32) @ vector
+    weights = term_weights(evidence)
+    terms = analyze(claim)
+    said = facts(claim)
+    context = f"{passage.title} {passage.heading} {passage.text}"
+    passage_terms = weights.coverage(terms, set(analyze(context)))
+    names_missing = _missing(said.names, fold(context))
+    windows = []
+    for position, sentence in enumerate(sentences):
+        window = " ".join(sentences[max(0, position - 1) : position + 2])
+        held = facts(window)
+        features = (
+            float(cosines[position]),
+            weights.coverage(terms, set(analyze(window))),
+            passage_terms,
+            float(bool(said.numbers - held.numbers)),
+            float(bool(said.months - held.months)),
+            names_missing,
+            float(said.negated != facts(sentence).negated),
+        )
+        windows.append((sentence, features))
+    return windows
+
+
+def check_claim(evidence: Evidence, claim: str, passage: Passage, model: SupportModel) -> ClaimCheck:
+    """How well ``passage`` states ``claim``: the support of its best window under ``model``. Among windows that
+    score alike (neighbours share a window's words), the quote is the sentence that holds most of the claim."""
+    windows = claim_windows(evidence, claim, passage)
+    if not windows:
+        return ClaimCheck(0.0, "", ())
+    scores = model.score(np.asarray([f for _, f in windows], dtype=np.float64), CLAIM_FEATURES)
+    weights, terms = term_weights(evidence), analyze(claim)
+
+    def rank(position: int) -> tuple[float, float]:
+        own = weights.coverage(terms, set(analyze(windows[position][0])))
+        return round(float(scores[position]), 3), own
+
+    best = max(range(len(windows)), key=rank)
+    return ClaimCheck(float(scores[best]), windows[best][0], windows[best][1])

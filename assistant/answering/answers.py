@@ -198,6 +198,22 @@ def claim_checker(retriever: Evidence) -> Callable[[str, Passage], str | None]:
     return stated
 
 
+_CITED_END = re.compile(r"\[\d+\][.!?…]\s+(?=\S)")  # a marker, its full stop: the claim ends there
+
+
+def _claims(text: str) -> list[str]:
+    """The sentences of a generated text, each ending where a marker and its full stop do, whatever follows
+    ("... lyrique [1]. ![](...)" is two claims, not one)."""
+    claims = []
+    for start, end in split_sentences(text):
+        sentence, cut = text[start:end], 0
+        for match in _CITED_END.finditer(sentence):
+            claims.append(sentence[cut : match.end()].strip())
+            cut = match.end()
+        claims.append(sentence[cut:].strip())
+    return [claim for claim in claims if claim]
+
+
 _MARKER_AFTER_STOP = re.compile(r"([.!?…])((?:\s*\[\d+\])+)")
 
 
@@ -215,8 +231,7 @@ def check_generated(
     quotes: dict[int, list[str]] = {}
     out = []
     text = _MARKER_AFTER_STOP.sub(lambda m: f"{m.group(2)}{m.group(1)}", text)  # "novembre. [1]" cites the sentence
-    for start, end in split_sentences(text):
-        sentence = text[start:end]
+    for sentence in _claims(text):
         valid = []
         for match in _MARKER.finditer(sentence):
             number = int(match.group(1))

@@ -6,17 +6,15 @@ from __future__ import annotations
 import fnmatch
 import re
 import unicodedata
-import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from assistant.errors import DocumentError
-from assistant.readers.html import html_to_text
+from assistant.readers.formats import first_line, usable_title
 from assistant.readers.isolated import parse_isolated
-from assistant.readers.markdown import markdown_to_text
 from assistant.readers.ocr import IMAGE_KINDS, Cache, file_key, unavailable
-from assistant.readers.text import TextBuilder, decode
+from assistant.readers.text import decode
 from assistant.records import Document
 
 if TYPE_CHECKING:  # imported when needed: the bounded child that parses files needs none of the settings
@@ -35,12 +33,6 @@ KINDS = {
 SUPPORTED = tuple(KINDS)
 IGNORE_FILE = ".assistantignore"
 
-# Metadata titles that are no titles: tool defaults and file names.
-_JUNK_TITLE = re.compile(
-    r"^(untitled|microsoft word|word document|document\d*|sans titre|diapositive|slide|présentation powerpoint)"
-    r"|\.(pdf|docx?|pptx?|odt|indd)$",
-    re.I,
-)
 _HYPHENATED = re.compile(r"(\w)-\n(?=[a-zà-ÿ])")
 _SOFT_BREAK = re.compile(r"(?<![.!?:;»\"”)\n])\n(?![\n•●▪■◦\-–*]|\d+[.)]\s|[A-ZÀ-Ý][A-ZÀ-Ý ]+\n)")
 
@@ -64,14 +56,6 @@ def list_sources(corpus_dir: Path) -> Iterator[tuple[str, Path]]:
         yield relative, path
 
 
-def _first_line(text: str) -> str:
-    for line in text.splitlines():
-        line = line.strip()
-        if len(line) > 3:
-            return line[:150]
-    return ""
-
-
 def _title_line(text: str) -> str:
     """A plain-text title: the first of the first ten lines that reads like one (4+ words, no final stop)."""
     lines = [line.strip() for line in text.splitlines() if line.strip()][:10]
@@ -87,11 +71,6 @@ _UNENCODABLE = re.compile(r"[\ud800-\udfff\x00]")
 def _clean(text: str) -> str:
     """Lone surrogates (from broken PDF fonts) and NUL characters cannot be stored or hashed: replace them."""
     return _UNENCODABLE.sub("\ufffd", text)
-
-
-def _usable_title(title: str) -> str:
-    title = " ".join(title.split())
-    return "" if _JUNK_TITLE.search(title) else title
 
 
 def _join_pdf_lines(page: str) -> str:
@@ -116,48 +95,7 @@ def _pdf_text(meta_title: str, pages: list[str], tables: dict | None = None) -> 
         parts.append(text)
         length += len(text)
     text = "".join(parts)
-    return _usable_title(meta_title) or _first_line(text), text, tuple(offsets), ()
-
-
-def _read_docx(path: Path) -> tuple[str, str, tuple, tuple]:
-    import docx
-    from docx.table import Table
-    from docx.text.paragraph import Paragraph
-
-    try:
-        document = docx.Document(str(path))
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-        raise DocumentError(f"corrupt or unreadable DOCX ({type(exc).__name__})") from None
-    except Exception as exc:  # noqa: BLE001 - python-docx raises many kinds on a damaged package
-        raise DocumentError(f"corrupt or unreadable DOCX ({type(exc).__name__})") from None
-    out = TextBuilder()
-    title = _usable_title(document.core_properties.title or "")
-    for block in document.element.body.iterchildren():
-        tag = block.tag.rsplit("}", 1)[-1]
-        if tag == "p":
-            paragraph = Paragraph(block, document)
-            text = paragraph.text.strip()
-            style = (paragraph.style.name if paragraph.style is not None else "").lower()
-            if not text:
-                out.line("")
-            elif style.startswith(("heading", "titre")) or style == "title":
-                title = title or text
-                out.heading(text)
-            else:
-                out.line(text)
-        elif tag == "tbl":  # one sentence a row, with its headers (merged cells repeat: counted once)
-            out.table([[cell.text for cell in row.cells] for row in Table(block, document).rows])
-    text = out.text()
-    return title or _first_line(text), text, (), out.sections()
-
-
-def parse(kind: str, path: Path) -> tuple[str, str, tuple, tuple]:
-    """(title, text, pages, sections) of a Markdown, HTML or DOCX file; what the bounded child runs."""
-    if kind == "docx":
-        return _read_docx(path)
-    raw = decode(path.read_bytes())
-    title, text, sections = markdown_to_text(raw) if kind == "md" else html_to_text(raw)
-    return title, text, (), sections
+    return usable_title(meta_title) or first_line(text), text, tuple(offsets), ()
 
 
 def read_document(path: Path, source: str, settings: Settings | None = None) -> Document:
@@ -190,7 +128,7 @@ def read_document(path: Path, source: str, settings: Settings | None = None) -> 
         key = file_key(path)
         read[1] = key, _recognized("ocr-image", key, path, settings)
         text = read[1][1]["text"]
-        title, pages, sections = _first_line(text), ((0, 1),), ()
+        title, pages, sections = first_line(text), ((0, 1),), ()
     else:
         parsed = parse_isolated(kind, path, settings.parse_timeout, settings.parse_memory_mb)
         if kind == "pdf":

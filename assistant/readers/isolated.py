@@ -3,19 +3,21 @@
 A parser can loop, or a small file can expand to gigabytes (a DOCX zip bomb): a child process can be stopped and
 capped, a thread cannot. The child caps its own address space first thing (no ``preexec_fn``, which is unsafe
 when the parent runs threads), parses, and prints one JSON object: the parsed parts, or ``{"error": reason}``.
+This module is the parent's side; the child's entry point is ``assistant.readers.child``, below it.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
-import zipfile
 from pathlib import Path
 
+from assistant.readers.child import RENDER_SCALE
+
+__all__ = ["RENDER_SCALE", "parse_isolated", "render_page_isolated"]
+
 ROOT = str(Path(__file__).resolve().parents[2])  # the folder that holds the package
-MAX_DOCX_EXPANSION_MB = 256  # uncompressed size past which a DOCX is refused before it is opened
 
 
 def parse_isolated(kind: str, path: Path, timeout: float, memory_mb: int) -> dict:
@@ -26,7 +28,7 @@ def parse_isolated(kind: str, path: Path, timeout: float, memory_mb: int) -> dic
         sys.executable,
         "-I",
         "-c",
-        f"import sys; sys.path.insert(0, {ROOT!r}); from assistant.readers.isolated import main; main()",
+        f"import sys; sys.path.insert(0, {ROOT!r}); from assistant.readers.child import main; main()",
         kind,
         str(path),
         str(memory_mb),
@@ -46,53 +48,6 @@ def parse_isolated(kind: str, path: Path, timeout: float, memory_mb: int) -> dic
     return result
 
 
-def _limit_memory(megabytes: int) -> None:
-    try:
-        import resource
-    except ImportError:  # not on this platform: the time bound still holds
-        return
-    limit = megabytes * 1024 * 1024
-    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-
-
-def _check_docx(path: str) -> None:
-    from assistant.errors import DocumentError
-
-    try:
-        with zipfile.ZipFile(path) as archive:
-            expanded = sum(item.file_size for item in archive.infolist())
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise DocumentError(f"corrupt or unreadable DOCX ({type(exc).__name__})") from None
-    if expanded > MAX_DOCX_EXPANSION_MB * 1024 * 1024:
-        raise DocumentError(
-            f"DOCX expands to {expanded / 1e6:.0f} MB once unzipped (over {MAX_DOCX_EXPANSION_MB} MB): refused"
-        )
-
-
-RENDER_SCALE = 1.5  # pixels a PDF point in the page images shown
-
-
-def _render_pdf_page(path: str, page: int, out: str) -> dict:
-    """Render a page (once: kept at ``out``) and, when ``out``.quote holds a quote, the boxes of its characters
-    on the page, in PDF points from the bottom left."""
-    import pypdfium2 as pdfium
-
-    document = pdfium.PdfDocument(path)
-    if not 1 <= page <= len(document):
-        return {"error": f"the PDF has no page {page}"}
-    if not os.path.exists(out):
-        partial = f"{out}.part"  # renamed once complete: a killed render leaves no half image behind its name
-        document[page - 1].render(scale=RENDER_SCALE).to_pil().save(partial, format="PNG")
-        os.replace(partial, out)
-    rects = []
-    quote_file = Path(f"{out}.quote")
-    if quote_file.exists():
-        from assistant.readers.marks import quote_rects
-
-        rects = quote_rects(document[page - 1].get_textpage(), quote_file.read_text(encoding="utf-8"))
-    return {"png": out, "rects": rects, "height": document[page - 1].get_height()}
-
-
 def render_page_isolated(path: Path, page: int, out: Path, timeout: float, memory_mb: int, quote: str = "") -> dict:
     """Render one page of a PDF to a PNG file, in the same bounded child as parsing; with ``quote``, where its
     characters lie on the page (``rects``, in points, and the page's ``height``)."""
@@ -103,51 +58,3 @@ def render_page_isolated(path: Path, page: int, out: Path, timeout: float, memor
         return parse_isolated(f"pdf-page:{page}:{out}", path, timeout, memory_mb)
     finally:
         marker.unlink(missing_ok=True)
-
-
-def _parse(kind: str, path: str) -> dict:
-    from assistant.errors import DocumentError
-    from assistant.readers import documents
-
-    try:
-        if kind.startswith("pdf-page:"):
-            _, page, out = kind.split(":", 2)
-            return _render_pdf_page(path, int(page), out)
-        if kind == "pdf":
-            from assistant.readers.pdf import read_pdf_pages
-
-            return read_pdf_pages(path)
-        if kind.startswith("ocr-pdf:"):
-            from assistant.readers.ocr import read_pdf_page
-
-            return read_pdf_page(path, int(kind.split(":", 1)[1]))
-        if kind == "ocr-image":
-            from assistant.readers.ocr import read_image
-
-            return read_image(path)
-        if kind == "docx":
-            _check_docx(path)
-        title, text, pages, sections = documents.parse(kind, Path(path))
-        return {"title": title, "text": text, "pages": pages, "sections": sections}
-    except DocumentError as exc:
-        return {"error": str(exc)}
-    except MemoryError:
-        return {"error": "parsing ran out of memory"}
-
-
-def main() -> None:
-    import logging
-
-    from assistant.errors import first_line
-
-    logging.disable(logging.CRITICAL)  # parsers warn on every small defect; the parent reports failures
-    kind, path, memory_mb = sys.argv[1], sys.argv[2], int(sys.argv[3])
-    _limit_memory(memory_mb)
-    try:
-        result = _parse(kind, path)
-    except MemoryError:
-        result = {"error": "parsing ran out of memory"}
-    except Exception as exc:  # noqa: BLE001 - any parser failure means a bad file
-        reason = first_line(exc)
-        result = {"error": f"could not be parsed ({type(exc).__name__}: {reason})"}
-    sys.stdout.write(json.dumps(result, ensure_ascii=True))

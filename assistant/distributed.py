@@ -26,6 +26,7 @@ import numpy as np
 
 from assistant.embeddings import Embedder
 from assistant.errors import AssistantError, EmbeddingError, first_line
+from assistant.reading import read_one
 from assistant.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -44,9 +45,7 @@ def _ray():
 
 
 def read_bytes(name: str, data: bytes, source: str, settings: Settings):
-    """On a worker: read and chunk one file from its bytes, as ``builder.read_one`` does from its path."""
-    from assistant.builder import read_one
-
+    """On a worker: read and chunk one file from its bytes, as ``read_one`` does from its path."""
     with tempfile.TemporaryDirectory(prefix="assistant-") as folder:
         path = Path(folder) / name
         path.write_bytes(data)

@@ -202,16 +202,16 @@ def test_text_with_lone_surrogates_is_indexed_not_fatal(tiny_corpus, tmp_path, f
 
 
 def test_an_unexpected_crash_on_one_file_fails_that_file_only(tiny_corpus, tmp_path, fake_embedder, monkeypatch):
-    from assistant import builder
+    from assistant import reading
 
-    real = builder.chunk_document
+    real = reading.chunk_document
 
     def fragile(document, *args):
         if document.source == "forum.txt":
             raise RecursionError("a pathological document")
         return real(document, *args)
 
-    monkeypatch.setattr(builder, "chunk_document", fragile)
+    monkeypatch.setattr(reading, "chunk_document", fragile)
     report = build(tiny_corpus, tmp_path / "index", fake_embedder)
     assert list(report.failed) == ["forum.txt"] and "RecursionError" in report.failed["forum.txt"]
     assert sorted(report.added) == ["ads.md", "rapport/bilan.txt"]

@@ -4,39 +4,39 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import logging
-import os
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from assistant.chunking import chunk_document, is_quotable, split_sentences
+from assistant.chunking import is_quotable, split_sentences
 from assistant.chunktable import ChunkTable
 from assistant.dense import dense_for
+from assistant.distributed import RayCluster
 from assistant.embeddings import Embedder, embedder_for
-from assistant.errors import AssistantError, CorpusNotFoundError, DocumentError, IndexDamagedError
+from assistant.errors import AssistantError, CorpusNotFoundError, IndexDamagedError
 from assistant.index import (
     CURRENT,
     FORMAT_VERSION,
     LOAD_ERRORS,
+    Generation,
     LoadedIndex,
     build_lock,
     current_generation,
     load_index,
-    read_chunks,
     read_manifest,
-    reading_lock,
+    salvage,
+    stored_terms,
     write_index,
 )
 from assistant.keywords import KeywordIndex, Terms, analyze, carried_layout
-from assistant.readers.documents import list_sources, read_document
+from assistant.readers.documents import list_sources
+from assistant.reading import Reader, read_locally
 from assistant.records import BuildReport, Chunk, Document, content_hash
 from assistant.settings import Settings
 from assistant.stores import Rows, slices
@@ -151,10 +151,8 @@ def build_index(
     embedder = embedder or embedder_for(settings)
     started = time.perf_counter()
     with build_lock(target), contextlib.ExitStack() as stack:
-        read: Reader = _read_locally
+        read: Reader = read_locally
         if ray is not None:
-            from assistant.distributed import RayCluster
-
             cluster = RayCluster(settings, ray or settings.ray_address, workers)
             stack.callback(cluster.close)
             read, embedder = (lambda files, to_read, _: cluster.read(files, to_read)), cluster.embedder(embedder)
@@ -173,17 +171,20 @@ def _reading_limits(settings: Settings) -> dict:
     }
 
 
-def _build(
-    corpus: Path,
-    target: Path,
-    settings: Settings,
-    embedder: Embedder,
-    full: bool,
-    retry_failed: bool,
-    progress: Progress,
-    read: Reader,
-) -> BuildReport:
-    report = BuildReport()
+@dataclass
+class _Plan:
+    """What the build starts from: the settings the vectors depend on, the previous manifest (None for a full
+    rebuild), the current index when it loads, whether its vectors may be reused, and what it recorded."""
+
+    wanted: dict
+    previous: dict | None
+    current: LoadedIndex | None
+    reusable: bool
+    old_sources: dict
+    old_failed: dict
+
+
+def _plan(target: Path, settings: Settings, embedder: Embedder, full: bool, retry_failed: bool, report) -> _Plan:
     wanted = _index_settings(settings, embedder)
     previous = read_manifest(target)
     current, damage = _load_current(target) if previous is not None else (None, "")
@@ -202,36 +203,77 @@ def _build(
     old_failed = previous.get("failed", {}) if previous else {}
     if retry_failed or (previous and previous.get("reading_limits") != _reading_limits(settings)):
         old_failed = {}  # read the files that failed again: they may pass now
+    return _Plan(wanted, previous, current, reusable, old_sources, old_failed)
 
-    progress("scanning", 0, 0)
+
+@dataclass
+class _Scan:
+    """The corpus as the build found it: its files, their hashes and stat signatures, and those to read."""
+
+    files: dict[str, Path]
+    hashes: dict[str, str]
+    stats: dict[str, list]
+    to_read: list[str]
+    scanned_at: int
+
+
+def _scan_corpus(corpus: Path, plan: _Plan, report: BuildReport) -> _Scan:
+    """Which files are new, changed, unchanged, removed or still failing (recorded in ``report``)."""
     scanned_at = time.time_ns()
     files = {source: path for source, path in list_sources(corpus)}
-    hashes, stats = _scan(files, previous, report)
+    hashes, stats = _scan(files, plan.previous, report)
     to_read = []
     for source in files:
         if source in report.failed:
             continue
-        old = old_sources.get(source) or old_failed.get(source)
+        old = plan.old_sources.get(source) or plan.old_failed.get(source)
         if old and old["hash"] == hashes[source]:
-            if source in old_sources:
+            if source in plan.old_sources:
                 report.unchanged.append(source)
             else:
-                report.failed[source] = old_failed[source]["reason"]
+                report.failed[source] = plan.old_failed[source]["reason"]
         else:
             to_read.append(source)
-            (report.updated if source in old_sources else report.added).append(source)
-    report.removed = sorted(set(old_sources) - set(files))
+            (report.updated if source in plan.old_sources else report.added).append(source)
+    report.removed = sorted(set(plan.old_sources) - set(files))
+    return _Scan(files, hashes, stats, to_read, scanned_at)
 
-    if previous and not to_read and not report.removed and set(report.failed) == set(old_failed):
-        report.chunks = previous.get("chunk_count", 0)
+
+def _build(
+    corpus: Path,
+    target: Path,
+    settings: Settings,
+    embedder: Embedder,
+    full: bool,
+    retry_failed: bool,
+    progress: Progress,
+    read: Reader,
+) -> BuildReport:
+    """The build's stages, top to bottom: plan, scan, read and chunk, lay out, embed or carry over, count terms,
+    write a generation."""
+    report = BuildReport()
+    plan = _plan(target, settings, embedder, full, retry_failed, report)
+    progress("scanning", 0, 0)
+    scan = _scan_corpus(corpus, plan, report)
+    if plan.previous and not scan.to_read and not report.removed and set(report.failed) == set(plan.old_failed):
+        report.chunks = plan.previous.get("chunk_count", 0)
         return report  # nothing changed: the index on disk is already right
+    fresh = _read_all(read(scan.files, scan.to_read, settings), len(scan.to_read), report, progress)
+    chunks, sources_meta = _lay_out(scan, fresh, plan, report)
+    generation = _generation(chunks, sources_meta, plan, scan, target, settings, embedder, report, progress)
+    progress("writing", 0, len(chunks))
+    write_index(target, generation)
+    report.chunks = len(chunks)
+    return report
 
-    fresh = _read_all(read(files, to_read, settings), len(to_read), report, progress)
 
+def _lay_out(scan: _Scan, fresh: dict, plan: _Plan, report: BuildReport) -> tuple[ChunkTable, dict]:
+    """The chunks of the new generation, grouped by source in order (those of files read now, the current index's
+    rows for the others), and each source's manifest entry."""
     new_chunks: list[Chunk] = []  # of the files read now
     origin: list[int] = []  # for each chunk, its row in the current index, or -1 for one of new_chunks
     sources_meta: dict[str, dict] = {}
-    for source in sorted(files):
+    for source in sorted(scan.files):
         if source in report.failed:
             continue
         if source in fresh:
@@ -248,48 +290,52 @@ def _build(
             if document.ocr:  # the pages read by OCR, with their confidence
                 meta["ocr"] = [list(page) for page in document.ocr]
         else:
-            ids = old_sources[source]["chunks"]
-            origin.extend(current.chunk_row[chunk_id] for chunk_id in ids)
-            meta = {k: v for k, v in old_sources[source].items() if k not in ("hash", "stat", "chunks")}
-        sources_meta[source] = {"hash": hashes[source], "stat": stats.get(source), **meta, "chunks": ids}
-    chunks = _assemble(current.chunks if current is not None else None, np.asarray(origin, np.int64), new_chunks)
+            ids = plan.old_sources[source]["chunks"]
+            origin.extend(plan.current.chunk_row[chunk_id] for chunk_id in ids)
+            meta = {k: v for k, v in plan.old_sources[source].items() if k not in ("hash", "stat", "chunks")}
+        sources_meta[source] = {"hash": scan.hashes[source], "stat": scan.stats.get(source), **meta, "chunks": ids}
+    current = plan.current.chunks if plan.current is not None else None
+    return _assemble(current, np.asarray(origin, np.int64), new_chunks), sources_meta
 
+
+def _generation(
+    chunks: ChunkTable, sources_meta: dict, plan: _Plan, scan: _Scan, target: Path, settings, embedder, report, progress
+) -> Generation:
+    """Everything the new generation holds: vectors (carried over or embedded), terms, BM25, the dense index."""
     carried, old = None, None
-    if reusable and current is not None:  # unchanged chunks keep their rows; the text of the others may have moved
-        carried = Carried.of(chunks, current)
-        gone = np.ones(len(current.chunks), dtype=bool)
+    if plan.reusable and plan.current is not None:  # unchanged chunks keep their rows; others' text may have moved
+        carried = Carried.of(chunks, plan.current)
+        gone = np.ones(len(plan.current.chunks), dtype=bool)
         gone[carried.old_rows[carried.old_rows >= 0]] = False
-        gone = np.flatnonzero(gone)
+        current, gone = plan.current, np.flatnonzero(gone)
         old = _stored(current.chunks, current.vectors, current.sentences, current.sentence_vectors, gone)
-    elif reusable:  # a damaged index, or one of format 3, lends what can still be read
+    elif plan.reusable:  # a damaged index, or one of format 3, lends what can still be read
         old = _previous(target)
     vectors, sentences, sentence_vectors = _vectors_for(chunks, carried, old, embedder, report, progress)
     progress("indexing", 0, len(chunks))
     terms = _terms_for(chunks, carried, target)
-    keyword = KeywordIndex.from_terms(terms)
     # chunks come grouped by source: document i's are chunks bounds[i] to bounds[i + 1]
     bounds = np.concatenate([[0], np.cumsum([len(meta["chunks"]) for meta in sources_meta.values()])])
     document_terms = _document_terms_for(terms, bounds, list(sources_meta), set(report.unchanged), carried, target)
-    documents = KeywordIndex.from_terms(document_terms)
     progress("dense", 0, len(chunks))
     previous_dense, old_rows = (carried.current.dense, carried.old_rows) if carried else (None, None)
     dense = dense_for(vectors, settings.approximate_above, previous_dense, old_rows)
     manifest = {
-        **wanted,
+        **plan.wanted,
         "dimension": int(vectors.shape[1]),
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "sources": sources_meta,
         "documents": list(sources_meta),
-        "failed": {s: {"hash": hashes[s], "stat": stats.get(s), "reason": r} for s, r in report.failed.items()},
-        "scanned_at_ns": scanned_at,
+        "failed": {
+            s: {"hash": scan.hashes[s], "stat": scan.stats.get(s), "reason": r} for s, r in report.failed.items()
+        },
+        "scanned_at_ns": scan.scanned_at,
         "reading_limits": _reading_limits(settings),
     }
-    progress("writing", 0, len(chunks))
-    write_index(
-        target, manifest, chunks, vectors, keyword, documents, dense, sentences, sentence_vectors, terms, document_terms
+    keyword, documents = KeywordIndex.from_terms(terms), KeywordIndex.from_terms(document_terms)
+    return Generation(
+        manifest, chunks, vectors, keyword, documents, dense, sentences, sentence_vectors, terms, document_terms
     )
-    report.chunks = len(chunks)
-    return report
 
 
 def _assemble(current: ChunkTable | None, origin: np.ndarray, new_chunks: list[Chunk]) -> ChunkTable:
@@ -308,33 +354,12 @@ def _assemble(current: ChunkTable | None, origin: np.ndarray, new_chunks: list[C
     return ChunkTable.concat(pieces)
 
 
-def read_one(path: Path, source: str, settings: Settings) -> tuple[Document, list[Chunk]] | str:
-    """One file read and chunked, or the reason it could not be: whatever goes wrong is this file's failure."""
-    try:
-        document = read_document(path, source, settings)
-        return document, chunk_document(document, settings.chunk_size, settings.chunk_overlap)
-    except DocumentError as exc:
-        return str(exc)
-    except Exception as exc:  # noqa: BLE001 - one bad file must never break a build
-        log.exception("unexpected failure reading %s", source)
-        return f"could not be read ({type(exc).__name__}: {exc})"
-
-
-Reader = Callable[[dict[str, Path], list[str], Settings], Iterable[tuple[str, "tuple[Document, list[Chunk]] | str"]]]
-
-
-def _read_locally(files: dict[str, Path], to_read: list[str], settings: Settings):
-    """Several files at a time (every format but plain text is parsed in a child process)."""
-    with ThreadPoolExecutor(max_workers=max(1, min(4, os.cpu_count() or 1))) as pool:
-        yield from zip(to_read, pool.map(lambda source: read_one(files[source], source, settings), to_read))
-
-
 def _terms_for(chunks: Sequence[Chunk], carried: Carried | None, target: Path) -> Terms:
     """The analyzed terms of every chunk: unchanged chunks' from the current index, the others analyzed now."""
     old = None
     if carried is not None:
         try:
-            old = Terms.load(target / carried.current.generation / "terms", len(carried.current.chunks))
+            old = stored_terms(target, carried.current.generation, "terms", len(carried.current.chunks))
         except LOAD_ERRORS as exc:  # an index written before terms were kept, or a damaged file: analyze all
             log.info("every chunk is analyzed again: %s", exc)
     old_rows = _old_rows(carried if old is not None else None, len(chunks))
@@ -354,7 +379,7 @@ def _document_terms_for(
     if carried is not None:
         previous = carried.current.manifest["documents"]
         try:
-            old = Terms.load(target / carried.current.generation / "document_terms", len(previous))
+            old = stored_terms(target, carried.current.generation, "document_terms", len(previous))
         except LOAD_ERRORS as exc:
             log.info("every document's terms are summed again: %s", exc)
     if old is None:
@@ -393,23 +418,8 @@ class _Stored:
 
 def _previous(target: Path) -> _Stored | None:
     """What a damaged current generation, or one of format 3, embedded, as far as it can be read."""
-    folder = target / current_generation(target)
     try:
-        with reading_lock:
-            dimension = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))["dimension"]
-            sentences = np.load(folder / "sentences.npy", allow_pickle=False)
-            if (folder / "chunks.jsonl").is_file():  # format 3: a chunk record a line, whole vector arrays
-                with open(folder / "chunks.jsonl", encoding="utf-8") as handle:
-                    chunks = [Chunk(**json.loads(line)) for line in handle if line.strip()]
-                vectors = np.load(folder / "vectors.npy", mmap_mode="r", allow_pickle=False)
-                sentence_vectors = np.load(folder / "sentence_vectors.npy", mmap_mode="r", allow_pickle=False)
-            else:
-                chunks = read_chunks(folder)
-                vectors = Rows.load(target, folder, "vectors", len(chunks), dimension, np.float32)
-                sentence_vectors = Rows.load(target, folder, "sentence_vectors", len(sentences), dimension, np.float16)
-        if vectors.shape[0] != len(chunks) or sentence_vectors.shape[0] != len(sentences):
-            raise ValueError("vectors and texts disagree")
-        return _stored(chunks, vectors, sentences, sentence_vectors)
+        return _stored(*salvage(target))
     except LOAD_ERRORS as exc:
         log.warning("the previous index cannot be reused, every text is embedded again: %s", exc)
         return None

@@ -44,6 +44,7 @@ from assistant.chunktable import SOURCE, ChunkTable
 from assistant.dense import DenseIndex
 from assistant.errors import IndexBusyError, IndexDamagedError, IndexMismatchError, IndexNotFoundError, first_line
 from assistant.keywords import KeywordIndex, Terms
+from assistant.records import Chunk
 from assistant.stores import Rows
 
 log = logging.getLogger(__name__)
@@ -107,20 +108,28 @@ def current_generation(index_dir: Path) -> str | None:
     return name if name and (Path(index_dir) / name / "manifest.json").is_file() else None
 
 
-def write_index(
-    index_dir: Path,
-    manifest: dict,
-    chunks: ChunkTable,
-    vectors: Rows,
-    keyword: KeywordIndex,
-    documents: KeywordIndex,
-    dense: DenseIndex,
-    sentences: np.ndarray,
-    sentence_vectors: Rows,
-    terms: Terms | None = None,
-    document_terms: Terms | None = None,
-) -> str:
+@dataclass(frozen=True)
+class Generation:
+    """What a build writes as one generation of the index: the manifest and every array and index it lists."""
+
+    manifest: dict
+    chunks: ChunkTable
+    vectors: Rows  # chunk i's vector is vectors[i]
+    keyword: KeywordIndex  # BM25 over the chunks
+    documents: KeywordIndex  # BM25 over whole documents, in manifest["documents"] order
+    dense: DenseIndex
+    sentences: np.ndarray  # (chunk row, start, end) per sentence
+    sentence_vectors: Rows
+    terms: Terms | None = None  # each chunk's counted terms, that the next build carries over
+    document_terms: Terms | None = None
+
+
+def write_index(index_dir: Path, written_generation: Generation) -> str:
     """Write a new generation and make it current, atomically. Returns the generation name."""
+    manifest, chunks, vectors = written_generation.manifest, written_generation.chunks, written_generation.vectors
+    keyword, documents, dense = written_generation.keyword, written_generation.documents, written_generation.dense
+    sentences, sentence_vectors = written_generation.sentences, written_generation.sentence_vectors
+    terms, document_terms = written_generation.terms, written_generation.document_terms
     index_dir = Path(index_dir)
     index_dir.mkdir(parents=True, exist_ok=True)
     previous = current_generation(index_dir)
@@ -169,6 +178,34 @@ def write_index(
         raise
     _remove_stale(index_dir, keep={generation, previous})
     return generation
+
+
+def stored_terms(index_dir: Path, generation: str, name: str, count: int) -> Terms:
+    """The terms a generation kept for the next build to carry over: ``terms`` (its chunks') or ``document_terms``.
+    Raises one of LOAD_ERRORS when they cannot be read (an index written before terms were kept, a damaged file)."""
+    return Terms.load(Path(index_dir) / generation / name, count)
+
+
+def salvage(index_dir: Path) -> tuple[list, Rows, np.ndarray, Rows]:
+    """What the current generation embedded, read as far as it can be when the generation does not load (damaged,
+    or of format 3): its chunks, their vectors, its sentences and their vectors. Raises one of LOAD_ERRORS."""
+    index_dir = Path(index_dir)
+    folder = index_dir / current_generation(index_dir)
+    with reading_lock:
+        dimension = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))["dimension"]
+        sentences = np.load(folder / "sentences.npy", allow_pickle=False)
+        if (folder / "chunks.jsonl").is_file():  # format 3: a chunk record a line, whole vector arrays
+            with open(folder / "chunks.jsonl", encoding="utf-8") as handle:
+                chunks = [Chunk(**json.loads(line)) for line in handle if line.strip()]
+            vectors = np.load(folder / "vectors.npy", mmap_mode="r", allow_pickle=False)
+            sentence_vectors = np.load(folder / "sentence_vectors.npy", mmap_mode="r", allow_pickle=False)
+        else:
+            chunks = read_chunks(folder)
+            vectors = Rows.load(index_dir, folder, "vectors", len(chunks), dimension, np.float32)
+            sentence_vectors = Rows.load(index_dir, folder, "sentence_vectors", len(sentences), dimension, np.float16)
+    if vectors.shape[0] != len(chunks) or sentence_vectors.shape[0] != len(sentences):
+        raise ValueError("vectors and texts disagree")
+    return chunks, vectors, sentences, sentence_vectors
 
 
 def _remove_stale(index_dir: Path, keep: set) -> None:

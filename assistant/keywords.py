@@ -43,8 +43,29 @@ _WORD = re.compile(r"\w+")
 
 
 def fold_accents(text: str) -> str:
+    """The text without its accents ("Québec" -> "Quebec"): how every comparison of words ignores them."""
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def fold(text: str) -> str:
+    """Lower case, no accents, straight apostrophes, single spaces: how names are compared.
+
+    >>> fold("  L’Université   de Sherbrooke ")
+    "l'universite de sherbrooke"
+    """
+    return " ".join(fold_accents(text.replace("’", "'")).lower().split())
+
+
+def lucene_idf(total, frequency):
+    """Lucene's BM25 idf of a term held by ``frequency`` of ``total`` entries (numbers or arrays): the one idf of
+    the keyword index and of the answering's term weights."""
+    return np.log(1 + (total - frequency + 0.5) / (frequency + 0.5))
+
+
+def lucene_tf(tf, lengths, mean_length: float, k1: float, b: float):
+    """Lucene's BM25 term-frequency component, for each (entry, term) count ``tf`` of an entry of ``lengths`` terms."""
+    return tf / (k1 * ((1 - b) + b * lengths / mean_length) + tf)
 
 
 _FOLDED_STOP_WORDS = frozenset(fold_accents(word) for word in STOP_WORDS)
@@ -212,7 +233,6 @@ class KeywordIndex:
         and counts in a few array operations (bm25s loops over documents in Python)."""
         import bm25s
         import scipy.sparse as sp
-        from bm25s.scoring import _select_tfc_scorer
 
         retriever = bm25s.BM25(k1=k1, b=b, method="lucene")
         count = len(terms.starts) - 1
@@ -229,10 +249,8 @@ class KeywordIndex:
             tf = np.concatenate([tf, np.ones(len(blank), tf.dtype)])
         lengths = np.maximum(lengths, 1)
         frequencies = np.bincount(columns, minlength=len(vocabulary))
-        idf = np.log(1 + (count - frequencies + 0.5) / (frequencies + 0.5)).astype(retriever.dtype)  # Lucene's
-        tfc = _select_tfc_scorer(retriever.method)(
-            tf_array=tf.astype(retriever.dtype), l_d=lengths[rows], l_avg=lengths.mean(), k1=k1, b=b, delta=None
-        )
+        idf = lucene_idf(count, frequencies).astype(retriever.dtype)
+        tfc = lucene_tf(tf.astype(retriever.dtype), lengths[rows], lengths.mean(), k1, b)
         matrix = sp.csc_matrix(
             ((idf[columns] * tfc).astype(retriever.dtype), (rows, columns)),
             shape=(count, len(vocabulary)),

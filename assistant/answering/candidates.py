@@ -22,7 +22,7 @@ from assistant.answering.language import detect_language
 from assistant.answering.lexicon import LIST_ITEM
 from assistant.answering.support import FEATURES, QuestionNeeds, answers_kind, fits_in_time, question_needs
 from assistant.chunking import is_quotable
-from assistant.keywords import analyze
+from assistant.keywords import analyze, lucene_idf
 from assistant.records import Passage
 
 KIND = FEATURES.index("kind")
@@ -50,7 +50,7 @@ class TermWeights:
         self.total = max(1, total)
 
     def idf(self, term: str) -> float:
-        return float(np.log(1 + (self.total - self.df.get(term, 0) + 0.5) / (self.df.get(term, 0) + 0.5)))
+        return float(lucene_idf(self.total, self.df.get(term, 0)))
 
     def known_share(self, query_terms) -> float:
         """The idf-weighted share of the query's terms that occur somewhere in the corpus."""

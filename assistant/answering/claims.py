@@ -39,8 +39,7 @@ from assistant.answering.lexicon import (
     ORDINAL,
     words,
 )
-from assistant.answering.support import fold
-from assistant.keywords import analyze
+from assistant.keywords import analyze, fold
 from assistant.profiles import SupportModel
 from assistant.records import Passage
 

@@ -6,8 +6,7 @@ from __future__ import annotations
 import re
 
 from assistant.answering.lexicon import ACCENTED, ASKING, CLOSING, ELIDED, FUNCTION_WORDS, OPENING, PHRASES
-from assistant.answering.support import fold
-from assistant.keywords import analyze
+from assistant.keywords import analyze, fold
 
 __all__ = ["PHRASES", "core_question", "detect_language", "restore_names"]
 

@@ -61,7 +61,6 @@ from __future__ import annotations
 
 import functools
 import re
-import unicodedata
 from dataclasses import dataclass
 
 from assistant.answering.lexicon import (
@@ -85,7 +84,7 @@ from assistant.answering.lexicon import (
     SITE,
     YES_NO,
 )
-from assistant.keywords import analyze
+from assistant.keywords import analyze, fold
 
 FEATURES = (
     "cosine",
@@ -104,12 +103,6 @@ FEATURES = (
 )
 
 _WORD = re.compile(r"[^\W\d_][\w’'-]*")
-
-
-def fold(text: str) -> str:
-    """Lower case, no accents, straight apostrophes, single spaces: how names are compared."""
-    text = unicodedata.normalize("NFKD", text.replace("’", "'")).encode("ascii", "ignore").decode()
-    return " ".join(text.lower().split())
 
 
 @dataclass(frozen=True)

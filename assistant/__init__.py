@@ -14,7 +14,17 @@ from importlib import import_module
 _EXPORTS = {
     **{
         name: "assistant.api"
-        for name in ("ask", "build_index", "retrieve", "record_feedback", "feedback_log", "unanswered")
+        for name in (
+            "ask",
+            "build_index",
+            "retrieve",
+            "record_feedback",
+            "feedback_log",
+            "unanswered",
+            "gold_from_feedback",
+            "index_overview",
+            "original",
+        )
     },
     "stale_citations": "assistant.answering.provenance",
     "to_json": "assistant.answering.provenance",

@@ -1,5 +1,5 @@
-"""The public Python API: build_index, retrieve, ask, and feedback on answers (record_feedback, feedback_log,
-unanswered). Paths default to the settings."""
+"""The public Python API: build_index, retrieve, ask, feedback on answers (record_feedback, feedback_log,
+unanswered), and what the index holds (index_overview, original). Paths default to the settings."""
 
 from __future__ import annotations
 
@@ -8,11 +8,15 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+from assistant import originals
 from assistant.answering import answers
 from assistant.answering.provenance import answer_record
 from assistant.builder import build_index as _build_index
+from assistant.corpus import IndexOverview
+from assistant.corpus import index_overview as _overview
 from assistant.feedback import gaps, gold, store
 from assistant.index import current_generation, current_manifest
+from assistant.originals import Original, rendered_prefix
 from assistant.profiles import profile_for
 from assistant.records import Answer, BuildReport, Passage
 from assistant.retrieval import Retriever, check_query, open_retriever
@@ -214,3 +218,34 @@ def gold_from_feedback(index_dir: str | Path | None = None, *, settings: Setting
     """Gold-set candidates from the feedback log, in the gold file's format (``assistant.feedback.gold``)."""
     settings = (settings or Settings.from_env()).with_(index_dir=index_dir)
     return gold.candidates(Path(settings.index_dir))
+
+
+def index_overview(index_dir: str | Path | None = None, *, settings: Settings | None = None) -> IndexOverview:
+    """The current index at a glance: generation, documents, passages, build time, files left out, OCR pages.
+
+    >>> index_overview("index").documents                 # doctest: +SKIP
+    """
+    settings = (settings or Settings.from_env()).with_(index_dir=index_dir)
+    return _overview(Path(settings.index_dir))
+
+
+def original(
+    passage_id: str, images_dir: str | Path, index_dir: str | Path | None = None, *, settings: Settings | None = None
+) -> Original | None:
+    """The original of a passage found by its id (``"<id>#<start>-<end>"`` marks a quote in it): its page as an
+    image rendered into ``images_dir`` with the quote marked, or its document's text around it; None when the
+    current index no longer holds it.
+
+    >>> shown = original(answer.citations[0].passage.id, "/tmp/pages")    # doctest: +SKIP
+    >>> shown.image or (shown.before, shown.quote, shown.after)           # doctest: +SKIP
+    """
+    settings = (settings or Settings.from_env()).with_(index_dir=index_dir)
+    return originals.original(passage_id, settings, Path(images_dir))
+
+
+def discard_page_images(source: str, *folders: str | Path) -> None:
+    """Remove the page images rendered from ``source`` (by ``original``) from ``folders``: a deleted document
+    leaves none behind."""
+    for folder in folders:
+        for path in Path(folder).rglob(f"{rendered_prefix(source)}*.png"):
+            path.unlink(missing_ok=True)

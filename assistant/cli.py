@@ -95,7 +95,7 @@ def cmd_search(args) -> int:
 
 
 def cmd_ask(args) -> int:
-    from assistant.answering.answers import ask
+    from assistant.api import ask
 
     answer = ask(args.query, k=args.k, settings=_settings(args), mode=args.mode)
     if args.json:

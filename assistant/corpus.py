@@ -9,11 +9,11 @@ import secrets
 import shutil
 import time
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from assistant.errors import AssistantError
-from assistant.index import read_manifest
+from assistant.index import current_generation, current_manifest, read_manifest
 from assistant.readers.documents import SUPPORTED, list_sources
 
 
@@ -48,6 +48,38 @@ def list_documents(corpus_dir: Path, index_dir: Path) -> list[CorpusEntry]:
         else:
             entries.append(CorpusEntry(source, kind, size, "not indexed yet"))
     return entries
+
+
+@dataclass(frozen=True)
+class IndexOverview:
+    """The current index at a glance, for a status line: its generation (None before the first build), how many
+    documents and passages it holds, when it was built, the files left out with their reason, and the pages read by
+    OCR with their mean word confidence."""
+
+    generation: str | None
+    documents: int = 0
+    passages: int = 0
+    built_at: str = ""
+    failed: dict = field(default_factory=dict)  # source -> reason
+    recognized: tuple = ()  # (source, page, confidence), every page read by OCR
+
+
+def index_overview(index_dir: Path) -> IndexOverview:
+    """The current index at a glance (its manifest is read again only when a build swapped it)."""
+    generation = current_generation(index_dir)
+    manifest = current_manifest(index_dir) if generation else {}
+    sources = manifest.get("sources", {})
+    recognized = tuple(
+        (source, read[0], float(read[1])) for source, meta in sorted(sources.items()) for read in meta.get("ocr", ())
+    )
+    return IndexOverview(
+        generation,
+        len(sources),
+        int(manifest.get("chunk_count", 0)),
+        str(manifest.get("built_at", "")),
+        {source: entry.get("reason", "") for source, entry in manifest.get("failed", {}).items()},
+        recognized,
+    )
 
 
 def safe_name(name: str) -> str:

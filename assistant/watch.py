@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from assistant.api import build_index
 from assistant.errors import AssistantError, IndexBusyError
 from assistant.records import BuildReport
 from assistant.settings import Settings
@@ -43,8 +44,6 @@ class IndexState:
 
 def build_now(settings: Settings, state: IndexState, full: bool = False, progress=None) -> BuildReport | None:
     """One build, its progress and outcome kept in ``state``; None when another build holds the index."""
-    from assistant.api import build_index
-
     if not state.lock.acquire(blocking=False):
         return None
     state.building, state.stage, state.done, state.total = True, "scanning", 0, 0

@@ -358,3 +358,16 @@ def test_a_generated_claim_that_contradicts_its_source_is_flagged_where_it_stand
     assert all("Gaité lyrique" in c.quote for c in answer.citations)  # the marker points to what states the claim
     assert sum("source citée" in w for w in answer.warnings) == 2 and "pas étayée" in answer.warnings[0]
     assert_checkable(answer)
+
+
+def test_the_index_at_a_glance_and_a_cited_passages_original_through_the_public_api(built_default, tmp_path):
+    overview = assistant.index_overview(settings=built_default)
+    assert overview.documents == 5 and overview.passages > 0 and overview.generation and not overview.failed
+    answer = assistant.ask("Où s'est tenu le barcamp Futurs Publics ?", settings=built_default)
+    citation = answer.citations[0]
+    start = citation.passage.text.find(citation.quote)
+    span = f"{citation.passage.id}#{start}-{start + len(citation.quote)}"
+    shown = assistant.original(span, tmp_path, settings=built_default)
+    assert shown.source == citation.passage.source and shown.image is None
+    assert shown.quote == citation.quote and shown.before and shown.after  # the text around it, from its document
+    assert assistant.original("no-such-passage", tmp_path, settings=built_default) is None

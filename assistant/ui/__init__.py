@@ -3,7 +3,8 @@
 The library below knows nothing of it.
 """
 
-from assistant.ui.app import App, build_app, discard_rendered, discard_upload, launch, rendered_prefix, serve
+from assistant.api import rendered_prefix
+from assistant.ui.app import App, build_app, discard_rendered, discard_upload, launch, serve
 from assistant.ui.render import link_markers, render_sources, source_line, status_badge
 
 __all__ = [

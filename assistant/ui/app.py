@@ -19,19 +19,22 @@ import gradio as gr
 from assistant.access import is_loopback, is_read_only, load_users
 from assistant.answering.answers import answer_stream
 from assistant.answering.provenance import answer_from_dict, answer_to_dict, stale_citations, to_json, to_markdown
-from assistant.api import log_answer, record_feedback, unanswered
+from assistant.api import (
+    discard_page_images,
+    index_overview,
+    log_answer,
+    original,
+    record_feedback,
+    unanswered,
+)
 from assistant.corpus import add_file, delete_file, list_documents, list_trash, purge_trash, restore_file
 from assistant.errors import AssistantError
 from assistant.feedback import gaps
 from assistant.feedback.store import MAX_COMMENT_CHARS
-from assistant.index import cached_index, current_generation, current_manifest
 from assistant.limits import RateLimiter
 from assistant.markup import escape_markdown
-from assistant.readers import marks, ocr
-from assistant.readers.documents import SUPPORTED, read_document
-from assistant.readers.isolated import RENDER_SCALE, render_page_isolated
-from assistant.readers.ocr import IMAGE_KINDS, LOW_CONFIDENCE
-from assistant.records import content_hash
+from assistant.readers.documents import SUPPORTED
+from assistant.readers.ocr import LOW_CONFIDENCE
 from assistant.retrieval import MAX_QUERY_CHARS, open_retriever
 from assistant.service import Service, create_api
 from assistant.service.server import Running
@@ -97,9 +100,9 @@ class App:
     def index_status(self, language: str = "fr") -> str:
         """The index's state, for the status line: documents, passages, last build, a build in progress, files
         left out with their reason."""
-        manifest, state = current_manifest(self.settings.index_dir), self.state
-        built = manifest.get("built_at", "")
-        counts = {"documents": len(manifest.get("sources", {})), "passages": manifest.get("chunk_count", 0)}
+        overview, state = index_overview(settings=self.settings), self.state
+        built = overview.built_at
+        counts = {"documents": overview.documents, "passages": overview.passages}
         lines = [
             phrases.text("index_line", language, **counts)
             + (phrases.text("built_on", language, day=built[:10], hour=built[11:16]) if built else "")
@@ -111,17 +114,16 @@ class App:
             lines.append(phrases.text("last_build_failed", language, error=error))
         doubtful = [
             f"{escape_markdown(source)} p. {page} ({confidence:.0f} %)"
-            for source, meta in sorted(manifest.get("sources", {}).items())
-            for page, confidence, *_ in meta.get("ocr", ())
+            for source, page, confidence in overview.recognized
             if confidence < LOW_CONFIDENCE
         ]
         if doubtful:
             lines.append(phrases.text("low_confidence", language, pages=", ".join(doubtful[:20])))
-        failed = manifest.get("failed", {})
+        failed = overview.failed
         if failed:
             lines.append(phrases.text("left_out", language, count=len(failed)))
-            for source, entry in sorted(failed.items())[:20]:
-                reason = phrases.say(entry.get("reason", ""), language)
+            for source, reason in sorted(failed.items())[:20]:
+                reason = phrases.say(reason, language)
                 lines.append(f"- {escape_markdown(source)} : {escape_markdown(reason)}")
         return "\n".join(lines)
 
@@ -133,7 +135,7 @@ class App:
 
     def first_build(self, request: gr.Request = None) -> str:
         """While the very first index is being built, what the Questions tab says instead of answering."""
-        if not self.state.building or current_generation(self.settings.index_dir) is not None:
+        if not self.state.building or index_overview(settings=self.settings).generation is not None:
             return ""
         language = phrases.language_of(request)
         return phrases.text("first_build", language, stage=self.stage(language))
@@ -266,8 +268,8 @@ class App:
     def sources_panel(self, answers: list[dict]) -> str:
         """The sources of every answer, newest open, with a warning where a cited document changed since."""
         parsed = [answer_from_dict(a) for a in answers]
-        sources = current_manifest(self.settings.index_dir).get("sources", {})
-        recognized = frozenset((source, read[0]) for source, meta in sources.items() for read in meta.get("ocr", ()))
+        read = index_overview(settings=self.settings).recognized
+        recognized = frozenset((source, page) for source, page, _ in read)
         turns = []
         for turn, answer in enumerate(parsed):
             stale = stale_citations(answer, settings=self.settings)
@@ -303,71 +305,23 @@ class App:
 
         Only documents of the index are shown, found by the passage's id, never by a path from the page.
         """
+        language = phrases.language_of(request)
         try:
-            index = cached_index(self.settings.index_dir)
+            shown = original(passage_id, self.exports, settings=self.settings)
         except AssistantError as exc:
             return gr.update(value=None, visible=False), f"❌ {escape_markdown(phrases.say(str(exc)))}"
-        passage_id, _, quoted = (passage_id or "").strip().partition("#")  # "<id>#<start>-<end>" of the quote
-        row = index.chunk_row.get(passage_id)
-        if row is None:
-            return gr.update(value=None, visible=False), phrases.text("passage_gone", phrases.language_of(request))
-        chunk = index.chunks[row]
-        path = Path(self.settings.corpus_dir) / chunk.source
-        page = phrases.text("page_number", phrases.language_of(request), page=chunk.page) if chunk.page else ""
-        where = escape_markdown(chunk.source) + page
-        try:
-            if path.suffix.lower() in (".pdf", *IMAGE_KINDS) and chunk.page:
-                first, last = _quote_span(quoted, len(chunk.text))
-                quote = chunk.text[first:last] if quoted else ""
-                shown = self.page_image(path, chunk, index.manifest["sources"].get(chunk.source, {}), quote)
-                return gr.update(value=str(shown), visible=True), f"**{where}**"
-            document = read_document(path, chunk.source, self.settings)
-        except AssistantError as exc:
-            return gr.update(value=None, visible=False), f"❌ {escape_markdown(phrases.say(str(exc)))}"
-        start, end = chunk.start, chunk.end
-        first, last = _quote_span(quoted, end - start)  # within the passage; the whole passage without a quote
-        before = document.text[max(0, start - CONTEXT_CHARS) : start + first]
-        after = document.text[start + last : end + CONTEXT_CHARS]
+        if shown is None:
+            return gr.update(value=None, visible=False), phrases.text("passage_gone", language)
+        page = phrases.text("page_number", language, page=shown.page) if shown.page else ""
+        where = escape_markdown(shown.source) + page
+        if shown.image is not None:
+            return gr.update(value=str(shown.image), visible=True), f"**{where}**"
         text = (
-            f'<div class="original"><span class="context">{html.escape(before)}</span>'
-            f"<mark>{html.escape(document.text[start + first : start + last])}</mark>"
-            f'<span class="context">{html.escape(after)}</span></div>'
+            f'<div class="original"><span class="context">{html.escape(shown.before)}</span>'
+            f"<mark>{html.escape(shown.quote)}</mark>"
+            f'<span class="context">{html.escape(shown.after)}</span></div>'
         )
         return gr.update(value=None, visible=False), f"**{where}**\n\n{text}"
-
-    def page_image(self, path: Path, chunk, meta: dict, quote: str) -> Path:
-        """The image of a cited page, with the quote marked on it when it is found there: from the PDF's
-        characters, or from the OCR's word boxes for a page read by OCR (an image file is its one page)."""
-        out = Path(self.exports) / f"{rendered_prefix(chunk.source)}{chunk.page}-{meta.get('hash', '')[:12]}.png"
-        limits = self.settings.parse_timeout, self.settings.parse_memory_mb
-        recognized = {read[0]: read[2] for read in meta.get("ocr", ()) if len(read) > 2}  # page -> OCR key
-        image_file = path.suffix.lower() in IMAGE_KINDS
-        placed: dict = {}
-        if image_file:
-            if not out.exists():
-                marks.draw(str(path), [], str(out))  # a PNG copy, that a delete removes with the rest
-        elif not out.exists() or (quote and chunk.page not in recognized):  # rendered once a version
-            located = quote if chunk.page not in recognized else ""
-            placed = render_page_isolated(path, chunk.page, out, *limits, quote=located)
-        if not quote:
-            return out
-        marked = out.with_name(f"{out.stem}-{content_hash(quote)[:12]}.png")
-        if marked.exists():
-            return marked
-        if chunk.page in recognized:  # OCR word boxes, in the pixels of the page as OCR read it
-            read = ocr.Cache(Path(self.settings.index_dir) / "ocr").get(recognized[chunk.page]) or {}
-            scale = 1.0 if image_file else RENDER_SCALE * 72 / ocr.OCR_DPI
-            boxes = [
-                (left * scale, top * scale, (left + width) * scale, (top + height) * scale)
-                for left, top, width, height in marks.word_boxes(read.get("words", []), quote)
-            ]
-        else:  # the characters' boxes, in points from the page's bottom left
-            height, scale = placed.get("height", 0.0), RENDER_SCALE
-            boxes = [
-                (left * scale, (height - top) * scale, right * scale, (height - bottom) * scale)
-                for left, bottom, right, top in placed.get("rects", [])
-            ]
-        return Path(marks.draw(str(out), boxes, str(marked))) if boxes else out
 
     def open_linked(self, request: gr.Request):
         """A link to a passage (``/?passage=<id>``, as the API's sources give) opens it on arrival."""
@@ -449,7 +403,7 @@ class App:
     def tick(self, seen_generation: str | None, request: gr.Request = None):
         """The status line, and the documents table when the index changed since this page last looked."""
         language = phrases.language_of(request)
-        generation = current_generation(self.settings.index_dir)
+        generation = index_overview(settings=self.settings).generation
         table = _documents(self.settings, language)[0] if generation != seen_generation else gr.update()
         return self.index_status(language), table, generation
 
@@ -623,7 +577,7 @@ class App:
                 else:
                     self._corpus_controls(demo, table, names)
                 # The index's state, every two seconds; the table again only when a build has swapped the index.
-                seen_generation = gr.State(current_generation(self.settings.index_dir))
+                seen_generation = gr.State(index_overview(settings=self.settings).generation)
                 gr.Timer(2.0).tick(self.tick, seen_generation, [status_line, table, seen_generation], queue=False)
             if not (self.read_only and not self.settings.auth):  # what people asked is not for anyone's eyes
                 with gr.Tab(phrases.label("tab_gaps")):
@@ -639,21 +593,6 @@ class App:
                     gaps_md.click(self.exporter("md"), None, gaps_file)
         demo.queue(default_concurrency_limit=2, max_size=64)
         return demo
-
-
-CONTEXT_CHARS = 1500  # text shown around a cited passage of a non-PDF original
-
-
-def _quote_span(quoted: str, length: int) -> tuple[int, int]:
-    """The quote's span in a passage of ``length`` characters, from "<start>-<end>"; the whole passage if none.
-
-    >>> _quote_span("12-40", 100), _quote_span("", 100), _quote_span("90-140", 100), _quote_span("x-y", 100)
-    ((12, 40), (0, 100), (0, 100), (0, 100))
-    """
-    first, _, last = quoted.partition("-")
-    if first.isdigit() and last.isdigit() and int(first) < int(last) <= length:
-        return int(first), int(last)
-    return 0, length
 
 
 def _saved(history: list, answers: list) -> dict:
@@ -673,18 +612,11 @@ def discard_upload(path: Path) -> None:
             path.parent.rmdir()  # Gradio keeps each upload in a folder of its own
 
 
-def rendered_prefix(source: str) -> str:
-    """The start of the name of every page image rendered from ``source``, so that they can be found again."""
-    return f"original-{content_hash(source)}-p"
-
-
 def discard_rendered(source: str, exports: str) -> None:
     """A deleted document's rendered pages leave this app's folder and Gradio's cache: none stays downloadable."""
     from gradio.utils import get_upload_folder
 
-    for folder in (Path(exports), Path(get_upload_folder())):
-        for path in folder.rglob(f"{rendered_prefix(source)}*.png"):
-            path.unlink(missing_ok=True)
+    discard_page_images(source, exports, get_upload_folder())
 
 
 def build_app(settings: Settings | None = None) -> gr.Blocks:

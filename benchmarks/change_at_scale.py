@@ -13,13 +13,46 @@ from __future__ import annotations
 import argparse
 import hashlib
 import logging
+import os
 import random
 import re
+import resource
 import sys
 
 import numpy as np
 from build_speed import StageClock
 from common import ROOT, SHARED, Timer, fresh, machine, need, table
+
+
+class MemoryByStage:
+    """A progress callback that samples this process's resident memory every 20 ms and keeps, for each stage of a
+    build, the peak seen while it ran (and the peak of the whole run, in ``peak``)."""
+
+    def __init__(self, first: str = "") -> None:
+        import threading
+
+        self.stage, self.peaks, self.peak = first or "before progress", {}, 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+
+    @staticmethod
+    def resident() -> int:
+        with open("/proc/self/statm") as handle:
+            return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+    def _sample(self) -> None:
+        while not self._stop.wait(0.02):
+            now = self.resident()
+            self.peak = max(self.peak, now)
+            self.peaks[self.stage] = max(self.peaks.get(self.stage, 0), now)
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        self.stage = stage
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join()
 
 
 class HashEmbedder:
@@ -79,23 +112,36 @@ def main() -> None:
     files = write_corpus(corpus, args.chunks, args.file_chunks, sentences_of_corpus_beta(), rng)
     settings = Settings(corpus_dir=corpus, index_dir=root / "index")
     embedder = HashEmbedder()
+    memory = MemoryByStage("loading")
     with Timer() as first:
-        report = build_index(settings=settings, embedder=embedder)
+        report = build_index(settings=settings, embedder=embedder, progress=memory)
+    memory.close()
     print(f"Machine: {machine()}\n")
     print(f"{report.chunks:,} chunks in {files:,} files; first build {first.seconds:.0f} s (hashing embedder)\n")
+    print(table(["stage of the first build", "peak resident MB"], [[k, v >> 20] for k, v in memory.peaks.items()]))
+    print()
 
     edited = corpus / "fiche-0000003.txt"
     edited.write_text(edited.read_text(encoding="utf-8").replace("partie 7.", "partie 7, revue."), encoding="utf-8")
     steps = StageClock(first="loading the current index")
+    memory = MemoryByStage("loading the current index")
+
+    def both(stage: str, done: int, total: int) -> None:
+        steps(stage, done, total)
+        memory(stage, done, total)
+
     with Timer() as change:
-        report = build_index(settings=settings, embedder=embedder, progress=steps)
+        report = build_index(settings=settings, embedder=embedder, progress=both)
     steps("done", 0, 0)
+    memory.close()
     seconds = steps.seconds
     rows = [[stage, value, f"{value / change.seconds:.0%}"] for stage, value in seconds.items()]
     rows.append(["**whole build**", change.seconds, "100%"])
     print(table(["step of the one-file build", "seconds", "share"], rows))
     print(f"\n{report.embedded} chunk(s) and {report.embedded_sentences} sentence(s) embedded; one-file build / first")
     print(f"build: {change.seconds / first.seconds:.3f}")
+    print(f"peak resident memory of the one-file build: {memory.peak >> 20} MB; of the whole run (ru_maxrss):", end=" ")
+    print(f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss >> 10} MB")
 
     # What the default model takes to embed that file's new texts, on this machine.
     document = read_document(edited, edited.name, settings)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import logging
-import sys
 import time
+from array import array
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -34,12 +34,12 @@ from assistant.index import (
     stored_terms,
     write_index,
 )
-from assistant.keywords import KeywordIndex, Terms, analyze, carried_layout
+from assistant.keywords import Counted, KeywordIndex, Terms, analyze, carried_layout
 from assistant.readers.documents import list_sources
 from assistant.reading import Reader, read_locally
 from assistant.records import BuildReport, Chunk, Document, content_hash
 from assistant.settings import Settings
-from assistant.stores import Rows, slices
+from assistant.stores import Rows, Scratch, slices
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +99,7 @@ def _load_current(target: Path) -> tuple[LoadedIndex | None, str]:
     """The current generation, loaded (and so checked), or None with why it is damaged ("" when it is absent
     or of another format: the usual rules decide)."""
     try:
-        return load_index(target), ""
+        return load_index(target, searchable=False), ""
     except IndexDamagedError as exc:
         return None, exc.damage
     except AssistantError:
@@ -260,46 +260,66 @@ def _build(
         return report  # nothing changed: the index on disk is already right
     fresh = _read_all(read(scan.files, scan.to_read, settings), len(scan.to_read), report, progress)
     chunks, sources_meta = _lay_out(scan, fresh, plan, report)
-    generation = _generation(chunks, sources_meta, plan, scan, target, settings, embedder, report, progress)
-    progress("writing", 0, len(chunks))
-    write_index(target, generation)
+    scratches = _Scratches()  # the vectors made, in files until written
+    try:
+        generation = _generation(
+            chunks, sources_meta, plan, scan, target, settings, embedder, report, progress, scratches
+        )
+        progress("writing", 0, len(chunks))
+        write_index(target, generation)
+        del generation
+    finally:
+        scratches.close()
     report.chunks = len(chunks)
     return report
+
+
+class _Scratches(list):
+    """The scratch files of a build's new vectors: removed when it ends (one that became a segment stays)."""
+
+    def add(self, scratch: Scratch) -> Scratch:
+        self.append(scratch)
+        return scratch
+
+    def close(self) -> None:
+        for scratch in self:
+            scratch.close()
 
 
 def _lay_out(scan: _Scan, fresh: dict, plan: _Plan, report: BuildReport) -> tuple[ChunkTable, dict]:
     """The chunks of the new generation, grouped by source in order (those of files read now, the current index's
     rows for the others), and each source's manifest entry."""
-    new_chunks: list[Chunk] = []  # of the files read now
-    origin: list[int] = []  # for each chunk, its row in the current index, or -1 for one of new_chunks
+    new_tables: list[ChunkTable] = []  # of the files read now
+    origin: list[int] = []  # for each chunk, its row in the current index, or -1 for one of the new tables
     sources_meta: dict[str, dict] = {}
     for source in sorted(scan.files):
         if source in report.failed:
             continue
         if source in fresh:
-            document, doc_chunks = fresh[source]
-            ids = [chunk.id for chunk in doc_chunks]
-            new_chunks.extend(doc_chunks)
-            origin.extend([-1] * len(doc_chunks))
-            meta = {
-                "title": document.title,
-                "kind": document.kind,
-                "pages": len(document.pages) or None,
-                "characters": len(document.text),
-            }
-            if document.ocr:  # the pages read by OCR, with their confidence
-                meta["ocr"] = [list(page) for page in document.ocr]
+            meta, table = fresh.pop(source)  # each document's chunks go once into the new table
+            ids = list(table.ids)
+            new_tables.append(table)
+            origin.extend([-1] * len(table))
         else:
             ids = plan.old_sources[source]["chunks"]
             origin.extend(plan.current.chunk_row[chunk_id] for chunk_id in ids)
             meta = {k: v for k, v in plan.old_sources[source].items() if k not in ("hash", "stat", "chunks")}
         sources_meta[source] = {"hash": scan.hashes[source], "stat": scan.stats.get(source), **meta, "chunks": ids}
     current = plan.current.chunks if plan.current is not None else None
-    return _assemble(current, np.asarray(origin, np.int64), new_chunks), sources_meta
+    return _assemble(current, np.asarray(origin, np.int64), ChunkTable.concat(new_tables)), sources_meta
 
 
 def _generation(
-    chunks: ChunkTable, sources_meta: dict, plan: _Plan, scan: _Scan, target: Path, settings, embedder, report, progress
+    chunks: ChunkTable,
+    sources_meta: dict,
+    plan: _Plan,
+    scan: _Scan,
+    target: Path,
+    settings: Settings,
+    embedder: Embedder,
+    report: BuildReport,
+    progress: Progress,
+    scratches: _Scratches,
 ) -> Generation:
     """Everything the new generation holds: vectors (carried over or embedded), terms, BM25, the dense index."""
     carried, old = None, None
@@ -311,7 +331,9 @@ def _generation(
         old = _stored(current.chunks, current.vectors, current.sentences, current.sentence_vectors, gone)
     elif plan.reusable:  # a damaged index, or one of format 3, lends what can still be read
         old = _previous(target)
-    vectors, sentences, sentence_vectors = _vectors_for(chunks, carried, old, embedder, report, progress)
+    vectors, sentences, sentence_vectors = _vectors_for(
+        chunks, carried, old, embedder, report, progress, target, scratches
+    )
     progress("indexing", 0, len(chunks))
     terms = _terms_for(chunks, carried, target)
     # chunks come grouped by source: document i's are chunks bounds[i] to bounds[i + 1]
@@ -319,7 +341,7 @@ def _generation(
     document_terms = _document_terms_for(terms, bounds, list(sources_meta), set(report.unchanged), carried, target)
     progress("dense", 0, len(chunks))
     previous_dense, old_rows = (carried.current.dense, carried.old_rows) if carried else (None, None)
-    dense = dense_for(vectors, settings.approximate_above, previous_dense, old_rows)
+    dense = dense_for(vectors, settings.approximate_above, previous_dense, old_rows, filled=False)
     manifest = {
         **plan.wanted,
         "dimension": int(vectors.shape[1]),
@@ -338,8 +360,8 @@ def _generation(
     )
 
 
-def _assemble(current: ChunkTable | None, origin: np.ndarray, new_chunks: list[Chunk]) -> ChunkTable:
-    """The chunks in order: the current index's rows ``origin`` where >= 0, the new chunks, in order, elsewhere.
+def _assemble(current: ChunkTable | None, origin: np.ndarray, new: ChunkTable) -> ChunkTable:
+    """The chunks in order: the current index's rows ``origin`` where >= 0, the ``new`` ones, in order, elsewhere.
     Unchanged files come in long runs of rows, carried over by column."""
     breaks = np.flatnonzero(np.diff(origin >= 0)) + 1
     pieces, used = [], 0
@@ -348,8 +370,10 @@ def _assemble(current: ChunkTable | None, origin: np.ndarray, new_chunks: list[C
             continue
         if origin[begin] >= 0:
             pieces.append(current.take(origin[begin:end]))
+        elif end - begin == len(new):  # every chunk is new (a first build): the table as it is
+            pieces.append(new)
         else:
-            pieces.append(ChunkTable.of(new_chunks[used : used + end - begin]))
+            pieces.append(new.take(np.arange(used, used + end - begin)))
             used += end - begin
     return ChunkTable.concat(pieces)
 
@@ -363,10 +387,9 @@ def _terms_for(chunks: Sequence[Chunk], carried: Carried | None, target: Path) -
         except LOAD_ERRORS as exc:  # an index written before terms were kept, or a damaged file: analyze all
             log.info("every chunk is analyzed again: %s", exc)
     old_rows = _old_rows(carried if old is not None else None, len(chunks))
-    # one string object per distinct term (not per occurrence): a first build holds every chunk's terms at once
-    fresh = {
-        int(row): Counter(map(sys.intern, analyze(chunks[row].indexed_text()))) for row in np.flatnonzero(old_rows < 0)
-    }
+    fresh = Counted(old.vocabulary if old is not None else [])
+    for row in np.flatnonzero(old_rows < 0):
+        fresh.add(int(row), Counter(analyze(chunks[row].indexed_text())))
     return Terms.gather(fresh, old_rows, old)
 
 
@@ -386,13 +409,16 @@ def _document_terms_for(
         return terms.grouped(bounds)
     row = {source: i for i, source in enumerate(previous)}
     old_rows = np.asarray([row.get(source, -1) if source in kept else -1 for source in sources], dtype=np.int64)
-    fresh = {int(i): terms.counted(bounds[i], bounds[i + 1]) for i in np.flatnonzero(old_rows < 0)}
+    fresh = Counted(old.vocabulary)
+    for i in np.flatnonzero(old_rows < 0):
+        fresh.add(int(i), terms.counted(bounds[i], bounds[i + 1]))
     return Terms.gather(fresh, old_rows, old)
 
 
-def _read_all(results, total: int, report: BuildReport, progress: Progress) -> dict[str, tuple[Document, list[Chunk]]]:
-    """The documents read, by source; the files that failed go to ``report.failed`` with their reason."""
-    documents: dict[str, tuple[Document, list[Chunk]]] = {}
+def _read_all(results, total: int, report: BuildReport, progress: Progress) -> dict[str, tuple[dict, ChunkTable]]:
+    """Each document read, by source: its manifest entry and its chunks, by column (its text is not kept: the
+    chunks hold what the index needs). The files that failed go to ``report.failed`` with their reason."""
+    documents: dict[str, tuple[dict, ChunkTable]] = {}
     for done, (source, result) in enumerate(results, start=1):
         if isinstance(result, str):
             log.warning("left out %s: %s", source, result)
@@ -401,18 +427,51 @@ def _read_all(results, total: int, report: BuildReport, progress: Progress) -> d
                 if source in fate:
                     fate.remove(source)
         else:
-            documents[source] = result
+            document, chunks = result
+            documents[source] = (_source_meta(document), ChunkTable.of(chunks))
         progress("reading", done, total)
     return documents
+
+
+def _source_meta(document: Document) -> dict:
+    meta = {
+        "title": document.title,
+        "kind": document.kind,
+        "pages": len(document.pages) or None,
+        "characters": len(document.text),
+    }
+    if document.ocr:  # the pages read by OCR, with their confidence
+        meta["ocr"] = [list(page) for page in document.ocr]
+    return meta
+
+
+class _Keys:
+    """Where texts were embedded before: their content hashes as 64-bit numbers, sorted, with the stored row of
+    each (numbers in arrays, not a dict of strings: a salvaged index of a million chunks lends five million)."""
+
+    def __init__(self, keys: np.ndarray, rows: np.ndarray) -> None:
+        order = np.argsort(keys, kind="stable")
+        self.keys, self.rows = keys[order], rows[order]
+
+    def find(self, keys: np.ndarray) -> np.ndarray:
+        """The stored row of each key, -1 where none."""
+        if not len(self.keys):
+            return np.full(len(keys), -1, dtype=np.int64)
+        at = np.minimum(np.searchsorted(self.keys, keys), len(self.keys) - 1)
+        return np.where(self.keys[at] == keys, self.rows[at], -1)
+
+
+def _key(text: str) -> int:
+    return int(content_hash(text), 16)
 
 
 @dataclass
 class _Stored:
     """The previous generation's vectors, by the content hash of the text they embed."""
 
-    chunk_rows: dict[str, int]
+    chunk_keys: _Keys
     vectors: Rows
-    sentence_rows: dict[str, int]
+    sentence_keys: _Keys
     sentence_vectors: Rows
 
 
@@ -427,14 +486,25 @@ def _previous(target: Path) -> _Stored | None:
 
 def _stored(chunks: Sequence[Chunk], vectors, sentences, sentence_vectors, rows: np.ndarray | None = None) -> _Stored:
     """Stored vectors by the content hash of the text they embed: of every chunk, or of the chunk ``rows`` only."""
-    rows = np.arange(len(chunks)) if rows is None else rows
-    chunk_rows = {content_hash(chunks[row].indexed_text()): int(row) for row in rows}
-    chosen = np.flatnonzero(np.isin(sentences[:, 0], rows)) if len(rows) < len(chunks) else range(len(sentences))
-    sentence_rows = {}
-    for row in chosen:
-        chunk_row, start, end = sentences[row]
-        sentence_rows[content_hash(chunks[chunk_row].text[start:end])] = int(row)
-    return _Stored(chunk_rows, vectors, sentence_rows, sentence_vectors)
+    rows = np.arange(len(chunks)) if rows is None else np.asarray(rows, dtype=np.int64)
+    chunk_keys = np.fromiter((_key(chunks[int(row)].indexed_text()) for row in rows), np.uint64, len(rows))
+    chosen = np.flatnonzero(np.isin(sentences[:, 0], rows)) if len(rows) < len(chunks) else np.arange(len(sentences))
+    text_of = _SentenceTexts(chunks, sentences)
+    sentence_keys = np.fromiter((_key(text_of(int(row))) for row in chosen), np.uint64, len(chosen))
+    return _Stored(_Keys(chunk_keys, rows), vectors, _Keys(sentence_keys, chosen.astype(np.int64)), sentence_vectors)
+
+
+class _SentenceTexts:
+    """Sentence ``i``'s text, from its chunk's (decoded once for the run of its sentences)."""
+
+    def __init__(self, chunks: Sequence[Chunk], sentences: np.ndarray) -> None:
+        self.chunks, self.sentences, self.row, self.text = chunks, sentences, -1, ""
+
+    def __call__(self, i: int) -> str:
+        row, start, end = self.sentences[i].tolist()
+        if row != self.row:
+            self.row, self.text = row, self.chunks[row].text
+        return self.text[start:end]
 
 
 @dataclass
@@ -452,32 +522,44 @@ class Carried:
 
 
 def _reuse_or_embed(
-    texts: list[str], rows: np.ndarray, target: np.ndarray, stored: dict[str, int], stored_vectors, embed
+    count: int,
+    text_of: Callable[[int], str],
+    rows: np.ndarray,
+    target: np.ndarray,
+    stored: _Keys,
+    stored_vectors,
+    embed,
 ) -> int:
-    """``target[rows]`` = vectors for ``texts``: the stored one where the same text was embedded before, else
-    embedded once (``embed(texts, out)`` fills ``out``). Returns how many texts were embedded.
+    """``target[rows[i]]`` = the vector of ``text_of(i)`` for ``i`` below ``count``: the stored one where the same
+    text was embedded before, else embedded once (``embed(texts, out, done, total)`` fills ``out``). Returns how
+    many texts were embedded.
 
-    Vectors go straight into ``target``, a slice of rows at a time: a first build of a million chunks would
-    otherwise hold every sentence vector twice more, in float32.
+    Texts are made again when needed rather than kept, and embedded a slice at a time into ``target``'s file, each
+    slice handed back to the system once written: a first build of a million chunks would otherwise hold five
+    million sentences, their keys and their vectors at once.
     """
-    keys = [content_hash(text) for text in texts]
-    missing: dict[str, str] = {}
-    for key, text in zip(keys, texts):
-        if key not in stored and key not in missing:
-            missing[key] = text
-    fresh = np.empty((len(missing), target.shape[1]), target.dtype)
-    if missing:
-        embed(list(missing.values()), fresh)
-    fresh_rows = {key: i for i, key in enumerate(missing)}
-    new = np.fromiter((key in fresh_rows for key in keys), dtype=bool, count=len(keys))
-    origin = np.fromiter(
-        (fresh_rows[key] if key in fresh_rows else stored[key] for key in keys), dtype=np.int64, count=len(keys)
-    )
-    for source, chosen in ((fresh, np.flatnonzero(new)), (stored_vectors, np.flatnonzero(~new))):
-        for part in slices(len(chosen)):
-            picked = chosen[part]
-            target[rows[picked]] = source[origin[picked]]
-    return len(missing)
+    scratch, target = target, target.array
+    keys = np.fromiter((_key(text_of(i)) for i in range(count)), np.uint64, count)
+    found = stored.find(keys)
+    missing = np.flatnonzero(found < 0)
+    _, first, inverse = np.unique(keys[missing], return_index=True, return_inverse=True)
+    order = np.argsort(first)  # the distinct missing texts, embedded in the order they come
+    embedded = missing[first[order]]
+    for part in slices(len(embedded)):
+        chosen = embedded[part]
+        out = np.empty((len(chosen), target.shape[1]), target.dtype)
+        embed([text_of(int(i)) for i in chosen], out, part.start, len(embedded))
+        scratch.write(rows[chosen], out)
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    twin = embedded[rank[inverse]]  # for each missing text, the item whose embedding it takes
+    copies = np.flatnonzero(twin != missing)
+    for part in slices(len(copies)):
+        scratch.write(rows[missing[copies[part]]], scratch.read(rows[twin[copies[part]]]))
+    kept = np.flatnonzero(found >= 0)
+    for part in slices(len(kept)):
+        scratch.write(rows[kept[part]], stored_vectors[found[kept[part]]])
+    return len(embedded)
 
 
 def _old_rows(carried: Carried | None, count: int) -> np.ndarray:
@@ -489,18 +571,25 @@ def chunk_sentences(chunks: Sequence[Chunk], carried: Carried | None = None) -> 
     """(chunk row, start, end) of every sentence of every chunk, in chunk order: what answers quote from; and, for
     each sentence, its row in the current index (-1 for a sentence of a new chunk)."""
     old_rows = _old_rows(carried, len(chunks))
-    split = {int(row): split_sentences(chunks[row].text) for row in np.flatnonzero(old_rows < 0)}
+    new_rows = np.flatnonzero(old_rows < 0)
+    spans, ends = array("i"), np.zeros(len(new_rows), dtype=np.int64)  # every new sentence's (start, end), flat
+    for position, row in enumerate(new_rows):
+        for span in split_sentences(chunks[int(row)].text):
+            spans.extend(span)
+        ends[position] = len(spans) // 2
+    lengths = np.diff(np.concatenate([[0], ends]))
     first = carried.current.first_sentence if carried else None
-    starts, runs = carried_layout(first, old_rows, {row: len(spans) for row, spans in split.items()})
+    starts, runs = carried_layout(first, old_rows, dict(zip(new_rows.tolist(), lengths.tolist())))
     sentences = np.zeros((int(starts[-1]), 3), dtype=np.int32)
     sentences[:, 0] = np.repeat(np.arange(len(chunks)), np.diff(starts))
     source = np.full(len(sentences), -1, dtype=np.int64)
     for begin, origin, length in runs:
         sentences[begin : begin + length, 1:] = carried.current.sentences[origin : origin + length, 1:]
         source[begin : begin + length] = np.arange(origin, origin + length)
-    for row, spans in split.items():
-        if spans:
-            sentences[starts[row] : starts[row + 1], 1:] = spans
+    flat = np.frombuffer(spans, dtype=np.int32).reshape(-1, 2)
+    for row, end, length in zip(new_rows.tolist(), ends.tolist(), lengths.tolist()):
+        if length:
+            sentences[starts[row] : starts[row + 1], 1:] = flat[end - length : end]
     return sentences, source
 
 
@@ -511,41 +600,64 @@ def _vectors_for(
     embedder: Embedder,
     report: BuildReport,
     progress: Progress,
+    target: Path,
+    scratches: _Scratches,
 ) -> tuple[Rows, np.ndarray, Rows]:
     """Chunk vectors, the sentence table and sentence vectors. Unchanged chunks keep theirs (their rows in the
     current generation's segments); the others reuse what was embedded for the same text before (``old``), and
-    only text never embedded before is embedded."""
-    if carried is not None and len(carried.current.vectors):
-        dimension = carried.current.vectors.shape[1]
-    else:
-        dimension = old.vectors.shape[1] if old is not None and len(old.vectors) else embedder.dimension
+    only text never embedded before is embedded, into scratch files of ``target``'s stores."""
+    dimension = _dimension(carried, old, embedder)
     sentences, source = chunk_sentences(chunks, carried)
     # new sentences get new rows (zero vectors for what is never compared); the others keep theirs
     new_sentences = np.flatnonzero(source < 0)
-    fresh = np.zeros((len(new_sentences), dimension), dtype=np.float16)
+    fresh = scratches.add(Scratch(target, "sentence_vectors", (len(new_sentences), dimension), np.float16))
     sentence_vectors = Rows.staged(carried.current.sentence_vectors if carried else None, source, fresh)
     # Only what an answer can quote, or a sentence that announces a list, is ever compared with a question.
-    texts = {int(i): chunks[sentences[i, 0]].text[sentences[i, 1] : sentences[i, 2]] for i in new_sentences}
-    wanted = np.asarray([i for i, text in texts.items() if is_quotable(text) or text.endswith(":")], dtype=np.int64)
+    text_of = _SentenceTexts(chunks, sentences)
+    wanted = new_sentences[
+        np.fromiter((_compared(text_of(int(i))) for i in new_sentences), dtype=bool, count=len(new_sentences))
+    ]
+    none = _Keys(np.empty(0, np.uint64), np.empty(0, np.int64))
     report.embedded_sentences = _reuse_or_embed(
-        [texts[i] for i in wanted],
+        len(wanted),
+        lambda i: text_of(int(wanted[i])),
         np.searchsorted(new_sentences, wanted),
         fresh,
-        old.sentence_rows if old else {},
+        old.sentence_keys if old else none,
         old.sentence_vectors if old else None,
-        lambda missing, out: embedder.embed_documents(missing, lambda d, t: progress("sentences", d, t), out),
+        _embedding(embedder, "sentences", progress),
     )
 
     old_rows = _old_rows(carried, len(chunks))
     new = np.flatnonzero(old_rows < 0)
-    fresh = np.zeros((len(new), dimension), dtype=np.float32)
+    fresh = scratches.add(Scratch(target, "vectors", (len(new), dimension), np.float32))
     vectors = Rows.staged(carried.current.vectors if carried else None, old_rows, fresh)
     report.embedded = _reuse_or_embed(
-        [chunks[row].indexed_text() for row in new],
+        len(new),
+        lambda i: chunks[int(new[i])].indexed_text(),
         np.arange(len(new)),
         fresh,
-        old.chunk_rows if old else {},
+        old.chunk_keys if old else none,
         old.vectors if old else None,
-        lambda missing, out: embedder.embed_documents(missing, lambda d, t: progress("embedding", d, t), out),
+        _embedding(embedder, "embedding", progress),
     )
     return vectors, sentences, sentence_vectors
+
+
+def _dimension(carried: Carried | None, old: _Stored | None, embedder: Embedder) -> int:
+    if carried is not None and len(carried.current.vectors):
+        return carried.current.vectors.shape[1]
+    return old.vectors.shape[1] if old is not None and len(old.vectors) else embedder.dimension
+
+
+def _compared(sentence: str) -> bool:
+    return is_quotable(sentence) or sentence.endswith(":")
+
+
+def _embedding(embedder: Embedder, stage: str, progress: Progress):
+    """``embed(texts, out, done, total)``: a slice of texts embedded into ``out``, progress counted over all."""
+
+    def embed(texts: list[str], out: np.ndarray, done: int, total: int) -> None:
+        embedder.embed_documents(texts, lambda d, _: progress(stage, done + d, total), out)
+
+    return embed

@@ -87,15 +87,16 @@ class DenseIndex:
         np.save(folder / "dense_lists.npy", np.ascontiguousarray(self.lists, dtype=np.int64), allow_pickle=False)
 
     @classmethod
-    def load(cls, folder: Path, manifest: dict, vectors: np.ndarray) -> DenseIndex:
-        """Read what ``save`` wrote; ``vectors`` are the chunk vectors, row for row."""
+    def load(cls, folder: Path, manifest: dict, vectors: np.ndarray, filled: bool = True) -> DenseIndex:
+        """Read what ``save`` wrote; ``vectors`` are the chunk vectors, row for row. An exact index is filed from
+        them only if it is to be ``filled`` (searched)."""
         import faiss
 
         index = faiss.read_index(str(folder / "dense.faiss"))
         if manifest.get("dense_index") != "ivf":
             if type(index).__name__ != "IndexFlatIP" or index.ntotal not in (0, len(vectors)):
                 raise ValueError("dense.faiss is not the exact index of these vectors")
-            if not index.ntotal:  # written empty: filled from the vectors
+            if not index.ntotal and filled:  # written empty: filled from the vectors
                 for part in slices(len(vectors)):
                     index.add(_floats(vectors[part]))
             return cls(index)
@@ -218,12 +219,18 @@ def dense_for(
     approximate_above: int,
     previous: DenseIndex | None = None,
     old_rows: np.ndarray | None = None,
+    filled: bool = True,
 ) -> DenseIndex:
     """The dense index of a new generation: exact while small; past the threshold the previous inverted file
     updated in place when there is one of the same dimension and about the same size (``old_rows``: each chunk's
-    row there, -1 for a new one), else a new one."""
+    row there, -1 for a new one), else a new one. An exact index is saved empty and filed from the vectors when
+    loaded: to be written, it need not be ``filled`` (a build does not copy every vector twice for nothing)."""
     n = len(vectors)
     if n <= approximate_above:
+        if not filled:
+            import faiss
+
+            return DenseIndex(faiss.IndexFlatIP(vectors.shape[1]))
         return exact(vectors)
     if (
         previous is not None

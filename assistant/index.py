@@ -288,8 +288,11 @@ def read_chunks(folder: Path) -> ChunkTable:
     return ChunkTable.load(folder / "chunks")
 
 
-def load_index(index_dir: Path) -> LoadedIndex:
+def load_index(index_dir: Path, searchable: bool = True) -> LoadedIndex:
     """Load the current generation. Raises IndexNotFoundError, IndexMismatchError or IndexDamagedError.
+
+    Not ``searchable`` (what a build reads it for: its chunks, vectors and sentences), an exact dense index is not
+    filed again from the vectors, and the keyword indexes are mapped rather than read.
 
     A build may swap generations while we read: any failure to load is tried again, from ``CURRENT``, as long as
     the generation has changed meanwhile. A generation that fails to load and is still current is damaged.
@@ -299,11 +302,11 @@ def load_index(index_dir: Path) -> LoadedIndex:
         for _ in range(LOAD_ATTEMPTS):
             generation = current_generation(index_dir)
             try:
-                return _load(index_dir, generation)
+                return _load(index_dir, generation, searchable)
             except (IndexDamagedError, IndexNotFoundError):
                 if current_generation(index_dir) == generation:
                     raise
-        return _load(index_dir, current_generation(index_dir))
+        return _load(index_dir, current_generation(index_dir), searchable)
 
 
 # One load at a time in a process: NumPy reads .npy headers with ast.literal_eval, and CPython 3.11 can fail
@@ -322,7 +325,7 @@ def chunk_rows(manifest: dict, chunks: ChunkTable) -> np.ndarray:
 LOAD_ERRORS = (OSError, ValueError, RuntimeError, KeyError, TypeError, IndexError, EOFError, AttributeError)
 
 
-def _load(index_dir: Path, generation: str | None) -> LoadedIndex:
+def _load(index_dir: Path, generation: str | None, searchable: bool = True) -> LoadedIndex:
     if generation is None:
         raise IndexNotFoundError(f"no index in {index_dir}: build one with `assistant build --index {index_dir}`")
     reading = ["manifest.json"]  # the part being read, for the message
@@ -334,7 +337,7 @@ def _load(index_dir: Path, generation: str | None) -> LoadedIndex:
                 f"the index in {index_dir} has format version {version}, this version reads {FORMAT_VERSION}:"
                 f" rebuild it with `assistant build --full --index {index_dir}`"
             )
-        return _read_parts(index_dir, generation, manifest, reading)
+        return _read_parts(index_dir, generation, manifest, reading, searchable)
     except IndexMismatchError:
         raise
     except LOAD_ERRORS as exc:
@@ -346,7 +349,9 @@ def _load(index_dir: Path, generation: str | None) -> LoadedIndex:
         ) from None
 
 
-def _read_parts(index_dir: Path, generation: str, manifest: dict, reading: list[str]) -> LoadedIndex:
+def _read_parts(
+    index_dir: Path, generation: str, manifest: dict, reading: list[str], searchable: bool = True
+) -> LoadedIndex:
     """Every part of a generation, each checked against the manifest; ``reading`` says which part is being read."""
     folder = index_dir / generation
     count, sentence_count, dimension = manifest["chunk_count"], manifest["sentence_count"], manifest["dimension"]
@@ -361,9 +366,9 @@ def _read_parts(index_dir: Path, generation: str, manifest: dict, reading: list[
     reading.append("vectors")
     vectors = Rows.load(index_dir, folder, "vectors", count, dimension, np.float32)
     reading.append("dense.faiss")
-    dense = DenseIndex.load(folder, manifest, vectors)
+    dense = DenseIndex.load(folder, manifest, vectors, filled=searchable)
     found = f"{dense.size} vectors of {dense.index.d}, expected {count}"
-    expect(dense.index.d == dimension and dense.size == count, found)
+    expect(dense.index.d == dimension and dense.size in (count, 0 if not searchable else count), found)
     reading.append("sentences.npy")
     sentences = np.load(folder / "sentences.npy", allow_pickle=False)
     expect(sentences.shape == (sentence_count, 3), f"shape {sentences.shape}, expected {(sentence_count, 3)}")
@@ -371,10 +376,10 @@ def _read_parts(index_dir: Path, generation: str, manifest: dict, reading: list[
     reading.append("sentence_vectors")
     sentence_vectors = Rows.load(index_dir, folder, "sentence_vectors", sentence_count, dimension, np.float16)
     reading.append("keyword")
-    keyword = KeywordIndex.load(folder / "keyword")
+    keyword = KeywordIndex.load(folder / "keyword", mmap=not searchable)
     expect(keyword.size == count, f"{keyword.size} entries, expected {count}")
     reading.append("documents")
-    documents = KeywordIndex.load(folder / "documents")
+    documents = KeywordIndex.load(folder / "documents", mmap=not searchable)
     expect(documents.size == len(manifest["documents"]), f"{documents.size} entries")
     reading.append("manifest.json")
     return LoadedIndex(

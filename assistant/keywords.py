@@ -9,7 +9,9 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
+from array import array
 from collections import Counter
+from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
 
@@ -162,29 +164,71 @@ class Terms:
         return Terms(self.vocabulary, ids, counts, summed.indptr.astype(np.int64))
 
     @classmethod
-    def gather(cls, counted: dict[int, Counter], old_rows: np.ndarray, old: Terms | None) -> Terms:
+    def gather(cls, counted: Counted | dict[int, Counter], old_rows: np.ndarray, old: Terms | None) -> Terms:
         """The terms of ``len(old_rows)`` entries: entry i has those of ``old``'s entry ``old_rows[i]``, or, where
-        that is -1, ``counted[i]`` (each term and its count). Terms no entry uses any more are dropped."""
-        vocabulary = list(old.vocabulary) if old is not None else []
-        known = {term: i for i, term in enumerate(vocabulary)}
-        starts, runs = carried_layout(
-            old.starts if old is not None else None, old_rows, {row: len(terms) for row, terms in counted.items()}
-        )
+        that is -1, those ``counted`` holds for it (a Counted numbering terms after ``old``'s vocabulary, or a
+        Counter by entry). Terms no entry uses any more are dropped."""
+        if isinstance(counted, dict):
+            counted = Counted.of(counted, old.vocabulary if old is not None else [])
+        starts, runs = carried_layout(old.starts if old is not None else None, old_rows, counted.lengths())
         ids = np.zeros(int(starts[-1]), dtype=np.int32)
         counts = np.zeros(int(starts[-1]), dtype=np.int32)
         for begin, source, length in runs:
             ids[begin : begin + length] = old.ids[source : source + length]
             counts[begin : begin + length] = old.counts[source : source + length]
-        for row, terms in counted.items():
-            ids[starts[row] : starts[row + 1]] = [known.setdefault(t, len(known)) for t in terms]
-            counts[starts[row] : starts[row + 1]] = list(terms.values())
-        vocabulary += list(known)[len(vocabulary) :]
+        fresh_ids, fresh_counts = np.frombuffer(counted.ids, np.int32), np.frombuffer(counted.counts, np.int32)
+        for row, begin, end in counted.spans():
+            ids[starts[row] : starts[row + 1]] = fresh_ids[begin:end]
+            counts[starts[row] : starts[row + 1]] = fresh_counts[begin:end]
+        vocabulary = counted.vocabulary
         used = np.bincount(ids, minlength=len(vocabulary)) > 0
         if not used.all():  # renumber the terms still used
             renumber = np.cumsum(used) - 1
             ids = renumber[ids].astype(np.int32)
             vocabulary = [term for term, keep in zip(vocabulary, used) if keep]
         return cls(vocabulary, ids, counts, starts)
+
+
+class Counted:
+    """Terms counted for some entries, in flat arrays (a term id and its count, entry after entry) rather than a
+    Counter an entry: a first build of a million chunks holds them all. Term ids follow ``vocabulary`` (the old
+    index's, to which new terms are added)."""
+
+    def __init__(self, vocabulary: list[str]) -> None:
+        self.vocabulary = list(vocabulary)
+        self.known = {term: i for i, term in enumerate(self.vocabulary)}
+        self.rows, self.ends = array("q"), array("q")
+        self.ids, self.counts = array("i"), array("i")
+
+    @classmethod
+    def of(cls, by_entry: dict[int, Counter], vocabulary: list[str]) -> Counted:
+        counted = cls(vocabulary)
+        for row, terms in by_entry.items():
+            counted.add(row, terms)
+        return counted
+
+    def add(self, row: int, counted: Counter) -> None:
+        """Entry ``row`` holds these terms, each so many times."""
+        for term, count in counted.items():
+            number = self.known.get(term)
+            if number is None:
+                number = self.known[term] = len(self.vocabulary)
+                self.vocabulary.append(term)
+            self.ids.append(number)
+            self.counts.append(count)
+        self.rows.append(row)
+        self.ends.append(len(self.ids))
+
+    def lengths(self) -> dict[int, int]:
+        begins = [0, *self.ends[:-1]]
+        return {row: end - begin for row, begin, end in zip(self.rows, begins, self.ends)}
+
+    def spans(self) -> Iterator[tuple[int, int, int]]:
+        """(entry, first, end) of each entry's terms in ``ids`` and ``counts``."""
+        begin = 0
+        for row, end in zip(self.rows, self.ends):
+            yield row, begin, end
+            begin = end
 
 
 def carried_layout(

@@ -19,7 +19,9 @@ no kept generation lists are deleted with it.
 from __future__ import annotations
 
 import json
+import mmap
 import os
+import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -28,11 +30,69 @@ import numpy as np
 STORES = "stores"
 MAX_SEGMENTS = 8
 SLICE = 65_536  # vectors read, copied or written at a time: temporary copies stay small, mapped files are read in order
+WRITE_ROWS = 8_192  # rows written into a scratch file before their pages are handed back
 
 
 def slices(count: int) -> Iterator[slice]:
     """Rows 0 to ``count``, SLICE rows at a time."""
     return (slice(begin, min(count, begin + SLICE)) for begin in range(0, count, SLICE))
+
+
+class Scratch:
+    """Vectors a build makes, kept in a file of the index's stores rather than in memory: a ``.npy`` file, mapped,
+    whose written pages are handed back to the system (``release``: they stay in the file), so that a first build
+    of a million chunks does not hold five million sentence vectors. When the generation adds its new rows in order
+    (the usual case), the file becomes its new segment as it is (``save``)."""
+
+    def __init__(self, index_dir: Path, name: str, shape: tuple[int, int], dtype) -> None:
+        folder = Path(index_dir) / STORES
+        folder.mkdir(parents=True, exist_ok=True)
+        self.path = folder / f".scratch-{name}-{secrets.token_hex(4)}.npy"
+        dtype = np.dtype(dtype)
+        header = {"descr": np.lib.format.dtype_to_descr(dtype), "fortran_order": False, "shape": tuple(shape)}
+        self._file = open(self.path, "w+b")  # noqa: SIM115 - closed by close()
+        np.lib.format.write_array_header_1_0(self._file, header)
+        offset = self._file.tell()
+        self._file.truncate(offset + int(np.prod(shape)) * dtype.itemsize)  # zeros, not written yet
+        self._map = mmap.mmap(self._file.fileno(), 0)
+        self.array = np.ndarray(shape, dtype, buffer=self._map, offset=offset)
+        self._offset, self._row_bytes = offset, dtype.itemsize * int(shape[1]) if len(shape) > 1 else dtype.itemsize
+
+    def write(self, rows: np.ndarray, values: np.ndarray) -> None:
+        """``array[rows] = values``, a few thousand rows at a time, each run's pages handed back once written."""
+        for begin in range(0, len(rows), WRITE_ROWS):
+            part = rows[begin : begin + WRITE_ROWS]
+            self.array[part] = values[begin : begin + WRITE_ROWS]
+            if len(part):
+                self.release(int(part.min()), int(part.max()) + 1)
+
+    def read(self, rows: np.ndarray) -> np.ndarray:
+        """``array[rows]``, read from the file rather than through the mapping: rows far apart would map the pages
+        around each of them too."""
+        out = np.empty((len(rows), *self.array.shape[1:]), self.array.dtype)
+        fileno = self._file.fileno()
+        for position, row in enumerate(rows.tolist()):
+            data = os.pread(fileno, self._row_bytes, self._offset + row * self._row_bytes)
+            out[position] = np.frombuffer(data, self.array.dtype).reshape(self.array.shape[1:])
+        return out
+
+    def release(self, first: int = 0, end: int | None = None) -> None:
+        """Hand the pages of rows ``first`` to ``end`` (all, by default) back to the system: they are in the file."""
+        start = (self._offset + first * self._row_bytes) // mmap.PAGESIZE * mmap.PAGESIZE
+        stop = len(self._map) if end is None else min(len(self._map), self._offset + end * self._row_bytes)
+        if stop > start:
+            self._map.flush(start, stop - start)
+            self._map.madvise(mmap.MADV_DONTNEED, start, stop - start)
+
+    def close(self) -> None:
+        """Unmap the file and remove it (unless it became a segment)."""
+        self.array = None
+        try:
+            self._map.close()
+        except BufferError:  # a view of it is still alive somewhere: the system unmaps it with the process
+            pass
+        self._file.close()
+        self.path.unlink(missing_ok=True)
 
 
 class Rows:
@@ -44,6 +104,7 @@ class Rows:
 
     def __init__(self, segments: list, files: list[str], rows: np.ndarray, fresh: np.ndarray | None, dimension, dtype):
         self.segments, self.files, self.rows, self.fresh = segments, files, rows, fresh
+        self.scratch: Scratch | None = None  # the file ``fresh`` lives in, when a build kept it there
         self.offsets = np.cumsum([0] + [len(segment) for segment in segments])
         self.dtype = np.dtype(dtype)
         self.shape = (len(rows), int(dimension))
@@ -80,9 +141,13 @@ class Rows:
         return out
 
     @classmethod
-    def staged(cls, previous: Rows | None, origin: np.ndarray, fresh: np.ndarray) -> Rows:
+    def staged(cls, previous: Rows | None, origin: np.ndarray, fresh: np.ndarray | Scratch) -> Rows:
         """A new generation's rows: entry i is entry ``origin[i]`` of ``previous`` where >= 0, else the next row
-        of ``fresh`` (in order)."""
+        of ``fresh`` (in order; an array, or a Scratch file)."""
+        if isinstance(fresh, Scratch):
+            staged = cls.staged(previous, origin, fresh.array)
+            staged.scratch = fresh
+            return staged
         rows = np.empty(len(origin), np.int64)
         kept = origin >= 0
         if previous is not None:
@@ -126,11 +191,15 @@ def save(rows: Rows, index_dir: Path, staging: Path, name: str, generation: str)
         """A new segment holding the vectors of these entries, in this order."""
         file = f"{STORES}/{name}-{generation}-{kind}.npy"
         written.append(index_dir / file)  # removed if the build fails, even half written
-        out = np.lib.format.open_memmap(index_dir / file, "w+", rows.dtype, (len(entries_written), rows.shape[1]))
-        for part in slices(len(entries_written)):
-            out[part] = rows[entries_written[part]]
-        out.flush()
-        del out
+        header = {
+            "descr": np.lib.format.dtype_to_descr(rows.dtype),
+            "fortran_order": False,
+            "shape": (len(entries_written), rows.shape[1]),
+        }
+        with open(index_dir / file, "wb") as handle:  # written, not mapped: the process holds one slice at a time
+            np.lib.format.write_array_header_1_0(handle, header)
+            for part in slices(len(entries_written)):
+                handle.write(np.ascontiguousarray(rows[entries_written[part]], dtype=rows.dtype).tobytes())
         return file
 
     new = np.flatnonzero(entries < 0)
@@ -148,6 +217,13 @@ def save(rows: Rows, index_dir: Path, staging: Path, name: str, generation: str)
         files = [files[largest], write("merged", others)]
         entries[inside] -= begin
         entries[others] = (end - begin) + np.arange(len(others))
+    elif len(new) and rows.scratch is not None and len(new) == len(rows.fresh):  # the scratch file, as it is
+        file = f"{STORES}/{name}-{generation}-added.npy"
+        rows.scratch.release()
+        os.replace(rows.scratch.path, index_dir / file)
+        written.append(index_dir / file)
+        files.append(file)
+        entries[new] = stored + np.arange(len(new))
     elif len(new):
         files.append(write("added", new))
         entries[new] = stored + np.arange(len(new))

@@ -160,7 +160,8 @@ def write_index(index_dir: Path, written_generation: Generation) -> str:
             "dense_index": dense.kind,
             "dense_trained_on": dense.trained_on,
         }
-        (staging / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1), "utf-8")
+        # compact: at a million chunks the manifest lists a million chunk ids, and indented JSON is written in Python
+        (staging / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, separators=(",", ":")), "utf-8")
         _fsync_tree(staging)
         stores.fsync_files(written)
         _fsync_dir(index_dir / stores.STORES)

@@ -100,10 +100,13 @@ def main() -> None:
     parser.add_argument("--chunks", type=int, default=100_000)
     parser.add_argument("--file-chunks", type=int, default=20)
     parser.add_argument("--one-file-build", help=argparse.SUPPRESS)  # the second build, run in a process of its own
+    parser.add_argument("--serve", help=argparse.SUPPRESS)  # then a serving process, on the index built
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     if args.one_file_build:
         return one_file_build(Path(args.one_file_build))
+    if args.serve:
+        return serve(Path(args.serve))
     from assistant.builder import build_index
     from assistant.settings import Settings
 
@@ -124,6 +127,27 @@ def main() -> None:
     sys.stdout.flush()
     # The one-file build runs in a fresh process, as it would after a restart: its peak is its own.
     subprocess.run([sys.executable, __file__, "--one-file-build", str(root)], check=True)
+    subprocess.run([sys.executable, __file__, "--serve", str(root)], check=True)
+
+
+def serve(root: Path) -> None:
+    """A serving process: the index loaded, 20 questions searched and answered; its peak resident memory."""
+    from assistant.answering.answers import ask
+    from assistant.index import load_index
+    from assistant.retrieval import Retriever
+    from assistant.settings import Settings
+
+    memory = MemoryByStage("loading")
+    with Timer() as loading:
+        retriever = Retriever(load_index(root / "index"), Settings(), HashEmbedder())
+    memory("answering", 0, 0)
+    questions = [f"Quelles sont les actions de la fiche {n} sur l'innovation publique ?" for n in range(20)]
+    with Timer() as answering:
+        for question in questions:
+            ask(question, retriever=retriever)
+    memory.close()
+    print(f"\nserving: index loaded in {loading.seconds:.1f} s, 20 questions answered in {answering.seconds:.1f} s;")
+    print(f"peak resident memory of the serving process: {memory.peak >> 20} MB")
 
 
 def one_file_build(root: Path) -> None:

@@ -31,12 +31,18 @@ from text_to_num import alpha2digit
 from assistant.answering.candidates import term_weights
 from assistant.answering.evidence import Evidence
 from assistant.answering.lexicon import (
+    ACRONYM,
     APPROXIMATE,
     APPROXIMATE_WORD,
+    CAPITALISED,
+    CLAIM_NUMBER,
+    CLAIM_TOKEN,
+    ELISION,
     LANGUAGES,
     NEGATION,
     NOT_NAMES,
     ORDINAL,
+    SENTENCE_END,
     words,
 )
 from assistant.keywords import analyze, fold
@@ -55,11 +61,7 @@ CLAIM_FEATURES = (
 # The sign each feature's weight must have: evidence for a claim cannot count against it, nor the other way round.
 CLAIM_SIGNS = (1, 1, 1, -1, -1, -1, -1)
 
-_NUMBER = re.compile(r"\d+(?:[  ]\d{3})*(?:[.,]\d+)?")
 _MONTHS = frozenset(fold(month) for month in words("months"))
-_CAPITALISED = re.compile(r"[A-ZÀ-Ý][\w’'.-]*")
-_ACRONYM = re.compile(r"^[A-Z0-9][A-Z0-9’'.-]*[A-Z]|^\w+[A-Z]\w*$")
-_TOKEN = re.compile(r"[\w’'.-]+")
 
 
 @dataclass(frozen=True)
@@ -77,21 +79,20 @@ def facts(text: str) -> Facts:
     for language in LANGUAGES:  # "vingt-cinq" -> 25, "twelve" -> 12, "deux" -> 2 ("un" stays a word)
         spelled = alpha2digit(spelled, language, threshold=1)
     spelled = ORDINAL.sub(r"\1", spelled)
-    numbers = frozenset(re.sub(r"[  ]", "", n).replace(",", ".") for n in _NUMBER.findall(spelled))
-    tokens = [fold(token).strip(".'-") for token in _TOKEN.findall(text)]
+    numbers = frozenset(re.sub(r"[  ]", "", n).replace(",", ".") for n in CLAIM_NUMBER.findall(spelled))
+    tokens = [fold(token).strip(".'-") for token in CLAIM_TOKEN.findall(text)]
     return Facts(numbers, frozenset(t for t in tokens if t in _MONTHS), _names(text), bool(NEGATION.search(text)))
 
 
 def _names(text: str) -> frozenset[str]:
     """Capitalised words that are not a sentence's first (unless written like an acronym), folded; no months."""
     names = set()
-    for sentence in re.split(r"(?<=[.!?:;])\s+|\n+", text):
-        for position, match in enumerate(_CAPITALISED.finditer(sentence.strip(' •>-–«»"('))):
+    for sentence in SENTENCE_END.split(text):
+        for position, match in enumerate(CAPITALISED.finditer(sentence.strip(' •>-–«»"('))):
             word = match.group(0).rstrip(".’'-")
-            if position == 0 and match.start() == 0 and not _ACRONYM.match(word):
+            if position == 0 and match.start() == 0 and not ACRONYM.match(word):
                 continue
-            if re.match(r"^[LDldj]['’]", word):  # "l'ENAP", "d'Ottawa": the name after the elision
-                word = word[2:]
+            word = ELISION.sub("", word)
             folded = fold(word)
             if len(folded) > 1 and folded not in NOT_NAMES and folded not in _MONTHS:
                 names.add(folded)
@@ -131,18 +132,21 @@ def claim_windows(evidence: Evidence, claim: str, passage: Passage) -> list[tupl
     context = f"{passage.title} {passage.heading} {passage.text}"
     passage_terms = weights.coverage(terms, set(analyze(context)))
     names_missing = _missing(said.names, fold(context))
+    read = [facts(sentence) for sentence in sentences]  # each sentence once, not once a window it is in
     windows = []
     for position, sentence in enumerate(sentences):
-        window = " ".join(sentences[max(0, position - 1) : position + 2])
-        held = facts(window)
+        around = slice(max(0, position - 1), position + 2)
+        window = " ".join(sentences[around])
+        numbers = frozenset().union(*(held.numbers for held in read[around]))
+        months = frozenset().union(*(held.months for held in read[around]))
         features = (
             float(cosines[position]),
             weights.coverage(terms, set(analyze(window))),
             passage_terms,
-            float(bool(said.numbers - held.numbers)),
-            float(bool(said.months - held.months)),
+            float(bool(said.numbers - numbers)),
+            float(bool(said.months - months)),
             names_missing,
-            float(said.negated != facts(sentence).negated),
+            float(said.negated != read[position].negated),
         )
         windows.append((sentence, features))
     return windows

@@ -121,4 +121,10 @@ APPROXIMATE = {word: value for code in LANGUAGES for word, value in _FILES[code]
 # with its article: "une quarantaine" is 40, not 1 and 40
 APPROXIMATE_WORD = re.compile(rf"(?:\b(?:{'|'.join(words('articles'))})\s+)?\b({'|'.join(APPROXIMATE)})\b", re.I)
 _SUFFIXES = sorted({suffix for code in LANGUAGES for suffix in _FILES[code]["claims"]["ordinal_suffixes"]}, key=len)
+CLAIM_NUMBER = re.compile(_COMMON["claims"]["number"])
+CAPITALISED = re.compile(_COMMON["claims"]["capitalised"])
+ACRONYM = re.compile(_COMMON["claims"]["acronym"])
+CLAIM_TOKEN = re.compile(_COMMON["claims"]["token"])
+SENTENCE_END = re.compile(_COMMON["claims"]["sentence_end"])
+ELISION = re.compile(rf"^[{ELIDED}]['’]")  # "l'ENAP", "d'Ottawa": the name comes after the elision
 ORDINAL = re.compile(rf"\b(\d+)\s?(?:{'|'.join(reversed(_SUFFIXES))})\b", re.I)

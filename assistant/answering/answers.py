@@ -214,6 +214,11 @@ def _claims(text: str) -> list[str]:
     return [claim for claim in claims if claim]
 
 
+def _tidy(text: str) -> str:
+    """Spaces doubled or left before punctuation where markers were taken out, removed."""
+    return re.sub(r"\s+([.,;:!?])", r"\1", re.sub(r"[ \t]{2,}", " ", text)).strip()
+
+
 _MARKER_AFTER_STOP = re.compile(r"([.!?…])((?:\s*\[\d+\])+)")
 
 
@@ -239,10 +244,8 @@ def check_generated(
                 valid.append(number)
             elif phrases["invalid_marker"].format(number=number) not in warnings:
                 warnings.append(phrases["invalid_marker"].format(number=number))
-        cleaned = _MARKER.sub(lambda m: m.group(0) if 1 <= int(m.group(1)) <= len(passages) else "", sentence)
-        cleaned = re.sub(r"\s+([.,;:!?])", r"\1", re.sub(r"[ \t]{2,}", " ", cleaned)).strip()
-        claim = _MARKER.sub("", cleaned).strip()
-        claim = re.sub(r"\s+([.,;:!?])", r"\1", claim)
+        cleaned = _tidy(_MARKER.sub(lambda m: m.group(0) if 1 <= int(m.group(1)) <= len(passages) else "", sentence))
+        claim = _tidy(_MARKER.sub("", cleaned))
         if not valid:
             if len(analyze(claim)) >= 3:
                 warnings.append(f"« {claim[:80]} » : {phrases['unsupported']}")
@@ -259,8 +262,8 @@ def check_generated(
             warnings.append(f"« {claim[:80]} » : {phrases['unsupported_cited']}")
             out.append(f"{inert(claim)} *({phrases['unsupported_cited']})*")
             continue
-        cleaned = _MARKER.sub(lambda m, kept=set(backing): m.group(0) if int(m.group(1)) in kept else "", cleaned)
-        cleaned = re.sub(r"\s+([.,;:!?])", r"\1", re.sub(r"[ \t]{2,}", " ", cleaned)).strip()
+        kept = set(backing)
+        cleaned = _tidy(_MARKER.sub(lambda m, kept=kept: m.group(0) if int(m.group(1)) in kept else "", cleaned))
         for number, quote in backing.items():
             if quote not in quotes.setdefault(number, []):
                 quotes[number].append(quote)

@@ -38,6 +38,12 @@ def slices(count: int) -> Iterator[slice]:
     return (slice(begin, min(count, begin + SLICE)) for begin in range(0, count, SLICE))
 
 
+def _write_header(handle, dtype, shape) -> None:
+    """The ``.npy`` header of an array of ``shape`` and ``dtype``, whose rows are written after it."""
+    header = {"descr": np.lib.format.dtype_to_descr(np.dtype(dtype)), "fortran_order": False, "shape": tuple(shape)}
+    np.lib.format.write_array_header_1_0(handle, header)
+
+
 class Scratch:
     """Vectors a build makes, kept in a file of the index's stores rather than in memory: a ``.npy`` file, mapped,
     whose written pages are handed back to the system (``release``: they stay in the file), so that a first build
@@ -49,9 +55,8 @@ class Scratch:
         folder.mkdir(parents=True, exist_ok=True)
         self.path = folder / f".scratch-{name}-{secrets.token_hex(4)}.npy"
         dtype = np.dtype(dtype)
-        header = {"descr": np.lib.format.dtype_to_descr(dtype), "fortran_order": False, "shape": tuple(shape)}
         self._file = open(self.path, "w+b")  # noqa: SIM115 - closed by close()
-        np.lib.format.write_array_header_1_0(self._file, header)
+        _write_header(self._file, dtype, shape)
         offset = self._file.tell()
         self._file.truncate(offset + int(np.prod(shape)) * dtype.itemsize)  # zeros, not written yet
         self._map = mmap.mmap(self._file.fileno(), 0)
@@ -191,13 +196,8 @@ def save(rows: Rows, index_dir: Path, staging: Path, name: str, generation: str)
         """A new segment holding the vectors of these entries, in this order."""
         file = f"{STORES}/{name}-{generation}-{kind}.npy"
         written.append(index_dir / file)  # removed if the build fails, even half written
-        header = {
-            "descr": np.lib.format.dtype_to_descr(rows.dtype),
-            "fortran_order": False,
-            "shape": (len(entries_written), rows.shape[1]),
-        }
         with open(index_dir / file, "wb") as handle:  # written, not mapped: the process holds one slice at a time
-            np.lib.format.write_array_header_1_0(handle, header)
+            _write_header(handle, rows.dtype, (len(entries_written), rows.shape[1]))
             for part in slices(len(entries_written)):
                 handle.write(np.ascontiguousarray(rows[entries_written[part]], dtype=rows.dtype).tobytes())
         return file

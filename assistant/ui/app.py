@@ -97,10 +97,10 @@ class App:
         self.watcher = Watcher(self.settings, self.state).start()
         return self.watcher
 
-    def index_status(self, language: str = "fr") -> str:
+    def index_status(self, language: str = "fr", overview=None) -> str:
         """The index's state, for the status line: documents, passages, last build, a build in progress, files
-        left out with their reason."""
-        overview, state = index_overview(settings=self.settings), self.state
+        left out with their reason (from ``overview``, when the caller looked already)."""
+        overview, state = overview or index_overview(settings=self.settings), self.state
         built = overview.built_at
         counts = {"documents": overview.documents, "passages": overview.passages}
         lines = [
@@ -403,9 +403,10 @@ class App:
     def tick(self, seen_generation: str | None, request: gr.Request = None):
         """The status line, and the documents table when the index changed since this page last looked."""
         language = phrases.language_of(request)
-        generation = index_overview(settings=self.settings).generation
+        overview = index_overview(settings=self.settings)  # one look at the index for both
+        generation = overview.generation
         table = _documents(self.settings, language)[0] if generation != seen_generation else gr.update()
-        return self.index_status(language), table, generation
+        return self.index_status(language, overview), table, generation
 
     def documents_table(self, request: gr.Request = None) -> dict:
         return _documents(self.settings, phrases.language_of(request))[0]

@@ -9,12 +9,12 @@ import time
 from array import array
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
-from assistant.chunking import is_quotable, split_sentences
+from assistant.chunking import is_compared, split_sentences
 from assistant.chunktable import ChunkTable
 from assistant.dense import dense_for
 from assistant.distributed import RayCluster
@@ -28,6 +28,7 @@ from assistant.index import (
     LoadedIndex,
     build_lock,
     current_generation,
+    fill_sentence_vectors,
     load_index,
     read_manifest,
     salvage,
@@ -250,24 +251,36 @@ def _build(
     read: Reader,
 ) -> BuildReport:
     """The build's stages, top to bottom: plan, scan, read and chunk, lay out, embed or carry over, count terms,
-    write a generation."""
-    report = BuildReport()
+    write a generation. With many sentences to embed, the generation is written before them, then again with them."""
+    started, report = time.perf_counter(), BuildReport()
     plan = _plan(target, settings, embedder, full, retry_failed, report)
     progress("scanning", 0, 0)
     scan = _scan_corpus(corpus, plan, report)
+    pending = plan.previous is not None and plan.previous.get("sentence_vectors") == "pending"
     if plan.previous and not scan.to_read and not report.removed and set(report.failed) == set(plan.old_failed):
-        report.chunks = plan.previous.get("chunk_count", 0)
-        return report  # nothing changed: the index on disk is already right
+        if not pending:
+            report.chunks = plan.previous.get("chunk_count", 0)
+            return report  # nothing changed: the index on disk is already right
     fresh = _read_all(read(scan.files, scan.to_read, settings), len(scan.to_read), report, progress)
     chunks, sources_meta = _lay_out(scan, fresh, plan, report)
     scratches = _Scratches()  # the vectors made, in files until written
     try:
-        generation = _generation(
+        generation, sentences = _generation(
             chunks, sources_meta, plan, scan, target, settings, embedder, report, progress, scratches
         )
-        progress("writing", 0, len(chunks))
-        write_index(target, generation)
-        del generation
+        if len(sentences) > settings.publish_early_above:  # answer now; the sentences' vectors follow
+            progress("writing", 0, len(chunks))
+            published = write_index(target, generation)  # its new sentences have no vector yet
+            del generation
+            report.searchable_after = time.perf_counter() - started
+            vectors = sentences.made(embedder, report, progress, "filling")
+            progress("writing", 0, len(chunks))
+            fill_sentence_vectors(target, published, vectors)
+        else:
+            generation = replace(generation, sentence_vectors=sentences.made(embedder, report, progress, "sentences"))
+            progress("writing", 0, len(chunks))
+            write_index(target, generation)
+            del generation
     finally:
         scratches.close()
     report.chunks = len(chunks)
@@ -320,8 +333,9 @@ def _generation(
     report: BuildReport,
     progress: Progress,
     scratches: _Scratches,
-) -> Generation:
-    """Everything the new generation holds: vectors (carried over or embedded), terms, BM25, the dense index."""
+) -> tuple[Generation, _SentenceVectors]:
+    """Everything the new generation holds but its sentences' vectors: chunk vectors (carried over or embedded),
+    terms, BM25, the dense index; and the sentences whose vectors are still to be made."""
     carried, old = None, None
     if plan.reusable and plan.current is not None:  # unchanged chunks keep their rows; others' text may have moved
         carried = Carried.of(chunks, plan.current)
@@ -331,9 +345,9 @@ def _generation(
         old = _stored(current.chunks, current.vectors, current.sentences, current.sentence_vectors, gone)
     elif plan.reusable:  # a damaged index, or one of format 3, lends what can still be read
         old = _previous(target)
-    vectors, sentences, sentence_vectors = _vectors_for(
-        chunks, carried, old, embedder, report, progress, target, scratches
-    )
+    dimension = _dimension(carried, old, embedder)
+    sentences = _SentenceVectors(chunks, carried, old, dimension, target, scratches)
+    vectors = _chunk_vectors(chunks, carried, old, dimension, embedder, report, progress, target, scratches)
     progress("indexing", 0, len(chunks))
     terms = _terms_for(chunks, carried, target)
     # chunks come grouped by source: document i's are chunks bounds[i] to bounds[i + 1]
@@ -355,9 +369,9 @@ def _generation(
         "reading_limits": _reading_limits(settings),
     }
     keyword, documents = KeywordIndex.from_terms(terms), KeywordIndex.from_terms(document_terms)
-    return Generation(
-        manifest, chunks, vectors, keyword, documents, dense, sentences, sentence_vectors, terms, document_terms
-    )
+    table, pending = sentences.table, sentences.pending()
+    generation = Generation(manifest, chunks, vectors, keyword, documents, dense, table, pending, terms, document_terms)
+    return generation, sentences
 
 
 def _assemble(current: ChunkTable | None, origin: np.ndarray, new: ChunkTable) -> ChunkTable:
@@ -453,6 +467,10 @@ class _Keys:
         order = np.argsort(keys, kind="stable")
         self.keys, self.rows = keys[order], rows[order]
 
+    @classmethod
+    def none(cls) -> _Keys:
+        return cls(np.empty(0, np.uint64), np.empty(0, np.int64))
+
     def find(self, keys: np.ndarray) -> np.ndarray:
         """The stored row of each key, -1 where none."""
         if not len(self.keys):
@@ -489,6 +507,8 @@ def _stored(chunks: Sequence[Chunk], vectors, sentences, sentence_vectors, rows:
     rows = np.arange(len(chunks)) if rows is None else np.asarray(rows, dtype=np.int64)
     chunk_keys = np.fromiter((_key(chunks[int(row)].indexed_text()) for row in rows), np.uint64, len(rows))
     chosen = np.flatnonzero(np.isin(sentences[:, 0], rows)) if len(rows) < len(chunks) else np.arange(len(sentences))
+    if isinstance(sentence_vectors, Rows):  # not those with no vector yet (an index of format 3 has them all)
+        chosen = chosen[~sentence_vectors.missing[chosen]]
     text_of = _SentenceTexts(chunks, sentences)
     sentence_keys = np.fromiter((_key(text_of(int(row))) for row in chosen), np.uint64, len(chosen))
     return _Stored(_Keys(chunk_keys, rows), vectors, _Keys(sentence_keys, chosen.astype(np.int64)), sentence_vectors)
@@ -593,41 +613,70 @@ def chunk_sentences(chunks: Sequence[Chunk], carried: Carried | None = None) -> 
     return sentences, source
 
 
-def _vectors_for(
+class _SentenceVectors:
+    """The new generation's sentences, and their vectors: carried over with their chunks, or found among those
+    stored for the same text, or embedded. Only what answering ever compares with a question gets one
+    (``is_compared``); the others' rows are zeros."""
+
+    def __init__(
+        self,
+        chunks: Sequence[Chunk],
+        carried: Carried | None,
+        old: _Stored | None,
+        dimension: int,
+        target: Path,
+        scratches: _Scratches,
+    ) -> None:
+        self.table, source = chunk_sentences(chunks, carried)
+        self.previous = carried.current.sentence_vectors if carried else None
+        if self.previous is not None:  # a sentence the current generation has no vector for yet is made now
+            kept = np.flatnonzero(source >= 0)
+            source[kept[self.previous.missing[source[kept]]]] = -1
+        self.source, self.old, self.dimension = source, old, dimension
+        self.target, self.scratches = target, scratches
+        self.new = np.flatnonzero(source < 0)  # new rows; the others keep theirs
+        self.text_of = _SentenceTexts(chunks, self.table)
+        compared = (is_compared(self.text_of(int(i))) for i in self.new)
+        self.wanted = self.new[np.fromiter(compared, dtype=bool, count=len(self.new))]
+
+    def __len__(self) -> int:
+        """How many sentences need a vector (found among those stored for the same text, or embedded)."""
+        return len(self.wanted)
+
+    def pending(self) -> Rows:
+        """The rows before any is made: the new ones have none yet."""
+        return Rows.pending(self.previous, self.source, self.dimension, np.float16)
+
+    def made(self, embedder: Embedder, report: BuildReport, progress: Progress, stage: str) -> Rows:
+        """Every row, the new ones made into a scratch file of the index's stores."""
+        shape = (len(self.new), self.dimension)
+        fresh = self.scratches.add(Scratch(self.target, "sentence_vectors", shape, np.float16))
+        report.embedded_sentences = _reuse_or_embed(
+            len(self.wanted),
+            lambda i: self.text_of(int(self.wanted[i])),
+            np.searchsorted(self.new, self.wanted),
+            fresh,
+            self.old.sentence_keys if self.old else _Keys.none(),
+            self.old.sentence_vectors if self.old else None,
+            _embedding(embedder, stage, progress),
+        )
+        return Rows.staged(self.previous, self.source, fresh)
+
+
+def _chunk_vectors(
     chunks: Sequence[Chunk],
     carried: Carried | None,
     old: _Stored | None,
+    dimension: int,
     embedder: Embedder,
     report: BuildReport,
     progress: Progress,
     target: Path,
     scratches: _Scratches,
-) -> tuple[Rows, np.ndarray, Rows]:
-    """Chunk vectors, the sentence table and sentence vectors. Unchanged chunks keep theirs (their rows in the
-    current generation's segments); the others reuse what was embedded for the same text before (``old``), and
-    only text never embedded before is embedded, into scratch files of ``target``'s stores."""
-    dimension = _dimension(carried, old, embedder)
-    sentences, source = chunk_sentences(chunks, carried)
-    # new sentences get new rows (zero vectors for what is never compared); the others keep theirs
-    new_sentences = np.flatnonzero(source < 0)
-    fresh = scratches.add(Scratch(target, "sentence_vectors", (len(new_sentences), dimension), np.float16))
-    sentence_vectors = Rows.staged(carried.current.sentence_vectors if carried else None, source, fresh)
-    # Only what an answer can quote, or a sentence that announces a list, is ever compared with a question.
-    text_of = _SentenceTexts(chunks, sentences)
-    wanted = new_sentences[
-        np.fromiter((_compared(text_of(int(i))) for i in new_sentences), dtype=bool, count=len(new_sentences))
-    ]
-    none = _Keys(np.empty(0, np.uint64), np.empty(0, np.int64))
-    report.embedded_sentences = _reuse_or_embed(
-        len(wanted),
-        lambda i: text_of(int(wanted[i])),
-        np.searchsorted(new_sentences, wanted),
-        fresh,
-        old.sentence_keys if old else none,
-        old.sentence_vectors if old else None,
-        _embedding(embedder, "sentences", progress),
-    )
-
+) -> Rows:
+    """Chunk vectors. Unchanged chunks keep theirs (their rows in the current generation's segments); the others
+    reuse what was embedded for the same text before (``old``), and only text never embedded before is embedded,
+    into a scratch file of ``target``'s stores."""
     old_rows = _old_rows(carried, len(chunks))
     new = np.flatnonzero(old_rows < 0)
     fresh = scratches.add(Scratch(target, "vectors", (len(new), dimension), np.float32))
@@ -637,21 +686,17 @@ def _vectors_for(
         lambda i: chunks[int(new[i])].indexed_text(),
         np.arange(len(new)),
         fresh,
-        old.chunk_keys if old else none,
+        old.chunk_keys if old else _Keys.none(),
         old.vectors if old else None,
         _embedding(embedder, "embedding", progress),
     )
-    return vectors, sentences, sentence_vectors
+    return vectors
 
 
 def _dimension(carried: Carried | None, old: _Stored | None, embedder: Embedder) -> int:
     if carried is not None and len(carried.current.vectors):
         return carried.current.vectors.shape[1]
     return old.vectors.shape[1] if old is not None and len(old.vectors) else embedder.dimension
-
-
-def _compared(sentence: str) -> bool:
-    return is_quotable(sentence) or sentence.endswith(":")
 
 
 def _embedding(embedder: Embedder, stage: str, progress: Progress):

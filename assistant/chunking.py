@@ -75,6 +75,12 @@ def is_quotable(sentence: str) -> bool:
     return MIN_QUOTE_CHARS <= len(sentence) <= MAX_QUOTE_CHARS and len(sentence.split()) >= MIN_QUOTE_WORDS
 
 
+def is_compared(sentence: str) -> bool:
+    """Whether answering ever compares this sentence with a question (and so needs its vector): a sentence it may
+    quote, or one that announces a list."""
+    return is_quotable(sentence) or sentence.endswith(":")
+
+
 def _merge_enumerators(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
     """Join a bare list number ("1." or "a)") to the sentence that follows it on the same line."""
     merged: list[tuple[int, int]] = []

@@ -27,6 +27,8 @@ class ProgressBar:
         if stage != self.stage:
             self.close()
             self.stage = stage
+            if stage in NOTES:
+                print(NOTES[stage], file=self.stream)
             self.bar = tqdm(total=total or None, desc=f"{stage:<10}", file=self.stream, unit=UNITS.get(stage, "it"))
         if self.bar.total != (total or None):
             self.bar.total = total or None
@@ -40,7 +42,8 @@ class ProgressBar:
             self.bar = None
 
 
-UNITS = {"reading": "file", "embedding": "passage", "sentences": "sentence"}
+UNITS = {"reading": "file", "embedding": "passage", "sentences": "sentence", "filling": "sentence"}
+NOTES = {"filling": "the index answers questions now; its sentences' vectors follow, then it is published again"}
 
 
 def _settings(args) -> Settings:

@@ -62,6 +62,8 @@ class IndexOverview:
     built_at: str = ""
     failed: dict = field(default_factory=dict)  # source -> reason
     recognized: tuple = ()  # (source, page, confidence), every page read by OCR
+    # published by a build before its sentences' vectors: it answers, embedding the few sentences it reads
+    sentences_pending: bool = False
 
 
 def index_overview(index_dir: Path) -> IndexOverview:
@@ -79,6 +81,7 @@ def index_overview(index_dir: Path) -> IndexOverview:
         str(manifest.get("built_at", "")),
         {source: entry.get("reason", "") for source, entry in manifest.get("failed", {}).items()},
         recognized,
+        manifest.get("sentence_vectors") == "pending",
     )
 
 

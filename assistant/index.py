@@ -8,7 +8,8 @@ An index folder holds generations; the file ``CURRENT`` names the live one::
     index/gen-.../sentences.npy   int32 rows (chunk row, start, end): the sentences of every chunk, in chunk order
     index/gen-.../stores.json     the segment files of its vectors, in index/stores/ (assistant/stores.py):
     index/gen-.../vectors.rows.npy           chunk i's row among them (float32 unit vectors)
-    index/gen-.../sentence_vectors.rows.npy  sentence j's (float16: answering embeds only the question)
+    index/gen-.../sentence_vectors.rows.npy  sentence j's (float16: answering embeds only the question), or -1 in
+                                             a generation published before its new sentences' vectors (below)
     index/gen-.../dense.faiss     FAISS's own format (exact inner product, or an inverted file past a size)
     index/gen-.../dense_ids.npy   past a size: the inverted file's id and list of each chunk row (assistant/dense.py)
     index/gen-.../dense_lists.npy
@@ -21,6 +22,11 @@ A build writes a new generation into a hidden temporary folder, fsyncs it, renam
 then swaps ``CURRENT`` with ``os.replace``: a crash at any point leaves the previous index loadable. Vector
 segments are shared by generations and never changed: a build adds one with the vectors it made.
 No pickle anywhere.
+
+A build with many new sentences publishes its generation as soon as the chunk vectors are written, its manifest
+saying ``"sentence_vectors": "pending"``: it searches and answers (answering embeds the few sentences it reads
+that have no vector yet, and keeps them with the loaded index). The build then embeds the sentences and publishes
+the same generation again with them (``fill_sentence_vectors``: the other files are linked, not copied).
 """
 
 from __future__ import annotations
@@ -34,7 +40,7 @@ import secrets
 import shutil
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -72,6 +78,9 @@ class LoadedIndex:
     sentence_vectors: Rows  # float16, one row per sentence
     first_sentence: np.ndarray  # chunk i's sentences are rows first_sentence[i] to first_sentence[i + 1]
     chunk_row: dict[str, int]  # chunk id -> row
+    # published before its sentence vectors: the rows that have none yet, and those answering embedded since
+    pending: np.ndarray | None = None
+    embedded: dict[int, np.ndarray] = field(default_factory=dict)
 
     @property
     def model(self) -> str:
@@ -132,10 +141,7 @@ def write_index(index_dir: Path, written_generation: Generation) -> str:
     terms, document_terms = written_generation.terms, written_generation.document_terms
     index_dir = Path(index_dir)
     index_dir.mkdir(parents=True, exist_ok=True)
-    previous = current_generation(index_dir)
-    generation = f"gen-{time.strftime('%Y%m%dT%H%M%S')}-{secrets.token_hex(3)}"
-    staging = index_dir / f".tmp-{generation}"
-    staging.mkdir()
+    generation, staging = _staging(index_dir)
     written: list[Path] = []
     try:
         chunks.save(staging / "chunks")
@@ -153,15 +159,71 @@ def write_index(index_dir: Path, written_generation: Generation) -> str:
         if document_terms is not None:
             document_terms.save(staging / "document_terms")
         manifest = {
-            **manifest,
+            **{key: value for key, value in manifest.items() if key != "sentence_vectors"},
             "format_version": FORMAT_VERSION,
             "chunk_count": len(chunks),
             "sentence_count": len(sentences),
             "dense_index": dense.kind,
             "dense_trained_on": dense.trained_on,
+            **({"sentence_vectors": "pending"} if sentence_vectors.missing.any() else {}),
         }
-        # compact: at a million chunks the manifest lists a million chunk ids, and indented JSON is written in Python
-        (staging / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, separators=(",", ":")), "utf-8")
+        _write_manifest(staging, manifest)
+    except BaseException:
+        _discard(staging, written)
+        raise
+    return _publish(index_dir, staging, generation, written)
+
+
+def fill_sentence_vectors(index_dir: Path, published: str, sentence_vectors: Rows) -> str:
+    """Publish generation ``published`` again, now with every sentence's vector: its other files are linked into
+    the new generation, not copied. Returns the new generation's name."""
+    index_dir = Path(index_dir)
+    source = index_dir / published
+    generation, staging = _staging(index_dir)
+    staging.rmdir()
+    written: list[Path] = []
+    try:
+        shutil.copytree(source, staging, copy_function=os.link)
+        for name in ("sentence_vectors.rows.npy", "stores.json", "manifest.json"):
+            (staging / name).unlink()
+        listed = json.loads((source / "stores.json").read_text(encoding="utf-8"))
+        listed["sentence_vectors"], written = stores.save(
+            sentence_vectors, index_dir, staging, "sentence_vectors", generation
+        )
+        (staging / "stores.json").write_text(json.dumps(listed), encoding="utf-8")
+        manifest = json.loads((source / "manifest.json").read_text(encoding="utf-8"))
+        manifest.pop("sentence_vectors", None)
+        _write_manifest(staging, manifest)
+    except BaseException:
+        _discard(staging, written)
+        raise
+    return _publish(index_dir, staging, generation, written)
+
+
+def _staging(index_dir: Path) -> tuple[str, Path]:
+    """A new generation's name, and the hidden folder it is written in."""
+    generation = f"gen-{time.strftime('%Y%m%dT%H%M%S')}-{secrets.token_hex(3)}"
+    staging = index_dir / f".tmp-{generation}"
+    staging.mkdir()
+    return generation, staging
+
+
+def _write_manifest(staging: Path, manifest: dict) -> None:
+    # compact: at a million chunks the manifest lists a million chunk ids, and indented JSON is written in Python
+    (staging / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, separators=(",", ":")), "utf-8")
+
+
+def _discard(staging: Path, written: list[Path]) -> None:
+    shutil.rmtree(staging, ignore_errors=True)
+    for path in written:
+        path.unlink(missing_ok=True)
+
+
+def _publish(index_dir: Path, staging: Path, generation: str, written: list[Path]) -> str:
+    """Make the generation written in ``staging`` current: synced to disk, renamed into place, ``CURRENT`` swapped.
+    The generation it replaces is kept (readers may be loading it); older ones go (see ``_remove_stale``)."""
+    previous = current_generation(index_dir)
+    try:
         _fsync_tree(staging)
         stores.fsync_files(written)
         _fsync_dir(index_dir / stores.STORES)
@@ -173,9 +235,7 @@ def write_index(index_dir: Path, written_generation: Generation) -> str:
         os.replace(pointer, index_dir / CURRENT)
         _fsync_dir(index_dir)
     except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        for path in written:
-            path.unlink(missing_ok=True)
+        _discard(staging, written)
         raise
     _remove_stale(index_dir, keep={generation, previous})
     return generation
@@ -203,7 +263,9 @@ def salvage(index_dir: Path) -> tuple[list, Rows, np.ndarray, Rows]:
         else:
             chunks = read_chunks(folder)
             vectors = Rows.load(index_dir, folder, "vectors", len(chunks), dimension, np.float32)
-            sentence_vectors = Rows.load(index_dir, folder, "sentence_vectors", len(sentences), dimension, np.float16)
+            sentence_vectors = Rows.load(
+                index_dir, folder, "sentence_vectors", len(sentences), dimension, np.float16, missing=True
+            )
     if vectors.shape[0] != len(chunks) or sentence_vectors.shape[0] != len(sentences):
         raise ValueError("vectors and texts disagree")
     return chunks, vectors, sentences, sentence_vectors
@@ -375,7 +437,10 @@ def _read_parts(
     expect(sentences.shape == (sentence_count, 3), f"shape {sentences.shape}, expected {(sentence_count, 3)}")
     expect(not len(sentences) or 0 <= int(sentences[:, 0].max()) < count, "sentences point to no chunk")
     reading.append("sentence_vectors")
-    sentence_vectors = Rows.load(index_dir, folder, "sentence_vectors", sentence_count, dimension, np.float16)
+    pending = manifest.get("sentence_vectors") == "pending"
+    sentence_vectors = Rows.load(
+        index_dir, folder, "sentence_vectors", sentence_count, dimension, np.float16, missing=pending
+    )
     reading.append("keyword")
     keyword = KeywordIndex.load(folder / "keyword", mmap=not searchable)
     expect(keyword.size == count, f"{keyword.size} entries, expected {count}")
@@ -397,6 +462,7 @@ def _read_parts(
         sentence_vectors,
         np.searchsorted(sentences[:, 0], np.arange(len(chunks) + 1)),
         dict(zip(chunks.ids, range(len(chunks)))),
+        sentence_vectors.missing if pending else None,
     )
 
 

@@ -140,6 +140,7 @@ class BuildReport:
     embedded: int = 0  # chunks whose vectors were computed in this build (the rest were reused)
     embedded_sentences: int = 0  # likewise for the sentences answers quote from
     seconds: float = 0.0
+    searchable_after: float = 0.0  # seconds to a generation that answers, when it was published before the sentences
     full: bool = False
     reason: str = ""  # why a full rebuild happened, when it did
 
@@ -154,6 +155,8 @@ class BuildReport:
             f"added {len(self.added)}, updated {len(self.updated)}, removed {len(self.removed)},"
             f" unchanged {len(self.unchanged)}, failed {len(self.failed)}",
         ]
+        if self.searchable_after:
+            lines.append(f"searchable after {self.searchable_after:.1f} s, before the sentences' vectors were made")
         if self.full and self.reason:
             lines.append(f"full rebuild: {self.reason}")
         lines += [f"  failed: {source}: {reason}" for source, reason in sorted(self.failed.items())]

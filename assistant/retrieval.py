@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from assistant.builder import build_index
+from assistant.chunking import is_compared
 from assistant.chunktable import SOURCE
 from assistant.embeddings import Embedder, embedder_for, get_embedder
 from assistant.errors import IndexMismatchError, IndexNotFoundError
@@ -203,7 +204,25 @@ class Retriever:
             return None
         rows = self.index.sentence_rows(row)
         spans = np.asarray(self.index.sentences[rows.start : rows.stop][:, 1:], dtype=np.int64)
-        return int(self.index.chunk_document[row]), spans, self.index.sentence_vectors[rows.start : rows.stop]
+        vectors = self.index.sentence_vectors[rows.start : rows.stop]
+        if self.index.pending is not None:
+            self._fill(passage.text, rows, spans, vectors)
+        return int(self.index.chunk_document[row]), spans, vectors
+
+    def _fill(self, text: str, rows: range, spans: np.ndarray, vectors: np.ndarray) -> None:
+        """In an index published before its sentences' vectors, those of a passage that have none yet: embedded
+        now (only those answering compares), and kept with the loaded index for the next question."""
+        index, missing = self.index, []
+        for position, (row, (start, end)) in enumerate(zip(rows, spans.tolist())):
+            if index.pending[row] and row not in index.embedded and is_compared(text[start:end]):
+                missing.append((position, row, text[start:end]))
+        if missing:
+            made = self.embedder.embed_documents([sentence for _, _, sentence in missing])
+            for (_, row, _), vector in zip(missing, made):
+                index.embedded[row] = vector.astype(np.float16)
+        for position, row in enumerate(rows):
+            if row in index.embedded:
+                vectors[position] = index.embedded[row]
 
     def term_frequencies(self) -> tuple[int, dict[str, int]]:
         keyword = self.index.keyword

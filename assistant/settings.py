@@ -33,6 +33,7 @@ ENVIRONMENT = {
     "llm_model": "ASSISTANT_LLM_MODEL",
     "llm_api_key": "ASSISTANT_LLM_API_KEY",
     "approximate_above": "ASSISTANT_APPROXIMATE_ABOVE",
+    "publish_early_above": "ASSISTANT_PUBLISH_EARLY_ABOVE",
     "ray_address": "ASSISTANT_RAY_ADDRESS",
     "watch": "ASSISTANT_WATCH",
     "watch_quiet": "ASSISTANT_WATCH_QUIET",
@@ -72,6 +73,9 @@ class Settings:
     parse_memory_mb: int = 2048  # memory the parser of one file may use
     max_file_mb: float = 50.0
     approximate_above: int = 200_000  # chunks; past this the dense index is an inverted file, not exact
+    # sentences to embed; past this a build publishes a generation that answers as soon as its chunk vectors are
+    # made, then embeds the sentences and publishes it again with them (about 30 sentences a second with e5)
+    publish_early_above: int = 1000
     # Where `assistant build --ray` sends its work: "" a new local Ray instance, "auto" the running cluster, or an
     # address ("ray://head:10001").
     ray_address: str = ""

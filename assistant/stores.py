@@ -104,7 +104,9 @@ class Rows:
     """The vectors of a generation's entries, row ``rows[i]`` of its segments read one after the other.
 
     While a build stages a generation, a negative row ``-j - 1`` is row ``j`` of ``fresh``, not written yet.
-    Indexing returns the vectors as an array; ``np.asarray(rows)`` gathers them all.
+    Without ``fresh``, a negative row is an entry with no vector yet (``missing``; read as zeros): a generation
+    published before its sentence vectors are made. Indexing returns the vectors as an array; ``np.asarray(rows)``
+    gathers them all.
     """
 
     def __init__(self, segments: list, files: list[str], rows: np.ndarray, fresh: np.ndarray | None, dimension, dtype):
@@ -117,6 +119,11 @@ class Rows:
 
     def __len__(self) -> int:
         return len(self.rows)
+
+    @property
+    def missing(self) -> np.ndarray:
+        """For each entry, whether it has no vector yet (only ever true without ``fresh``)."""
+        return self.rows < 0 if self.fresh is None else np.zeros(len(self.rows), dtype=bool)
 
     def __getitem__(self, key):
         if isinstance(key, int | np.integer):
@@ -133,7 +140,7 @@ class Rows:
         out = np.empty((len(picked), self.shape[1]), self.dtype)
         new = picked < 0
         if new.any():
-            out[new] = self.fresh[-picked[new] - 1]
+            out[new] = self.fresh[-picked[new] - 1] if self.fresh is not None else 0
         stored = np.flatnonzero(~new)
         segment = np.searchsorted(self.offsets, picked[stored], side="right") - 1
         for number in np.unique(segment):
@@ -162,27 +169,44 @@ class Rows:
         return cls(segments, files, rows, fresh, fresh.shape[1], fresh.dtype)
 
     @classmethod
-    def read(cls, index_dir: Path, files: list[str], rows: np.ndarray, dimension: int, dtype) -> Rows:
-        """Rows of these segment files, mapped, checked (ValueError when they do not hold together)."""
+    def pending(cls, previous: Rows | None, origin: np.ndarray, dimension: int, dtype) -> Rows:
+        """A generation's rows before its new vectors are made: entry i is entry ``origin[i]`` of ``previous``
+        where >= 0 (and that has one), and has no vector yet elsewhere."""
+        rows = np.full(len(origin), -1, np.int64)
+        kept = origin >= 0
+        if previous is not None:
+            rows[kept] = np.where(previous.missing[origin[kept]], -1, previous.rows[origin[kept]])
+        segments, files = (previous.segments, previous.files) if previous is not None else ([], [])
+        return cls(segments, files, rows, None, dimension, dtype)
+
+    @classmethod
+    def read(
+        cls, index_dir: Path, files: list[str], rows: np.ndarray, dimension: int, dtype, missing: bool = False
+    ) -> Rows:
+        """Rows of these segment files, mapped, checked (ValueError when they do not hold together). With
+        ``missing``, entries may have no vector yet (row -1)."""
         segments = [np.load(index_dir / file, mmap_mode="r", allow_pickle=False) for file in files]
         for file, segment in zip(files, segments):
             if segment.dtype != dtype or segment.ndim != 2 or segment.shape[1] != dimension:
                 found = f"{segment.dtype} {segment.shape}"
                 raise ValueError(f"{file}: {found}, expected {np.dtype(dtype)} rows of {dimension}")
         stored = sum(len(segment) for segment in segments)
-        if rows.dtype != np.int64 or rows.ndim != 1 or (len(rows) and not 0 <= rows.min() <= rows.max() < stored):
+        lowest = -1 if missing else 0
+        if rows.dtype != np.int64 or rows.ndim != 1 or (len(rows) and not lowest <= rows.min() <= rows.max() < stored):
             raise ValueError(f"entries point past the {stored} rows stored")
         return cls(segments, files, rows, None, dimension, dtype)
 
     @classmethod
-    def load(cls, index_dir: Path, folder: Path, name: str, count: int, dimension: int, dtype) -> Rows:
-        """A generation's rows of ``name`` (ValueError when they do not hold together)."""
+    def load(
+        cls, index_dir: Path, folder: Path, name: str, count: int, dimension: int, dtype, missing: bool = False
+    ) -> Rows:
+        """A generation's rows of ``name`` (ValueError when they do not hold together; see ``read``)."""
         files = json.loads((folder / "stores.json").read_text(encoding="utf-8"))[name]
         rows = np.load(folder / f"{name}.rows.npy", allow_pickle=False)
         if rows.shape != (count,):
             raise ValueError(f"{name}.rows.npy: {rows.shape}, expected {(count,)}")
         rows.flags.writeable = False
-        return cls.read(index_dir, files, rows, dimension, dtype)
+        return cls.read(index_dir, files, rows, dimension, dtype, missing)
 
 
 def save(rows: Rows, index_dir: Path, staging: Path, name: str, generation: str) -> tuple[list[str], list[Path]]:
@@ -204,7 +228,9 @@ def save(rows: Rows, index_dir: Path, staging: Path, name: str, generation: str)
 
     new = np.flatnonzero(entries < 0)
     stored = int(rows.offsets[-1])
-    if not len(entries):
+    if rows.fresh is None and len(new):  # entries with no vector yet: the segments and rows as they are
+        pass
+    elif not len(entries):
         files = []
     elif stored + len(new) > 2 * len(entries):  # mostly rows no entry reads: one segment, in the entries' order
         files = [write("all", np.arange(len(entries)))]

@@ -206,6 +206,23 @@ def test_the_app_starts_on_a_damaged_index_says_so_and_repairs_it(tiny_corpus, t
     assert retrieve("Combien de membres compte le Forum des Jeunes ?", k=1, settings=settings)[0].source == "forum.txt"
 
 
+def test_the_status_line_says_when_the_index_answers_before_its_sentences_are_embedded(tiny_corpus, tmp_path):
+    from assistant.api import build_index
+    from assistant.settings import Settings
+    from assistant.ui import App
+
+    settings = Settings(corpus_dir=tiny_corpus, index_dir=tmp_path / "index", publish_early_above=0)
+    seen = []
+
+    def progress(stage, done, total):
+        if stage == "filling" and not seen:  # a build of another process: the page only sees the index
+            seen.append(App(settings).index_status("fr"))
+
+    build_index(settings=settings, progress=progress)
+    assert "L'index répond déjà" in seen[0] and "3 documents" in seen[0]
+    assert "répond déjà" not in App(settings).index_status("fr")
+
+
 def test_a_pdf_page_shown_from_a_citation_is_gone_once_its_document_is_deleted(client, app_server, tmp_path):
     from gradio.utils import get_upload_folder
     from helpers import make_pdf

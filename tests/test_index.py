@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from helpers import FakeEmbedder, make_blank_pdf, make_pdf
 
+from assistant.api import ask
 from assistant.builder import build_index
 from assistant.errors import (
     CorpusNotFoundError,
@@ -514,3 +515,73 @@ def test_an_index_of_format_3_is_rebuilt_without_embedding_anything_again(tiny_c
     assert fake_embedder.embedded == [] and report.embedded == 0
     build(tiny_corpus, tmp_path / "full", FakeEmbedder())
     assert_same_vectors(load_index(index), load_index(tmp_path / "full"))
+
+
+def sentences_of(index_dir, embedder, query):
+    """The best passage for ``query`` and its sentences' vectors, as answering reads them."""
+    retriever = Retriever(load_index(index_dir), Settings(), embedder)
+    passage = retriever.search(query, k=1)[0]
+    return retriever, passage, retriever.sentences(passage)[2]
+
+
+def test_a_build_answers_before_its_sentences_are_embedded_then_publishes_them(tiny_corpus, tmp_path, fake_embedder):
+    """Past ``publish_early_above`` sentences, the generation is published once its chunk vectors are written: it
+    answers, embedding the sentences it reads, then it is published again with every sentence's vector."""
+    index, early = tmp_path / "index", {}
+
+    def progress(stage, done, total):
+        if stage == "filling" and not early:
+            loaded = load_index(index)
+            early["generation"], early["pending"] = loaded.generation, int(loaded.pending.sum())
+            assert loaded.manifest["sentence_vectors"] == "pending" and not np.asarray(loaded.sentence_vectors).any()
+            retriever, passage, vectors = sentences_of(index, fake_embedder, "combien de membres au forum des jeunes")
+            early["passage"], early["vectors"] = passage.id, vectors
+            assert vectors.any() and retriever.index.embedded  # made now, and kept with the loaded index
+            answer = ask("Combien de membres compte le Forum des Jeunes ?", retriever=retriever)
+            early["answer"] = answer.text
+
+    report = build(tiny_corpus, index, fake_embedder, settings=Settings(publish_early_above=0), progress=progress)
+    assert early["pending"] > 0 and report.searchable_after > 0 and "40 membres" in early["answer"]
+    loaded = load_index(index)
+    assert loaded.pending is None and "sentence_vectors" not in loaded.manifest
+    assert loaded.generation != early["generation"]  # published again, its other files linked, not copied
+    for name in ("sentences.npy", "dense.faiss"):
+        assert (index / early["generation"] / name).stat().st_ino == (index / loaded.generation / name).stat().st_ino
+    _, passage, vectors = sentences_of(index, fake_embedder, "combien de membres au forum des jeunes")
+    assert passage.id == early["passage"]
+    np.testing.assert_array_equal(vectors, early["vectors"])  # what answering made is what the build stored
+    at_once = build(tiny_corpus, tmp_path / "at-once", FakeEmbedder())
+    assert not at_once.searchable_after and at_once.embedded_sentences == report.embedded_sentences
+    assert_same_vectors(loaded, load_index(tmp_path / "at-once"))
+    np.testing.assert_array_equal(loaded.sentences, load_index(tmp_path / "at-once").sentences)
+
+
+def test_a_build_stopped_before_the_sentences_are_published_is_completed_by_the_next(
+    tiny_corpus, tmp_path, fake_embedder
+):
+    index = tmp_path / "index"
+
+    def power_cut(stage, done, total):
+        if stage == "filling":
+            raise KeyboardInterrupt("power cut while the sentences are embedded")
+
+    with pytest.raises(KeyboardInterrupt):
+        build(tiny_corpus, index, fake_embedder, settings=Settings(publish_early_above=0), progress=power_cut)
+    pending = load_index(index)
+    assert pending.pending.any()
+    assert search(index, fake_embedder, "forum jeunes lyon", k=1)[0].source == "forum.txt"  # it answers meanwhile
+    fake_embedder.embedded.clear()
+    report = build(tiny_corpus, index, fake_embedder)  # nothing changed, but sentences have no vector yet
+    assert report.embedded == 0 and report.embedded_sentences == len(fake_embedder.embedded) > 0
+    assert load_index(index).pending is None
+    build(tiny_corpus, tmp_path / "full", FakeEmbedder())
+    assert_same_vectors(load_index(index), load_index(tmp_path / "full"))
+
+    # a change on top of a generation still waiting for its sentences: those carried over get theirs too
+    (tiny_corpus / "nouveau.txt").write_text("Une note nouvelle. Elle parle du laboratoire de Nantes.\n")
+    with pytest.raises(KeyboardInterrupt):
+        build(tiny_corpus, index, fake_embedder, settings=Settings(publish_early_above=0), progress=power_cut)
+    (tiny_corpus / "forum.txt").write_text("Le Forum des Jeunes compte 45 membres. Il se réunit à Lyon.\n")
+    build(tiny_corpus, index, fake_embedder)
+    build(tiny_corpus, tmp_path / "full-2", FakeEmbedder())
+    assert_same_vectors(load_index(index), load_index(tmp_path / "full-2"))

@@ -109,6 +109,8 @@ class App:
         ]
         if state.building:
             lines.append(phrases.text("updating", language, stage=self.stage(language)))
+        elif overview.sentences_pending:  # a build of another process is making them
+            lines.append(phrases.text("sentences_pending", language))
         if state.last_error:
             error = escape_markdown(phrases.say(state.last_error, language))
             lines.append(phrases.text("last_build_failed", language, error=error))

@@ -5,6 +5,14 @@ each format into text; ``isolated`` runs them in a child process bounded in time
 bytes and builds text with section offsets. A file that cannot be read raises DocumentError with the reason.
 """
 
-from assistant.readers.documents import SUPPORTED, list_sources, read_document
-
 __all__ = ["SUPPORTED", "list_sources", "read_document"]
+
+
+def __getattr__(name: str):
+    """The names of ``documents``, imported when first asked for: the child that parses one file imports this
+    package too, and needs only its parsers."""
+    if name in __all__:
+        from assistant.readers import documents
+
+        return getattr(documents, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -110,8 +110,8 @@ def main() -> None:
                 f"{found['answered'] + (found['first_status'] == 'answered')}/{len(asked)}",
             ]
         )
-    headers = ["code", "index current (s)", "first answer (s)", "ratio", "its status", "whole build (s)", "ask p50 (ms)", "ratio"]
-    headers.append("answered")
+    headers = ["code", "index current (s)", "first answer (s)", "ratio", "its status", "whole build (s)"]
+    headers += ["ask p50 (ms)", "ratio", "answered"]
     print(table(headers, rows))
 
 

@@ -207,7 +207,7 @@ def test_the_app_starts_on_a_damaged_index_says_so_and_repairs_it(tiny_corpus, t
 
 
 def test_the_status_line_says_when_the_index_answers_before_its_sentences_are_embedded(tiny_corpus, tmp_path):
-    from assistant.api import build_index
+    from assistant.api import ask, build_index
     from assistant.settings import Settings
     from assistant.ui import App
 
@@ -217,9 +217,12 @@ def test_the_status_line_says_when_the_index_answers_before_its_sentences_are_em
     def progress(stage, done, total):
         if stage == "filling" and not seen:  # a build of another process: the page only sees the index
             seen.append(App(settings).index_status("fr"))
+            seen.append(ask("Combien de membres compte le Forum des Jeunes ?", settings=settings))
 
     build_index(settings=settings, progress=progress)
-    assert "L'index répond déjà" in seen[0] and "3 documents" in seen[0]
+    status, answer = seen
+    assert "L'index répond déjà" in status and "3 documents" in status
+    assert answer.status == "answered" and "40 membres" in answer.citations[0].quote  # with the real model
     assert "répond déjà" not in App(settings).index_status("fr")
 
 

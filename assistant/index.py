@@ -183,7 +183,7 @@ def fill_sentence_vectors(index_dir: Path, published: str, sentence_vectors: Row
     staging.rmdir()
     written: list[Path] = []
     try:
-        shutil.copytree(source, staging, copy_function=os.link)
+        shutil.copytree(source, staging, copy_function=_link)
         for name in ("sentence_vectors.rows.npy", "stores.json", "manifest.json"):
             (staging / name).unlink()
         listed = json.loads((source / "stores.json").read_text(encoding="utf-8"))
@@ -198,6 +198,15 @@ def fill_sentence_vectors(index_dir: Path, published: str, sentence_vectors: Row
         _discard(staging, written)
         raise
     return _publish(index_dir, staging, generation, written)
+
+
+def _link(source: str, target: str) -> None:
+    """A file of one generation into another: a hard link (generations never change their files), or a copy
+    where the file system has none."""
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)
 
 
 def _staging(index_dir: Path) -> tuple[str, Path]:

@@ -585,3 +585,15 @@ def test_a_build_stopped_before_the_sentences_are_published_is_completed_by_the_
     build(tiny_corpus, index, fake_embedder)
     build(tiny_corpus, tmp_path / "full-2", FakeEmbedder())
     assert_same_vectors(load_index(index), load_index(tmp_path / "full-2"))
+
+
+def test_without_hard_links_the_second_publication_copies_the_files(tiny_corpus, tmp_path, fake_embedder, monkeypatch):
+    def no_links(source, target):
+        raise OSError(1, "Operation not permitted: this file system has no hard links")
+
+    monkeypatch.setattr("assistant.index.os.link", no_links)
+    index = tmp_path / "index"
+    report = build(tiny_corpus, index, fake_embedder, settings=Settings(publish_early_above=0))
+    assert report.searchable_after > 0 and load_index(index).pending is None
+    build(tiny_corpus, tmp_path / "at-once", FakeEmbedder())
+    assert_same_vectors(load_index(index), load_index(tmp_path / "at-once"))

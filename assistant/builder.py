@@ -268,7 +268,8 @@ def _build(
         generation, sentences = _generation(
             chunks, sources_meta, plan, scan, target, settings, embedder, report, progress, scratches
         )
-        if len(sentences) > settings.publish_early_above:  # answer now; the sentences' vectors follow
+        # many sentences to embed in a changed corpus: answer now, the sentences' vectors follow
+        if len(sentences) > settings.publish_early_above and report.changed:
             progress("writing", 0, len(chunks))
             published = write_index(target, generation)  # its new sentences have no vector yet
             del generation

@@ -571,8 +571,10 @@ def test_a_build_stopped_before_the_sentences_are_published_is_completed_by_the_
     assert pending.pending.any()
     assert search(index, fake_embedder, "forum jeunes lyon", k=1)[0].source == "forum.txt"  # it answers meanwhile
     fake_embedder.embedded.clear()
-    report = build(tiny_corpus, index, fake_embedder)  # nothing changed, but sentences have no vector yet
+    # nothing changed, but sentences have no vector yet: they are made, and the generation written once
+    report = build(tiny_corpus, index, fake_embedder, settings=Settings(publish_early_above=0))
     assert report.embedded == 0 and report.embedded_sentences == len(fake_embedder.embedded) > 0
+    assert not report.searchable_after
     assert load_index(index).pending is None
     build(tiny_corpus, tmp_path / "full", FakeEmbedder())
     assert_same_vectors(load_index(index), load_index(tmp_path / "full"))

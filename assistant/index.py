@@ -159,7 +159,7 @@ def write_index(index_dir: Path, written_generation: Generation) -> str:
         if document_terms is not None:
             document_terms.save(staging / "document_terms")
         manifest = {
-            **{key: value for key, value in manifest.items() if key != "sentence_vectors"},
+            **manifest,
             "format_version": FORMAT_VERSION,
             "chunk_count": len(chunks),
             "sentence_count": len(sentences),
@@ -180,10 +180,9 @@ def fill_sentence_vectors(index_dir: Path, published: str, sentence_vectors: Row
     index_dir = Path(index_dir)
     source = index_dir / published
     generation, staging = _staging(index_dir)
-    staging.rmdir()
     written: list[Path] = []
     try:
-        shutil.copytree(source, staging, copy_function=_link)
+        shutil.copytree(source, staging, copy_function=_link, dirs_exist_ok=True)
         for name in ("sentence_vectors.rows.npy", "stores.json", "manifest.json"):
             (staging / name).unlink()
         listed = json.loads((source / "stores.json").read_text(encoding="utf-8"))

@@ -256,11 +256,10 @@ def _build(
     plan = _plan(target, settings, embedder, full, retry_failed, report)
     progress("scanning", 0, 0)
     scan = _scan_corpus(corpus, plan, report)
-    pending = plan.previous is not None and plan.previous.get("sentence_vectors") == "pending"
-    if plan.previous and not scan.to_read and not report.removed and set(report.failed) == set(plan.old_failed):
-        if not pending:
-            report.chunks = plan.previous.get("chunk_count", 0)
-            return report  # nothing changed: the index on disk is already right
+    unchanged = not scan.to_read and not report.removed and set(report.failed) == set(plan.old_failed)
+    if plan.previous and unchanged and plan.previous.get("sentence_vectors") != "pending":
+        report.chunks = plan.previous.get("chunk_count", 0)
+        return report  # nothing changed: the index on disk is already right (a pending one gets its sentences)
     fresh = _read_all(read(scan.files, scan.to_read, settings), len(scan.to_read), report, progress)
     chunks, sources_meta = _lay_out(scan, fresh, plan, report)
     scratches = _Scratches()  # the vectors made, in files until written

@@ -32,6 +32,7 @@ from assistant.index import (
     load_index,
     read_manifest,
     salvage,
+    sentences_pending,
     stored_terms,
     write_index,
 )
@@ -257,7 +258,7 @@ def _build(
     progress("scanning", 0, 0)
     scan = _scan_corpus(corpus, plan, report)
     unchanged = not scan.to_read and not report.removed and set(report.failed) == set(plan.old_failed)
-    if plan.previous and unchanged and plan.previous.get("sentence_vectors") != "pending":
+    if plan.previous and unchanged and not sentences_pending(plan.previous):
         report.chunks = plan.previous.get("chunk_count", 0)
         return report  # nothing changed: the index on disk is already right (a pending one gets its sentences)
     fresh = _read_all(read(scan.files, scan.to_read, settings), len(scan.to_read), report, progress)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from assistant.errors import AssistantError
-from assistant.index import current_generation, current_manifest, read_manifest
+from assistant.index import current_generation, current_manifest, read_manifest, sentences_pending
 from assistant.readers.documents import SUPPORTED, list_sources
 
 
@@ -81,7 +81,7 @@ def index_overview(index_dir: Path) -> IndexOverview:
         str(manifest.get("built_at", "")),
         {source: entry.get("reason", "") for source, entry in manifest.get("failed", {}).items()},
         recognized,
-        manifest.get("sentence_vectors") == "pending",
+        sentences_pending(manifest),
     )
 
 

@@ -109,6 +109,11 @@ def _fsync_tree(path: Path) -> None:
         _fsync_dir(folder)
 
 
+def sentences_pending(manifest: dict) -> bool:
+    """Whether this generation was published before its new sentences' vectors were made."""
+    return manifest.get("sentence_vectors") == "pending"
+
+
 def current_generation(index_dir: Path) -> str | None:
     try:
         name = (Path(index_dir) / CURRENT).read_text(encoding="utf-8").strip()
@@ -445,7 +450,7 @@ def _read_parts(
     expect(sentences.shape == (sentence_count, 3), f"shape {sentences.shape}, expected {(sentence_count, 3)}")
     expect(not len(sentences) or 0 <= int(sentences[:, 0].max()) < count, "sentences point to no chunk")
     reading.append("sentence_vectors")
-    pending = manifest.get("sentence_vectors") == "pending"
+    pending = sentences_pending(manifest)
     sentence_vectors = Rows.load(
         index_dir, folder, "sentence_vectors", sentence_count, dimension, np.float16, missing=pending
     )

@@ -212,13 +212,13 @@ class Retriever:
     def _fill(self, text: str, rows: range, spans: np.ndarray, vectors: np.ndarray) -> None:
         """In an index published before its sentences' vectors, those of a passage that have none yet: embedded
         now (only those answering compares), and kept with the loaded index for the next question."""
-        index, missing = self.index, []
-        for position, (row, (start, end)) in enumerate(zip(rows, spans.tolist())):
+        index, missing = self.index, {}
+        for row, (start, end) in zip(rows, spans.tolist()):
             if index.pending[row] and row not in index.embedded and is_compared(text[start:end]):
-                missing.append((position, row, text[start:end]))
+                missing[row] = text[start:end]
         if missing:
-            made = self.embedder.embed_documents([sentence for _, _, sentence in missing])
-            for (_, row, _), vector in zip(missing, made):
+            made = self.embedder.embed_documents(list(missing.values()))
+            for row, vector in zip(missing, made):
                 index.embedded[row] = vector.astype(np.float16)
         for position, row in enumerate(rows):
             if row in index.embedded:

@@ -171,11 +171,11 @@ class Rows:
     @classmethod
     def pending(cls, previous: Rows | None, origin: np.ndarray, dimension: int, dtype) -> Rows:
         """A generation's rows before its new vectors are made: entry i is entry ``origin[i]`` of ``previous``
-        where >= 0 (and that has one), and has no vector yet elsewhere."""
+        where >= 0, and has no vector yet elsewhere."""
         rows = np.full(len(origin), -1, np.int64)
         kept = origin >= 0
         if previous is not None:
-            rows[kept] = np.where(previous.missing[origin[kept]], -1, previous.rows[origin[kept]])
+            rows[kept] = previous.rows[origin[kept]]
         segments, files = (previous.segments, previous.files) if previous is not None else ([], [])
         return cls(segments, files, rows, None, dimension, dtype)
 

@@ -188,8 +188,8 @@ class _Plan:
 
 def _plan(target: Path, settings: Settings, embedder: Embedder, full: bool, retry_failed: bool, report) -> _Plan:
     wanted = _index_settings(settings, embedder)
-    previous = read_manifest(target)
-    current, damage = _load_current(target) if previous is not None else (None, "")
+    current, damage = _load_current(target)
+    previous = current.manifest if current is not None else read_manifest(target)
     # A damaged index, or one of an earlier format, built with the same model and chunking still lends whatever
     # vectors can be read.
     reusable = not full and previous is not None and not _settings_changed(previous, wanted)
@@ -262,12 +262,11 @@ def _build(
         report.chunks = plan.previous.get("chunk_count", 0)
         return report  # nothing changed: the index on disk is already right (a pending one gets its sentences)
     fresh = _read_all(read(scan.files, scan.to_read, settings), len(scan.to_read), report, progress)
-    chunks, sources_meta = _lay_out(scan, fresh, plan, report)
+    layout = _lay_out(scan, fresh, plan, report)
+    chunks = layout.chunks
     scratches = _Scratches()  # the vectors made, in files until written
     try:
-        generation, sentences = _generation(
-            chunks, sources_meta, plan, scan, target, settings, embedder, report, progress, scratches
-        )
+        generation, sentences = _generation(layout, plan, scan, target, settings, embedder, report, progress, scratches)
         # many sentences to embed in a changed corpus: answer now, the sentences' vectors follow
         if len(sentences) > settings.publish_early_above and report.changed:
             progress("writing", 0, len(chunks))
@@ -300,12 +299,23 @@ class _Scratches(list):
             scratch.close()
 
 
-def _lay_out(scan: _Scan, fresh: dict, plan: _Plan, report: BuildReport) -> tuple[ChunkTable, dict]:
-    """The chunks of the new generation, grouped by source in order (those of files read now, the current index's
-    rows for the others), and each source's manifest entry."""
+@dataclass
+class _Layout:
+    """The chunks of the new generation, each source's manifest entry, and each chunk's row in the current index
+    (-1 for a chunk of a file read now)."""
+
+    chunks: ChunkTable
+    sources_meta: dict[str, dict]
+    origin: np.ndarray
+
+
+def _lay_out(scan: _Scan, fresh: dict, plan: _Plan, report: BuildReport) -> _Layout:
+    """The chunks of the new generation, grouped by source in order: those of files read now, the current index's
+    rows for the others (a run of rows a source, looked up by chunk id only when its rows are not one run)."""
     new_tables: list[ChunkTable] = []  # of the files read now
-    origin: list[int] = []  # for each chunk, its row in the current index, or -1 for one of the new tables
+    origin: list[np.ndarray] = []
     sources_meta: dict[str, dict] = {}
+    runs = plan.current.chunks.runs_by_source() if plan.current is not None else {}
     for source in sorted(scan.files):
         if source in report.failed:
             continue
@@ -313,19 +323,26 @@ def _lay_out(scan: _Scan, fresh: dict, plan: _Plan, report: BuildReport) -> tupl
             meta, table = fresh.pop(source)  # each document's chunks go once into the new table
             ids = list(table.ids)
             new_tables.append(table)
-            origin.extend([-1] * len(table))
+            origin.append(np.full(len(table), -1, np.int64))
         else:
             ids = plan.old_sources[source]["chunks"]
-            origin.extend(plan.current.chunk_row[chunk_id] for chunk_id in ids)
+            origin.append(_rows_of(plan.current, runs.get(source), ids))
             meta = {k: v for k, v in plan.old_sources[source].items() if k not in ("hash", "stat", "chunks")}
         sources_meta[source] = {"hash": scan.hashes[source], "stat": scan.stats.get(source), **meta, "chunks": ids}
+    origin_rows = np.concatenate(origin) if origin else np.zeros(0, np.int64)
     current = plan.current.chunks if plan.current is not None else None
-    return _assemble(current, np.asarray(origin, np.int64), ChunkTable.concat(new_tables)), sources_meta
+    return _Layout(_assemble(current, origin_rows, ChunkTable.concat(new_tables)), sources_meta, origin_rows)
+
+
+def _rows_of(current: LoadedIndex, run: range | None, ids: list[str]) -> np.ndarray:
+    """The rows of an unchanged source's chunks in the current index: its run of rows when they hold these ids."""
+    if run is not None and len(run) == len(ids) and current.chunks.ids[run.start : run.stop] == ids:
+        return np.arange(run.start, run.stop, dtype=np.int64)
+    return np.fromiter((current.chunk_row[chunk_id] for chunk_id in ids), np.int64, len(ids))
 
 
 def _generation(
-    chunks: ChunkTable,
-    sources_meta: dict,
+    layout: _Layout,
     plan: _Plan,
     scan: _Scan,
     target: Path,
@@ -337,9 +354,10 @@ def _generation(
 ) -> tuple[Generation, _SentenceVectors]:
     """Everything the new generation holds but its sentences' vectors: chunk vectors (carried over or embedded),
     terms, BM25, the dense index; and the sentences whose vectors are still to be made."""
+    chunks, sources_meta = layout.chunks, layout.sources_meta
     carried, old = None, None
     if plan.reusable and plan.current is not None:  # unchanged chunks keep their rows; others' text may have moved
-        carried = Carried.of(chunks, plan.current)
+        carried = Carried.of(chunks, plan.current, layout.origin)
         gone = np.ones(len(plan.current.chunks), dtype=bool)
         gone[carried.old_rows[carried.old_rows >= 0]] = False
         current, gone = plan.current, np.flatnonzero(gone)
@@ -537,9 +555,12 @@ class Carried:
     old_rows: np.ndarray  # int64, for each new chunk row its row in the current index, -1 for a new chunk
 
     @classmethod
-    def of(cls, chunks: ChunkTable, current: LoadedIndex) -> Carried:
-        rows = current.chunk_row
-        return cls(current, np.fromiter((rows.get(i, -1) for i in chunks.ids), dtype=np.int64, count=len(chunks)))
+    def of(cls, chunks: ChunkTable, current: LoadedIndex, origin: np.ndarray | None = None) -> Carried:
+        """Each chunk's row in ``current``: ``origin``'s where known (>= 0), else looked up by chunk id."""
+        rows, old_rows = current.chunk_row, np.full(len(chunks), -1, np.int64) if origin is None else origin.copy()
+        for row in np.flatnonzero(old_rows < 0).tolist():
+            old_rows[row] = rows.get(chunks.ids[row], -1)
+        return cls(current, old_rows)
 
 
 def _reuse_or_embed(

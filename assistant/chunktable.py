@@ -72,6 +72,21 @@ class ChunkTable(Sequence):
 
     __hash__ = None
 
+    def runs_by_source(self) -> dict[str, range]:
+        """The rows of each source whose chunks are one run of consecutive rows (as a build lays them out)."""
+        codes = self.numbers[:, SOURCE]
+        if not len(codes):
+            return {}
+        begins = np.concatenate([[0], np.flatnonzero(np.diff(codes)) + 1])
+        ends = np.concatenate([begins[1:], [len(codes)]])
+        once = np.bincount(codes[begins]) == 1  # sources whose rows are not split in several runs
+        names = self.strings["sources"]
+        return {
+            names[code]: range(begin, end)
+            for code, begin, end in zip(codes[begins].tolist(), begins.tolist(), ends.tolist())
+            if once[code]
+        }
+
     def sources(self) -> np.ndarray:
         """The source path of every row (object array)."""
         return np.asarray(self.strings["sources"], dtype=object)[self.numbers[:, SOURCE]]
@@ -100,6 +115,8 @@ class ChunkTable(Sequence):
     def take(self, rows: np.ndarray) -> ChunkTable:
         """The table of these rows, in this order; texts are copied a run of consecutive rows at a time."""
         rows = np.asarray(rows, dtype=np.int64)
+        if len(rows) and rows[-1] - rows[0] == len(rows) - 1 and np.all(np.diff(rows) == 1):
+            return self._run(int(rows[0]), int(rows[-1]) + 1)
         numbers = self.numbers[rows]
         lengths = numbers[:, END] - numbers[:, BEGIN]
         breaks = np.flatnonzero(np.diff(rows) != 1) + 1
@@ -109,6 +126,14 @@ class ChunkTable(Sequence):
         numbers[:, END] = np.cumsum(lengths)
         numbers[:, BEGIN] = numbers[:, END] - lengths
         return ChunkTable([self.ids[row] for row in rows.tolist()], numbers, text, self.strings)
+
+    def _run(self, first: int, end: int) -> ChunkTable:
+        """Rows ``first`` to ``end``: their text a view of this table's, not a copy."""
+        numbers = self.numbers[first:end].copy()
+        begin = int(numbers[0, BEGIN])
+        text = self.text[begin : int(numbers[-1, END])]
+        numbers[:, [BEGIN, END]] -= begin
+        return ChunkTable(self.ids[first:end], numbers, text, self.strings)
 
     @classmethod
     def concat(cls, tables: list[ChunkTable]) -> ChunkTable:

@@ -88,8 +88,8 @@ class DenseIndex:
 
     @classmethod
     def load(cls, folder: Path, manifest: dict, vectors: np.ndarray, filled: bool = True) -> DenseIndex:
-        """Read what ``save`` wrote; ``vectors`` are the chunk vectors, row for row. An exact index is filed from
-        them only if it is to be ``filled`` (searched)."""
+        """Read what ``save`` wrote; ``vectors`` are the chunk vectors, row for row, filed into the index only if it
+        is to be ``filled`` (searched)."""
         import faiss
 
         index = faiss.read_index(str(folder / "dense.faiss"))
@@ -112,7 +112,8 @@ class DenseIndex:
         ):
             raise ValueError("dense.faiss is not the partition its lists point to")
         index.nprobe = probes(index.nlist)
-        _file(index, vectors, ids, lists)
+        if filled:  # a build updates the lists and ids only: it never searches, and writes the partition empty
+            _file(index, vectors, ids, lists)
         return cls(index, ids, lists, int(manifest.get("dense_trained_on", len(vectors))), vectors)
 
 

@@ -67,7 +67,12 @@ def lucene_idf(total, frequency):
 
 def lucene_tf(tf, lengths, mean_length: float, k1: float, b: float):
     """Lucene's BM25 term-frequency component, for each (entry, term) count ``tf`` of an entry of ``lengths`` terms."""
-    return tf / (k1 * ((1 - b) + b * lengths / mean_length) + tf)
+    return tf / (lucene_norm(lengths, mean_length, k1, b) + tf)
+
+
+def lucene_norm(lengths, mean_length: float, k1: float, b: float):
+    """What an entry's length adds to the denominator of its terms' ``lucene_tf``."""
+    return k1 * ((1 - b) + b * lengths / mean_length)
 
 
 _FOLDED_STOP_WORDS = frozenset(fold_accents(word) for word in STOP_WORDS)
@@ -139,8 +144,13 @@ class Terms:
 
     def lengths(self) -> np.ndarray:
         """How many terms each entry holds."""
-        total = np.concatenate([[0], np.cumsum(self.counts, dtype=np.int64)])
-        return np.diff(total[self.starts])
+        count = len(self.starts) - 1
+        if not len(self.counts):
+            return np.zeros(count, np.int64)
+        filled = np.flatnonzero(np.diff(self.starts) > 0)  # reduceat sums from each start to the next
+        lengths = np.zeros(count, np.int64)
+        lengths[filled] = np.add.reduceat(self.counts, self.starts[filled], dtype=np.int64)
+        return lengths
 
     def counted(self, begin: int, end: int) -> Counter:
         """The terms of entries ``begin`` to ``end``, summed."""
@@ -285,21 +295,33 @@ class KeywordIndex:
         vocabulary = {term: i for i, term in enumerate(terms.vocabulary)}
         empty = vocabulary.setdefault("", len(vocabulary))
         lengths = terms.lengths()
-        rows = np.repeat(np.arange(count, dtype=np.int32), np.diff(terms.starts))
-        columns, tf = terms.ids, terms.counts
         blank = np.flatnonzero(lengths == 0)  # an entry with no term holds the empty one, as bm25s does
-        if len(blank):
-            rows, columns = np.concatenate([rows, blank]), np.concatenate([columns, np.full(len(blank), empty)])
-            tf = np.concatenate([tf, np.ones(len(blank), tf.dtype)])
         lengths = np.maximum(lengths, 1)
-        frequencies = np.bincount(columns, minlength=len(vocabulary))
+        frequencies = np.bincount(terms.ids, minlength=len(vocabulary))
+        frequencies[empty] += len(blank)
         idf = lucene_idf(count, frequencies).astype(retriever.dtype)
-        tfc = lucene_tf(tf.astype(retriever.dtype), lengths[rows], lengths.mean(), k1, b)
-        matrix = sp.csc_matrix(
-            ((idf[columns] * tfc).astype(retriever.dtype), (rows, columns)),
-            shape=(count, len(vocabulary)),
-            dtype=retriever.dtype,
-        )
+        norm = lucene_norm(lengths, lengths.mean(), k1, b)
+        # idf * lucene_tf of every (entry, term), in the terms' order, computed in place in one array
+        values = np.repeat(norm, np.diff(terms.starts))
+        values += terms.counts
+        np.divide(terms.counts, values, out=values)
+        values *= idf[terms.ids]
+        shape = (count, len(vocabulary))
+        matrix = sp.csr_matrix((values.astype(retriever.dtype), terms.ids, terms.starts), shape=shape).tocsc()
+        del values
+        if len(blank):
+            data = (idf[empty] * (1 / (norm[blank] + 1))).astype(retriever.dtype)
+            if empty == len(vocabulary) - 1 and matrix.indptr[empty] == matrix.nnz:  # the last column, still empty
+                matrix = sp.csc_matrix(
+                    (
+                        np.concatenate([matrix.data, data]),
+                        np.concatenate([matrix.indices, blank.astype(matrix.indices.dtype)]),
+                        np.concatenate([matrix.indptr[:-1], [matrix.nnz + len(blank)]]).astype(matrix.indptr.dtype),
+                    ),
+                    shape=shape,
+                )
+            else:
+                matrix = matrix + sp.csc_matrix((data, (blank, np.full(len(blank), empty))), shape=shape)
         retriever.scores = {"data": matrix.data, "indices": matrix.indices, "indptr": matrix.indptr, "num_docs": count}
         retriever.vocab_dict, retriever.nonoccurrence_array = vocabulary, None
         retriever.unique_token_ids_set = set(vocabulary.values())

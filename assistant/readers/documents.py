@@ -4,6 +4,7 @@ DocumentError. Scanned PDF pages and images are read by OCR (assistant.readers.o
 from __future__ import annotations
 
 import fnmatch
+import os
 import re
 import unicodedata
 from collections.abc import Iterator
@@ -47,13 +48,25 @@ def list_sources(corpus_dir: Path) -> Iterator[tuple[str, Path]]:
     if ignore_file.is_file():
         lines = ignore_file.read_text(encoding="utf-8", errors="replace").splitlines()
         patterns = [line.strip() for line in lines if line.strip() and not line.startswith("#")]
-    for path in sorted(corpus_dir.rglob("*")):
-        relative = path.relative_to(corpus_dir).as_posix()
-        if any(part.startswith(".") for part in relative.split("/")) or not path.is_file():
-            continue
+    found = sorted(_walk(str(corpus_dir), ()))  # by path parts, as pathlib sorts paths
+    for parts, path in found:
+        relative = "/".join(parts)
         if any(fnmatch.fnmatchcase(relative, pattern) for pattern in patterns):
             continue
-        yield relative, path
+        yield relative, Path(path)
+
+
+def _walk(folder: str, parts: tuple[str, ...]) -> Iterator[tuple[tuple[str, ...], str]]:
+    """(path parts under the corpus, path) of every file below ``folder`` that is not hidden nor in a hidden
+    folder; symbolic links to files count, links to folders are not followed."""
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            if entry.is_dir(follow_symlinks=False):
+                yield from _walk(entry.path, (*parts, entry.name))
+            elif entry.is_file():
+                yield (*parts, entry.name), entry.path
 
 
 def _title_line(text: str) -> str:

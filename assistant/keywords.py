@@ -127,8 +127,8 @@ class Terms:
     @classmethod
     def load(cls, directory: Path, count: int) -> Terms:
         vocabulary = json.loads((directory / "vocabulary.json").read_text(encoding="utf-8"))
-        ids = np.load(directory / "ids.npy", allow_pickle=False)
-        counts = np.load(directory / "counts.npy", allow_pickle=False)
+        ids = np.load(directory / "ids.npy", mmap_mode="r", allow_pickle=False)  # read once, where carried over
+        counts = np.load(directory / "counts.npy", mmap_mode="r", allow_pickle=False)
         starts = np.load(directory / "starts.npy", allow_pickle=False)
         if (
             not isinstance(vocabulary, list)
@@ -181,8 +181,8 @@ class Terms:
         if isinstance(counted, dict):
             counted = Counted.of(counted, old.vocabulary if old is not None else [])
         starts, runs = carried_layout(old.starts if old is not None else None, old_rows, counted.lengths())
-        ids = np.zeros(int(starts[-1]), dtype=np.int32)
-        counts = np.zeros(int(starts[-1]), dtype=np.int32)
+        ids = np.empty(int(starts[-1]), dtype=np.int32)  # every entry is written below: carried over, or counted
+        counts = np.empty(int(starts[-1]), dtype=np.int32)
         for begin, source, length in runs:
             ids[begin : begin + length] = old.ids[source : source + length]
             counts[begin : begin + length] = old.counts[source : source + length]

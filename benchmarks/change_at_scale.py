@@ -1,12 +1,18 @@
 """A one-file change in a large corpus: what a whole build costs, step by step.
 
     python benchmarks/change_at_scale.py [--chunks 100000] [--file-chunks 20]
+    python benchmarks/change_at_scale.py --again 3 [--base /tmp/base]   # the built corpus, one-file builds only
+
 
 A synthetic corpus of real French text (sentences of corpus-beta, shuffled into files of about ``--file-chunks``
 chunks) is built once; then one file is edited and the build that follows, in a process of its own, is timed step
 by step. Both report their peak resident memory, by stage. Vectors come from
 a hashing embedder, so that the first build of a large corpus takes minutes and not days: every step but embedding
 is the real one. What embedding the changed file costs with the default model is measured apart, on its texts.
+
+With ``--again N``, the corpus and index built last time are kept, and N one-file builds are run, each in a process
+of its own, each on another edit of the same file; with ``--base`` (a checkout of other code, same index format),
+builds of that code alternate with builds of this tree, for a ratio measured in the same run.
 """
 
 from __future__ import annotations
@@ -19,11 +25,12 @@ import random
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
 from build_speed import StageClock
-from common import ROOT, SHARED, Timer, fresh, machine, need, table
+from common import CACHE, ROOT, SHARED, Timer, fresh, machine, need, table
 
 
 class MemoryByStage:
@@ -101,12 +108,17 @@ def main() -> None:
     parser.add_argument("--file-chunks", type=int, default=20)
     parser.add_argument("--one-file-build", help=argparse.SUPPRESS)  # the second build, run in a process of its own
     parser.add_argument("--serve", help=argparse.SUPPRESS)  # then a serving process, on the index built
+    parser.add_argument("--again", type=int, default=0, help="one-file builds on the index built last time")
+    parser.add_argument("--base", type=Path, help="with --again: a checkout of the code to compare with")
+    parser.add_argument("--edit", default="revue", help=argparse.SUPPRESS)  # what the one-file build writes
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     if args.one_file_build:
-        return one_file_build(Path(args.one_file_build))
+        return one_file_build(Path(args.one_file_build), args.edit)
     if args.serve:
         return serve(Path(args.serve))
+    if args.again:
+        return again(args.again, args.base)
     from assistant.builder import build_index
     from assistant.settings import Settings
 
@@ -150,7 +162,41 @@ def serve(root: Path) -> None:
     print(f"peak resident memory of the serving process: {memory.peak >> 20} MB")
 
 
-def one_file_build(root: Path) -> None:
+def again(runs: int, base: Path | None) -> None:
+    """One-file builds on the index built last time, each in a process of its own (this tree's code, alternating
+    with ``base``'s); a table of their times and peaks, and the median of each code."""
+    root = CACHE / "change-at-scale"
+    need(root / "index")
+    codes = [("base", base.resolve()), ("this", ROOT)] if base else [("this", ROOT)]
+    found: dict[str, list[tuple[float, int]]] = {label: [] for label, _ in codes}
+    for run in range(runs):
+        for label, tree in codes:
+            command = [
+                sys.executable,
+                __file__,
+                "--one-file-build",
+                str(root),
+                "--edit",
+                f"{label} {run} {time.time()}",
+            ]
+            env = {**os.environ, "ASSISTANT_CODE": str(tree), "PYTHONPATH": str(tree)}
+            output = subprocess.run(command, check=True, cwd=tree, env=env, capture_output=True, text=True).stdout
+            seconds = float(re.search(r"\*\*whole build\*\* \| ([\d.]+)", output)[1])
+            peak = int(re.search(r"process of its own\): (\d+) MB", output)[1])
+            found[label].append((seconds, peak))
+            print(f"run {run + 1}, {label}: {seconds:.1f} s, {peak:,} MB", flush=True)
+    rows = []
+    for label, results in found.items():
+        seconds = sorted(value for value, _ in results)
+        rows.append([label, ", ".join(f"{value:.1f}" for value, _ in results), seconds[len(seconds) // 2]])
+        rows[-1].append(max(peak for _, peak in results))
+    print(f"\nMachine: {machine()}\n")
+    print(table(["code", "one-file builds (s)", "median (s)", "peak resident MB"], rows))
+    if base:
+        print(f"\nratio of medians, this / base: {rows[1][2] / rows[0][2]:.2f}x")
+
+
+def one_file_build(root: Path, edit: str = "revue") -> None:
     from assistant.builder import build_index
     from assistant.chunking import chunk_document, is_quotable, split_sentences
     from assistant.embeddings import embedder_for
@@ -160,7 +206,8 @@ def one_file_build(root: Path) -> None:
     corpus = root / "corpus"
     settings = Settings(corpus_dir=corpus, index_dir=root / "index")
     edited = corpus / "fiche-0000003.txt"
-    edited.write_text(edited.read_text(encoding="utf-8").replace("partie 7.", "partie 7, revue."), encoding="utf-8")
+    text = re.sub(r"partie 7\b[^.]*\.", f"partie 7, {edit}.", edited.read_text(encoding="utf-8"), count=1)
+    edited.write_text(text, encoding="utf-8")
     steps = StageClock(first="loading the current index")
     memory = MemoryByStage("loading the current index")
 
@@ -196,5 +243,5 @@ def one_file_build(root: Path) -> None:
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, str(ROOT))
+    sys.path.insert(0, os.environ.get("ASSISTANT_CODE", str(ROOT)))  # --base: the code compared with
     main()

@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from assistant.records import Chunk
+from assistant.stores import release_pages
 
 # the columns of numbers.npy
 BEGIN, END, START, STOP, PAGE, SOURCE, TITLE, HEADING = range(8)
@@ -177,6 +178,7 @@ class ChunkTable(Sequence):
             raise ValueError(f"numbers.npy: {numbers.dtype} {numbers.shape}, expected int64 {(len(ids), 8)}")
         if zlib.crc32(memoryview(text)) != record["text_crc32"]:
             raise ValueError("text.bin does not match its checksum")
+        release_pages(text)  # read through once for the checksum: a chunk's text is read again when asked for
         if len(ids) and (numbers[:, BEGIN].min() < 0 or numbers[:, END].max() > size):
             raise ValueError("text offsets past the end of text.bin")
         for column, name in _CODED.items():

@@ -443,6 +443,7 @@ def _read_parts(
     vectors = Rows.load(index_dir, folder, "vectors", count, dimension, np.float32)
     reading.append("dense.faiss")
     dense = DenseIndex.load(folder, manifest, vectors, filled=searchable)
+    vectors.release()  # filed into the dense index: searches re-read the few rows they re-rank
     found = f"{dense.size} vectors of {dense.index.d}, expected {count}"
     expect(dense.index.d == dimension and dense.size in (count, 0 if not searchable else count), found)
     reading.append("sentences.npy")

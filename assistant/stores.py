@@ -18,6 +18,7 @@ no kept generation lists are deleted with it.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import mmap
 import os
@@ -31,6 +32,15 @@ STORES = "stores"
 MAX_SEGMENTS = 8
 SLICE = 65_536  # vectors read, copied or written at a time: temporary copies stay small, mapped files are read in order
 WRITE_ROWS = 8_192  # rows written into a scratch file before their pages are handed back
+
+
+def release_pages(array: np.ndarray) -> None:
+    """Hand back the pages of a mapped file that was read through once (its vectors filed, its checksum taken):
+    they stay in the file and come back when read again, and the process's resident memory holds what it uses."""
+    mapping = getattr(array, "_mmap", None)
+    if mapping is not None:
+        with contextlib.suppress(OSError, ValueError):
+            mapping.madvise(mmap.MADV_DONTNEED)
 
 
 def slices(count: int) -> Iterator[slice]:
@@ -119,6 +129,11 @@ class Rows:
 
     def __len__(self) -> int:
         return len(self.rows)
+
+    def release(self) -> None:
+        """Hand back the pages of the segments read so far (see ``release_pages``)."""
+        for segment in self.segments:
+            release_pages(segment)
 
     @property
     def missing(self) -> np.ndarray:

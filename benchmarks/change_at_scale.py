@@ -164,34 +164,37 @@ def serve(root: Path) -> None:
 
 def again(runs: int, base: Path | None) -> None:
     """One-file builds on the index built last time, each in a process of its own (this tree's code, alternating
-    with ``base``'s); a table of their times and peaks, and the median of each code."""
+    with ``base``'s), then a serving process of each; a table of their times and peaks, and each code's median."""
     root = CACHE / "change-at-scale"
     need(root / "index")
     codes = [("base", base.resolve()), ("this", ROOT)] if base else [("this", ROOT)]
+
+    def run(tree: Path, *args: str) -> str:
+        env = {**os.environ, "ASSISTANT_CODE": str(tree), "PYTHONPATH": str(tree)}
+        command = [sys.executable, __file__, *args]
+        return subprocess.run(command, check=True, cwd=tree, env=env, capture_output=True, text=True).stdout
+
     found: dict[str, list[tuple[float, int]]] = {label: [] for label, _ in codes}
-    for run in range(runs):
+    for number in range(runs):
         for label, tree in codes:
-            command = [
-                sys.executable,
-                __file__,
-                "--one-file-build",
-                str(root),
-                "--edit",
-                f"{label} {run} {time.time()}",
-            ]
-            env = {**os.environ, "ASSISTANT_CODE": str(tree), "PYTHONPATH": str(tree)}
-            output = subprocess.run(command, check=True, cwd=tree, env=env, capture_output=True, text=True).stdout
+            output = run(tree, "--one-file-build", str(root), "--edit", f"{label} {number} {time.time()}")
             seconds = float(re.search(r"\*\*whole build\*\* \| ([\d.]+)", output)[1])
             peak = int(re.search(r"process of its own\): (\d+) MB", output)[1])
             found[label].append((seconds, peak))
-            print(f"run {run + 1}, {label}: {seconds:.1f} s, {peak:,} MB", flush=True)
+            print(f"run {number + 1}, {label}: {seconds:.1f} s, {peak:,} MB", flush=True)
+    serving = {}
+    for label, tree in codes:  # on the index of the last build
+        output = run(tree, "--serve", str(root))
+        serving[label] = int(re.search(r"serving process: (\d+) MB", output)[1])
+        print(f"serving, {label}: {output.strip()}", flush=True)
     rows = []
     for label, results in found.items():
         seconds = sorted(value for value, _ in results)
         rows.append([label, ", ".join(f"{value:.1f}" for value, _ in results), seconds[len(seconds) // 2]])
-        rows[-1].append(max(peak for _, peak in results))
+        rows[-1] += [max(peak for _, peak in results), serving[label]]
     print(f"\nMachine: {machine()}\n")
-    print(table(["code", "one-file builds (s)", "median (s)", "peak resident MB"], rows))
+    headers = ["code", "one-file builds (s)", "median (s)", "peak resident MB", "serving process MB"]
+    print(table(headers, rows))
     if base:
         print(f"\nratio of medians, this / base: {rows[1][2] / rows[0][2]:.2f}x")
 

@@ -215,8 +215,20 @@ def _claims(text: str) -> list[str]:
 
 
 def _tidy(text: str) -> str:
-    """Spaces doubled or left before punctuation where markers were taken out, removed."""
-    return re.sub(r"\s+([.,;:!?])", r"\1", re.sub(r"[ \t]{2,}", " ", text)).strip()
+    """Spaces doubled, or left before a full stop or a comma, removed; the space French puts before ; : ! ? stays.
+
+    >>> _tidy(_without_markers("Le barcamp s'est tenu à Paris [1] , le 17 novembre [4] ? Oui [2]."))
+    "Le barcamp s'est tenu à Paris, le 17 novembre ? Oui."
+    """
+    return re.sub(r"\s+([.,])", r"\1", re.sub(r"[ \t]{2,}", " ", text)).strip()
+
+
+_SPACED_MARKER = re.compile(r"\s*\[(\d+)\]")  # a marker and the space before it
+
+
+def _without_markers(text: str, keep: Callable[[int], bool] = lambda number: False) -> str:
+    """The text without its markers but those of the numbers to ``keep``, each taken out with the space before it."""
+    return _SPACED_MARKER.sub(lambda m: m.group(0) if keep(int(m.group(1))) else "", text)
 
 
 _MARKER_AFTER_STOP = re.compile(r"([.!?…])((?:\s*\[\d+\])+)")
@@ -244,8 +256,8 @@ def check_generated(
                 valid.append(number)
             elif phrases["invalid_marker"].format(number=number) not in warnings:
                 warnings.append(phrases["invalid_marker"].format(number=number))
-        cleaned = _tidy(_MARKER.sub(lambda m: m.group(0) if 1 <= int(m.group(1)) <= len(passages) else "", sentence))
-        claim = _tidy(_MARKER.sub("", cleaned))
+        cleaned = _tidy(_without_markers(sentence, lambda number: 1 <= number <= len(passages)))
+        claim = _tidy(_without_markers(cleaned))
         if not valid:
             if len(analyze(claim)) >= 3:
                 warnings.append(f"« {claim[:80]} » : {phrases['unsupported']}")
@@ -263,7 +275,7 @@ def check_generated(
             out.append(f"{inert(claim)} *({phrases['unsupported_cited']})*")
             continue
         kept = set(backing)
-        cleaned = _tidy(_MARKER.sub(lambda m, kept=kept: m.group(0) if int(m.group(1)) in kept else "", cleaned))
+        cleaned = _tidy(_without_markers(cleaned, kept.__contains__))
         for number, quote in backing.items():
             if quote not in quotes.setdefault(number, []):
                 quotes[number].append(quote)

@@ -152,6 +152,38 @@ def test_corpus_listing_skips_hidden_and_ignored_files(tmp_path):
     assert [source for source, _ in list_sources(tmp_path)] == ["a.txt", "sub/README.md"]
 
 
+def test_corpus_listing_is_pathlibs_order_follows_no_folder_link_and_passes_over_unreadable_folders(
+    tmp_path, monkeypatch
+):
+    import os
+
+    from assistant.readers import documents
+
+    for name in ("b.txt", "a-b/c.md", "a/z.md", "a/b/c.txt", "A.txt", "é.txt", "a/.hidden.txt", "locked/x.txt"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(name)
+    (tmp_path / "folder-link").symlink_to(tmp_path / "a", target_is_directory=True)
+    (tmp_path / "file-link.txt").symlink_to(tmp_path / "b.txt")
+    expected = [
+        path.relative_to(tmp_path).as_posix()
+        for path in sorted(tmp_path.rglob("*"))
+        if path.is_file() and not any(part.startswith(".") for part in path.relative_to(tmp_path).parts)
+    ]
+    assert [source for source, _ in list_sources(tmp_path)] == expected
+    assert "file-link.txt" in expected and not any(s.startswith("folder-link/") for s in expected)
+
+    scandir = os.scandir
+
+    def refused(path):
+        if str(path).endswith("locked"):
+            raise PermissionError(13, "Permission denied", str(path))
+        return scandir(path)
+
+    monkeypatch.setattr(documents.os, "scandir", refused)
+    assert [source for source, _ in list_sources(tmp_path)] == [s for s in expected if not s.startswith("locked/")]
+    assert list(list_sources(tmp_path / "missing")) == []
+
+
 def test_hostile_files_are_parsed_or_reported_within_their_bounds(tmp_path):
     from hostile import write_hostile_files
 

@@ -58,15 +58,23 @@ def list_sources(corpus_dir: Path) -> Iterator[tuple[str, Path]]:
 
 def _walk(folder: str, parts: tuple[str, ...]) -> Iterator[tuple[tuple[str, ...], str]]:
     """(path parts under the corpus, path) of every file below ``folder`` that is not hidden nor in a hidden
-    folder; symbolic links to files count, links to folders are not followed."""
-    with os.scandir(folder) as entries:
-        for entry in entries:
-            if entry.name.startswith("."):
-                continue
-            if entry.is_dir(follow_symlinks=False):
-                yield from _walk(entry.path, (*parts, entry.name))
-            elif entry.is_file():
-                yield (*parts, entry.name), entry.path
+    folder; symbolic links to files count, links to folders are not followed, and a folder that cannot be read
+    (or is missing) is passed over, as pathlib's glob does."""
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return
+    for entry in entries:
+        if entry.name.startswith("."):
+            continue
+        try:
+            is_folder, is_file = entry.is_dir(follow_symlinks=False), entry.is_file()
+        except OSError:
+            continue
+        if is_folder:
+            yield from _walk(entry.path, (*parts, entry.name))
+        elif is_file:
+            yield (*parts, entry.name), entry.path
 
 
 def _title_line(text: str) -> str:

@@ -555,9 +555,9 @@ class Carried:
     old_rows: np.ndarray  # int64, for each new chunk row its row in the current index, -1 for a new chunk
 
     @classmethod
-    def of(cls, chunks: ChunkTable, current: LoadedIndex, origin: np.ndarray | None = None) -> Carried:
+    def of(cls, chunks: ChunkTable, current: LoadedIndex, origin: np.ndarray) -> Carried:
         """Each chunk's row in ``current``: ``origin``'s where known (>= 0), else looked up by chunk id."""
-        rows, old_rows = current.chunk_row, np.full(len(chunks), -1, np.int64) if origin is None else origin.copy()
+        rows, old_rows = current.chunk_row, origin.copy()
         for row in np.flatnonzero(old_rows < 0).tolist():
             old_rows[row] = rows.get(chunks.ids[row], -1)
         return cls(current, old_rows)

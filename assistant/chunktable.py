@@ -116,11 +116,11 @@ class ChunkTable(Sequence):
     def take(self, rows: np.ndarray) -> ChunkTable:
         """The table of these rows, in this order; texts are copied a run of consecutive rows at a time."""
         rows = np.asarray(rows, dtype=np.int64)
-        if len(rows) and rows[-1] - rows[0] == len(rows) - 1 and np.all(np.diff(rows) == 1):
+        breaks = np.flatnonzero(np.diff(rows) != 1) + 1
+        if len(rows) and not len(breaks):  # one run of rows
             return self._run(int(rows[0]), int(rows[-1]) + 1)
         numbers = self.numbers[rows]
         lengths = numbers[:, END] - numbers[:, BEGIN]
-        breaks = np.flatnonzero(np.diff(rows) != 1) + 1
         runs = zip(np.concatenate([[0], breaks]), np.concatenate([breaks, [len(rows)]])) if len(rows) else ()
         parts = [self.text[numbers[first, BEGIN] : numbers[last - 1, END]] for first, last in runs]
         text = np.concatenate(parts) if parts else np.zeros(0, np.uint8)

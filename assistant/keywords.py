@@ -65,13 +65,9 @@ def lucene_idf(total, frequency):
     return np.log(1 + (total - frequency + 0.5) / (frequency + 0.5))
 
 
-def lucene_tf(tf, lengths, mean_length: float, k1: float, b: float):
-    """Lucene's BM25 term-frequency component, for each (entry, term) count ``tf`` of an entry of ``lengths`` terms."""
-    return tf / (lucene_norm(lengths, mean_length, k1, b) + tf)
-
-
 def lucene_norm(lengths, mean_length: float, k1: float, b: float):
-    """What an entry's length adds to the denominator of its terms' ``lucene_tf``."""
+    """What an entry of ``lengths`` terms adds to the denominator of Lucene's BM25 term-frequency component,
+    tf / (norm + tf), of each of its terms counted tf times."""
     return k1 * ((1 - b) + b * lengths / mean_length)
 
 
@@ -144,11 +140,8 @@ class Terms:
 
     def lengths(self) -> np.ndarray:
         """How many terms each entry holds."""
-        count = len(self.starts) - 1
-        if not len(self.counts):
-            return np.zeros(count, np.int64)
         filled = np.flatnonzero(np.diff(self.starts) > 0)  # reduceat sums from each start to the next
-        lengths = np.zeros(count, np.int64)
+        lengths = np.zeros(len(self.starts) - 1, np.int64)
         lengths[filled] = np.add.reduceat(self.counts, self.starts[filled], dtype=np.int64)
         return lengths
 
@@ -301,7 +294,7 @@ class KeywordIndex:
         frequencies[empty] += len(blank)
         idf = lucene_idf(count, frequencies).astype(retriever.dtype)
         norm = lucene_norm(lengths, lengths.mean(), k1, b)
-        # idf * lucene_tf of every (entry, term), in the terms' order, computed in place in one array
+        # idf * tf / (norm + tf) of every (entry, term), in the terms' order, computed in place in one array
         values = np.repeat(norm, np.diff(terms.starts))
         values += terms.counts
         np.divide(terms.counts, values, out=values)

@@ -36,7 +36,7 @@ MAX_QUOTES = 3
 MAX_QUOTES_OPEN = 5
 RELATIVE_CUTOFF = 0.8  # a quote's support must reach this share of the best one's
 
-_MARKER = re.compile(r"\[(\d+)\]")
+_MARKER = re.compile(r"\s*\[(\d+)\]")  # a marker, with the space before it: taken out together
 
 
 def leaning(question: str, history: list | None) -> tuple[str, str]:
@@ -223,12 +223,9 @@ def _tidy(text: str) -> str:
     return re.sub(r"\s+([.,])", r"\1", re.sub(r"[ \t]{2,}", " ", text)).strip()
 
 
-_SPACED_MARKER = re.compile(r"\s*\[(\d+)\]")  # a marker and the space before it
-
-
 def _without_markers(text: str, keep: Callable[[int], bool] = lambda number: False) -> str:
     """The text without its markers but those of the numbers to ``keep``, each taken out with the space before it."""
-    return _SPACED_MARKER.sub(lambda m: m.group(0) if keep(int(m.group(1))) else "", text)
+    return _MARKER.sub(lambda m: m.group(0) if keep(int(m.group(1))) else "", text)
 
 
 _MARKER_AFTER_STOP = re.compile(r"([.!?…])((?:\s*\[\d+\])+)")

@@ -209,6 +209,7 @@ def calibrate_on(
             "min_dense": profile.min_dense,
             "min_dense_en": profile.min_dense_en,
             "min_known": profile.min_known,
+            "min_known_en": profile.min_known_en,
             "english_terms": profile.english_terms,
             "min_claim": profile.min_claim,
             "support": {"weights": model.weights, "bias": model.bias, "bar": model.bar},

@@ -65,9 +65,11 @@ class ModelProfile:
     # is about nothing in the documents; otherwise a sentence is quoted only if its support reaches the bar.
     min_dense: float = 0.0
     min_dense_en: float = 0.0
-    # A French question whose terms are mostly unknown to the whole corpus (idf-weighted share of known terms
-    # under this) asks about something the documents do not discuss.
+    # A question whose terms are mostly unknown to the whole corpus (idf-weighted share of known terms under this;
+    # min_known_en for English questions, whose words French documents seldom hold) asks about something the
+    # documents do not discuss.
     min_known: float = 0.0
+    min_known_en: float = 0.0
     # English questions share few words with French documents: their term features are replaced by these typical
     # values of answered French questions.
     english_terms: dict = field(
@@ -108,6 +110,7 @@ CALIBRATED = (
     "min_dense",
     "min_dense_en",
     "min_known",
+    "min_known_en",
     "english_terms",
     "min_claim",
     "gap_cosine",

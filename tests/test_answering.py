@@ -69,6 +69,21 @@ def test_the_support_model_decides_with_one_bar():
     assert answers[0.999].status == "not_found"
 
 
+def test_an_english_question_none_of_whose_words_the_documents_hold_is_out_of_their_field():
+    weights = {"cosine": 2.0, "sentence_terms": 4.0, "kind": 3.0}
+    evidence = MemoryEvidence(DOCUMENTS)
+    evidence.profile = replace(evidence.profile, min_dense=0.0, min_dense_en=0.0, support=SupportModel(weights, -9, 0))
+
+    def status(question: str, min_known_en: float) -> str:
+        evidence.profile = replace(evidence.profile, min_known_en=min_known_en)
+        return extractive_answer(evidence, question, evidence.search(question, k=3), "en").status
+
+    recipe = "What is the recipe for ratatouille?"  # no word of it is in the documents
+    assert status(recipe, 0.0) == "answered"  # the bar of 0 (no gate), and a support bar that takes anything
+    assert status(recipe, 0.01) == "not_found"
+    assert status("How many members does the Forum des Jeunes have?", 0.01) == "answered"  # it names what they hold
+
+
 def test_a_claim_is_stated_only_when_its_facts_agree_with_a_sentence_of_its_passage(evidence):
     from assistant.answering.claims import check_claim
 

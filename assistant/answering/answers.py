@@ -129,9 +129,10 @@ def extractive_answer(
     weights = term_weights(retriever)
     chosen: list[Candidate] = []
     unanswered: list[str] = []
+    min_known = profile.min_known_en if language == "en" else profile.min_known
     for ask_text in asks or [question]:
         needs = question_needs(ask_text)
-        if language == "fr" and weights.known_share(needs.terms) < profile.min_known:
+        if weights.known_share(needs.terms) < min_known:
             picked = []  # the question's words are mostly unknown to the documents
         else:
             picked = _pick(candidates(retriever, ask_text, passages, needs), profile.support.bar, needs.open)

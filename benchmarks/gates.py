@@ -1,0 +1,85 @@
+"""The known-terms gate of English questions: how much of a question the documents know at all.
+
+    python benchmarks/gates.py [--test] [--ship]
+
+A question whose terms the whole corpus does not hold (the idf-weighted share of its terms found anywhere in the
+corpus under a bar) asks about something the documents do not discuss, and is answered "not found" before any
+sentence is weighed. French questions have had that gate (``min_known``); English ones had none, and an English
+question on French documents is read by the dense model alone, which finds a "training" in "How do I train for a
+half marathon?". English words are seldom in French documents, so the English bar is its own: the highest that keeps
+the English answerable and open questions of the gold set's dev split turned away at most ``MAX_TURNED_AWAY`` (the
+gold gate's answerable abstention). Prints the share of known terms of every English dev question by kind, and
+what the bar turns away; ``--test`` adds the test split (once the bar is chosen); ``--ship`` writes the bar into
+the calibration files (the share is lexical: the same for every embedding model).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import math
+import sys
+import time
+
+import numpy as np
+from common import ROOT, machine, table
+from corpora import load
+
+sys.path.insert(0, str(ROOT))
+
+from assistant.answering.candidates import term_weights  # noqa: E402
+from assistant.answering.language import core_question, detect_language  # noqa: E402
+from assistant.answering.support import question_needs  # noqa: E402
+
+MAX_TURNED_AWAY = 0.0
+
+
+def highest_bar(values: list[float], share: float) -> float:
+    """The highest bar that leaves at most ``share`` of ``values`` under it.
+
+    >>> highest_bar([0.0, 0.04, 0.3, 0.5], 0.25), highest_bar([0.0, 0.04, 0.3, 0.5], 0.2)
+    (0.04, 0.0)
+    """
+    ordered = sorted(values)
+    return ordered[int(share * len(ordered))] if ordered else 0.0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--test", action="store_true", help="the test split too, once the bar is chosen")
+    parser.add_argument("--ship", action="store_true", help="write the bar into the calibration files")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    corpus = load("gold")
+    weights = term_weights(corpus.retriever())
+    known: dict[tuple[str, str], list[float]] = {}
+    for item in corpus.items:
+        question = core_question(item.question)
+        if detect_language(question) == "en":
+            share = weights.known_share(question_needs(question).terms)
+            known.setdefault((item.split, item.kind), []).append(share)
+    bar = highest_bar(known[("dev", "answerable")], MAX_TURNED_AWAY)
+    print(f"Machine: {machine()}.\n")
+    rows = []
+    for (split, kind), values in sorted(known.items()):
+        if split == "dev" or args.test:
+            under = np.asarray(values) < bar
+            rows.append([split, kind, len(values), float(np.median(values)), f"{under.sum()} ({under.mean():.3f})"])
+    print(table(["split", "kind", "English questions", "median share known", f"turned away (under {bar:.4f})"], rows))
+    if args.ship:
+        for path in sorted((ROOT / "assistant" / "calibrations").glob("*.json")):
+            record = json.loads(path.read_text(encoding="utf-8"))
+            if "support" not in record:
+                continue
+            record["min_known_en"] = math.floor(bar * 1e4) / 1e4  # never above the bar
+            record["min_known_en_fitted_on"] = (
+                f"benchmarks/gates.py on {time.strftime('%Y-%m-%d')}: the English questions of the gold set's dev "
+                f"split, the highest bar that turns away at most {MAX_TURNED_AWAY} of the answerable ones"
+            )
+            path.write_text(json.dumps(record, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+            print(f"written to {path}")
+
+
+if __name__ == "__main__":
+    main()

@@ -2,6 +2,7 @@
 
     python benchmarks/change_at_scale.py [--chunks 100000] [--file-chunks 20]
     python benchmarks/change_at_scale.py --again 3 [--base /tmp/base]   # the built corpus, one-file builds only
+    python benchmarks/change_at_scale.py --again 3 --base /tmp/old --base-root DIR   # an index of another format
 
 
 A synthetic corpus of real French text (sentences of corpus-beta, shuffled into files of about ``--file-chunks``
@@ -12,7 +13,9 @@ is the real one. What embedding the changed file costs with the default model is
 
 With ``--again N``, the corpus and index built last time are kept, and N one-file builds are run, each in a process
 of its own, each on another edit of the same file; with ``--base`` (a checkout of other code, same index format),
-builds of that code alternate with builds of this tree, for a ratio measured in the same run.
+builds of that code alternate with builds of this tree, for a ratio measured in the same run. Code that writes
+another index format builds on an index of its own: ``--base-root DIR`` (``--base-first-build DIR`` makes it, on a
+copy of the corpus built last time, with that code).
 """
 
 from __future__ import annotations
@@ -110,6 +113,9 @@ def main() -> None:
     parser.add_argument("--serve", help=argparse.SUPPRESS)  # then a serving process, on the index built
     parser.add_argument("--again", type=int, default=0, help="one-file builds on the index built last time")
     parser.add_argument("--base", type=Path, help="with --again: a checkout of the code to compare with")
+    parser.add_argument("--base-root", type=Path, help="with --base: its own corpus and index (another format)")
+    parser.add_argument("--base-first-build", type=Path, help="with --base: copy the corpus there, build with --base")
+    parser.add_argument("--first-build", help=argparse.SUPPRESS)  # a first build of that copy, by the base code
     parser.add_argument("--edit", default="revue", help=argparse.SUPPRESS)  # what the one-file build writes
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
@@ -117,23 +123,21 @@ def main() -> None:
         return one_file_build(Path(args.one_file_build), args.edit)
     if args.serve:
         return serve(Path(args.serve))
+    if args.first_build:
+        return first_build(Path(args.first_build))
+    if args.base_first_build:
+        return base_first_build(args.base, args.base_first_build)
     if args.again:
-        return again(args.again, args.base)
-    from assistant.builder import build_index
-    from assistant.settings import Settings
+        return again(args.again, args.base, args.base_root)
 
     root = fresh("change-at-scale")
     corpus = root / "corpus"
     corpus.mkdir()
     rng = random.Random(5)
     files = write_corpus(corpus, args.chunks, args.file_chunks, sentences_of_corpus_beta(), rng)
-    settings = Settings(corpus_dir=corpus, index_dir=root / "index")
-    memory = MemoryByStage("loading")
-    with Timer() as first:
-        report = build_index(settings=settings, embedder=HashEmbedder(), progress=memory)
-    memory.close()
+    report, seconds, memory = measured_first_build(root)
     print(f"Machine: {machine()}\n")
-    print(f"{report.chunks:,} chunks in {files:,} files; first build {first.seconds:.0f} s (hashing embedder)\n")
+    print(f"{report.chunks:,} chunks in {files:,} files; first build {seconds:.0f} s (hashing embedder)\n")
     print(table(["stage of the first build", "peak resident MB"], [[k, v >> 20] for k, v in memory.peaks.items()]))
     print(f"\npeak resident memory of the first build: {memory.peak >> 20} MB\n")
     sys.stdout.flush()
@@ -162,29 +166,64 @@ def serve(root: Path) -> None:
     print(f"peak resident memory of the serving process: {memory.peak >> 20} MB")
 
 
-def again(runs: int, base: Path | None) -> None:
+def run_with(tree: Path, *args: str) -> str:
+    """This script, run with the code of ``tree``; what it printed."""
+    env = {**os.environ, "ASSISTANT_CODE": str(tree), "PYTHONPATH": str(tree)}
+    command = [sys.executable, __file__, *args]
+    return subprocess.run(command, check=True, cwd=tree, env=env, capture_output=True, text=True).stdout
+
+
+def base_first_build(base: Path, root: Path) -> None:
+    """A copy of the corpus built last time, in ``root``, and a first build of it by the code of ``base``."""
+    import shutil
+
+    corpus = need(CACHE / "change-at-scale" / "corpus")
+    shutil.rmtree(root, ignore_errors=True)
+    shutil.copytree(corpus, root / "corpus")
+    print(run_with(base.resolve(), "--first-build", str(root.resolve())))
+
+
+def measured_first_build(root: Path):
+    """A first build of ``root``'s corpus into ``root``/index: its report, its seconds, its memory by stage."""
+    from assistant.builder import build_index
+    from assistant.settings import Settings
+
+    settings = Settings(corpus_dir=root / "corpus", index_dir=root / "index")
+    memory = MemoryByStage("loading")
+    with Timer() as first:
+        report = build_index(settings=settings, embedder=HashEmbedder(), progress=memory)
+    memory.close()
+    return report, first.seconds, memory
+
+
+def first_build(root: Path) -> None:
+    report, seconds, memory = measured_first_build(root)
+    print(f"{report.chunks:,} chunks; first build {seconds:.0f} s, peak resident {memory.peak >> 20} MB")
+
+
+def again(runs: int, base: Path | None, base_root: Path | None = None) -> None:
     """One-file builds on the index built last time, each in a process of its own (this tree's code, alternating
-    with ``base``'s), then a serving process of each; a table of their times and peaks, and each code's median."""
+    with ``base``'s, on ``base_root`` if given), then a serving process of each; a table of their times and peaks,
+    and each code's median."""
     root = CACHE / "change-at-scale"
     need(root / "index")
-    codes = [("base", base.resolve()), ("this", ROOT)] if base else [("this", ROOT)]
+    codes = [("this", ROOT, root)]
+    if base:
+        if base_root and not (base_root / "index").is_dir():
+            raise SystemExit(f"no index in {base_root}: make it with --base {base} --base-first-build {base_root}")
+        codes.insert(0, ("base", base.resolve(), base_root.resolve() if base_root else root))
 
-    def run(tree: Path, *args: str) -> str:
-        env = {**os.environ, "ASSISTANT_CODE": str(tree), "PYTHONPATH": str(tree)}
-        command = [sys.executable, __file__, *args]
-        return subprocess.run(command, check=True, cwd=tree, env=env, capture_output=True, text=True).stdout
-
-    found: dict[str, list[tuple[float, int]]] = {label: [] for label, _ in codes}
+    found: dict[str, list[tuple[float, int]]] = {label: [] for label, _, _ in codes}
     for number in range(runs):
-        for label, tree in codes:
-            output = run(tree, "--one-file-build", str(root), "--edit", f"{label} {number} {time.time()}")
+        for label, tree, folder in codes:
+            output = run_with(tree, "--one-file-build", str(folder), "--edit", f"{label} {number} {time.time()}")
             seconds = float(re.search(r"\*\*whole build\*\* \| ([\d.]+)", output)[1])
             peak = int(re.search(r"process of its own\): (\d+) MB", output)[1])
             found[label].append((seconds, peak))
             print(f"run {number + 1}, {label}: {seconds:.1f} s, {peak:,} MB", flush=True)
     serving = {}
-    for label, tree in codes:  # on the index of the last build
-        output = run(tree, "--serve", str(root))
+    for label, tree, folder in codes:  # on the index of the last build
+        output = run_with(tree, "--serve", str(folder))
         serving[label] = int(re.search(r"serving process: (\d+) MB", output)[1])
         print(f"serving, {label}: {output.strip()}", flush=True)
     rows = []

@@ -8,6 +8,10 @@ as soon as a generation is current it asks the first question, and the time from
 is the time to the first answer. Once the build has ended, it asks the other questions of
 benchmarks/gold-beta.json whose page is among those indexed, and reports their median time (ask() p50). Prints a
 Markdown table.
+
+``--together`` runs the two trees at once, each on a core of its own (its processes pinned there, one engine
+thread): this machine's speed drifts over minutes, and two codes measured one after the other do not see the same
+machine; side by side, they do.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import os
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from build_speed import copy_markdown
@@ -68,12 +73,20 @@ def waiter(corpus: Path, index: Path, asked: list[str]) -> dict:
     }
 
 
-def measure(tree: Path, label: str, corpus: Path, asked: list[str]) -> dict:
+def measure(tree: Path, label: str, corpus: Path, asked: list[str], core: int | None = None) -> dict:
+    """The waiter's figures for ``tree``; with ``core``, it and every process it starts run on that core alone."""
     index = fresh(f"searchable-sooner/index-{label}")
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tree), str(ROOT / "benchmarks")])}
+    pinned = None
+    if core is not None:
+        env["OMP_NUM_THREADS"] = "1"
+
+        def pinned():
+            os.sched_setaffinity(0, {core})
+
     command = [sys.executable, __file__, "--wait", str(corpus), str(index), json.dumps(asked)]
-    output = subprocess.run(command, env=env, cwd=tree, check=True, stdout=subprocess.PIPE, text=True).stdout
-    return json.loads(output.strip().splitlines()[-1])
+    run = subprocess.run(command, env=env, cwd=tree, check=True, stdout=subprocess.PIPE, text=True, preexec_fn=pinned)
+    return json.loads(run.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:
@@ -81,6 +94,7 @@ def main() -> None:
     parser.add_argument("--base", type=Path, help="a checkout of the code to compare with")
     parser.add_argument("--this", type=Path, default=ROOT, help="the code measured against it (this tree)")
     parser.add_argument("--pages", type=int, default=120)
+    parser.add_argument("--together", action="store_true", help="both trees at once, each on a core of its own")
     parser.add_argument("--wait", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.wait:
@@ -92,9 +106,19 @@ def main() -> None:
     corpus = fresh("searchable-sooner/corpus")
     pages = copy_markdown(args.pages, corpus)
     asked = questions(corpus)
-    print(f"{pages} corpus-beta pages, {len(asked)} questions; {machine()}\n")
-    base = measure(args.base.resolve(), "base", corpus, asked)
-    this = measure(args.this.resolve(), "this", corpus, asked)
+    how = "side by side, a core each" if args.together else "one after the other"
+    print(f"{pages} corpus-beta pages, {len(asked)} questions, the two trees {how}; {machine()}\n")
+    trees = [(args.base.resolve(), "base"), (args.this.resolve(), "this")]
+    if args.together:
+        cores = sorted(os.sched_getaffinity(0))
+        if len(cores) < 2:
+            parser.error("--together needs two cores")
+        with ThreadPoolExecutor(2) as pool:
+            pinned = zip(trees, cores)
+            running = [pool.submit(measure, tree, label, corpus, asked, core) for (tree, label), core in pinned]
+            base, this = (future.result() for future in running)
+    else:
+        base, this = (measure(tree, label, corpus, asked) for tree, label in trees)
     rows = []
     for label, found in (("before (--base)", base), ("after (--this)", this)):
         rows.append(

@@ -47,6 +47,11 @@ def highest_bar(values: list[float], share: float) -> float:
     return ordered[int(share * len(ordered))] if ordered else 0.0
 
 
+def known_share(weights, question: str) -> float:
+    """The idf-weighted share of the question's terms the corpus holds, the question read as ``ask()`` reads it."""
+    return weights.known_share(question_needs(core_question(question)).terms)
+
+
 def turned_away(values: list[float], bar: float) -> list:
     under = np.asarray(values) < bar
     return [len(values), float(np.median(values)), f"{under.sum()} ({under.mean():.3f})"]
@@ -62,10 +67,8 @@ def main() -> None:
     weights = term_weights(corpus.retriever())
     known: dict[tuple[str, str], list[float]] = {}
     for item in corpus.items:
-        question = core_question(item.question)
-        if detect_language(question) == "en":
-            share = weights.known_share(question_needs(question).terms)
-            known.setdefault((item.split, item.kind), []).append(share)
+        if detect_language(core_question(item.question)) == "en":
+            known.setdefault((item.split, item.kind), []).append(known_share(weights, item.question))
     bar = highest_bar(known[("dev", "answerable")], MAX_TURNED_AWAY)
     print(f"Machine: {machine()}.\n")
     rows = []
@@ -76,7 +79,7 @@ def main() -> None:
     piaf = load("piaf")
     weights = term_weights(piaf.retriever())
     english = json.loads((ROOT / "benchmarks" / "piaf-english.json").read_text(encoding="utf-8"))["questions"]
-    values = [weights.known_share(question_needs(entry["question"]).terms) for entry in english]
+    values = [known_share(weights, entry["question"]) for entry in english]
     rows.append(["PIAF", "held out", "answerable", *turned_away(values, bar)])
     headers = ["corpus", "split", "kind", "English questions", "median share known", f"turned away (under {bar:.4f})"]
     print(table(headers, rows))

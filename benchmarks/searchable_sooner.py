@@ -17,6 +17,7 @@ machine; side by side, they do.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import subprocess
@@ -77,13 +78,9 @@ def measure(tree: Path, label: str, corpus: Path, asked: list[str], core: int | 
     """The waiter's figures for ``tree``; with ``core``, it and every process it starts run on that core alone."""
     index = fresh(f"searchable-sooner/index-{label}")
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tree), str(ROOT / "benchmarks")])}
-    pinned = None
+    pinned = None if core is None else functools.partial(os.sched_setaffinity, 0, {core})
     if core is not None:
         env["OMP_NUM_THREADS"] = "1"
-
-        def pinned():
-            os.sched_setaffinity(0, {core})
-
     command = [sys.executable, __file__, "--wait", str(corpus), str(index), json.dumps(asked)]
     run = subprocess.run(command, env=env, cwd=tree, check=True, stdout=subprocess.PIPE, text=True, preexec_fn=pinned)
     return json.loads(run.stdout.strip().splitlines()[-1])
@@ -114,8 +111,8 @@ def main() -> None:
         if len(cores) < 2:
             parser.error("--together needs two cores")
         with ThreadPoolExecutor(2) as pool:
-            pinned = zip(trees, cores)
-            running = [pool.submit(measure, tree, label, corpus, asked, core) for (tree, label), core in pinned]
+            placed = zip(trees, cores)
+            running = [pool.submit(measure, tree, label, corpus, asked, core) for (tree, label), core in placed]
             base, this = (future.result() for future in running)
     else:
         base, this = (measure(tree, label, corpus, asked) for tree, label in trees)

@@ -44,6 +44,8 @@ def test_question_gets_a_cited_answer_whose_marker_opens_its_source(page):
     page.click("#ask")
     marker = page.locator("#chat a.cite").first
     marker.wait_for()
+    # the markers show as the answer streams; the badge comes with its last update
+    page.locator("#chat .status").first.wait_for()
     assert page.locator("#chat").get_by_text("D'après les documents").count() >= 1
     assert page.locator("#chat .status-answered").count() == 1  # the badge says at a glance: answered
     marker.click()

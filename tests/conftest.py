@@ -6,7 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from helpers import DEFAULT_CORPUS, FakeEmbedder
+from helpers import DEFAULT_CORPUS, FakeEmbedder, copy_index
 
 
 @pytest.fixture
@@ -32,16 +32,9 @@ def tiny_corpus(tmp_path) -> Path:
     return corpus
 
 
-@pytest.fixture
-def default_corpus(tmp_path) -> Path:
-    corpus = tmp_path / "default-corpus"
-    shutil.copytree(DEFAULT_CORPUS, corpus)
-    return corpus
-
-
 @pytest.fixture(scope="session")
 def built_default(tmp_path_factory):
-    """The default corpus, copied, and indexed once with the real model: (settings, corpus, index)."""
+    """The default corpus, copied, and indexed once with the real model: the Settings that name both."""
     from assistant.api import build_index
     from assistant.settings import Settings
 
@@ -54,8 +47,9 @@ def built_default(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def app_server(tmp_path_factory):
-    """The web app on a free local port, on its own copy of the default corpus: (url, settings)."""
+def app_server(tmp_path_factory, built_default):
+    """The web app on a free local port, on its own copy of the default corpus: (url, settings). Its index starts as
+    a copy of ``built_default``'s: its build finds the vectors of the same texts there and embeds nothing again."""
     from helpers import free_port
 
     from assistant.settings import Settings
@@ -63,6 +57,7 @@ def app_server(tmp_path_factory):
 
     root = tmp_path_factory.mktemp("app")
     shutil.copytree(DEFAULT_CORPUS, root / "corpus")
+    copy_index(built_default.index_dir, root / "index")
     settings = Settings(corpus_dir=root / "corpus", index_dir=root / "index", max_file_mb=1)
     app = App(settings)
     app.refresh_index()

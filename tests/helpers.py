@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +12,13 @@ from assistant.answering.evidence import HashEmbedder
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CORPUS = ROOT / "corpus"
 ARTIFACTS = ROOT / "tests" / "artifacts"
+
+
+def copy_index(source: Path, target: Path) -> Path:
+    """A copy of a built index (its lock file aside), for a test to change: a build on the same texts finds their
+    vectors in it and embeds nothing again."""
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns(".lock"))
+    return target
 
 
 class FakeEmbedder:

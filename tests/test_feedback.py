@@ -12,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
+from helpers import copy_index
 
 import assistant
 from assistant.api import gold_from_feedback
@@ -25,7 +26,7 @@ TATIN = "Quelle est la recette de la tarte tatin ?"
 @pytest.fixture
 def own_copy(built_default, tmp_path):
     shutil.copytree(built_default.corpus_dir, tmp_path / "corpus")
-    shutil.copytree(built_default.index_dir, tmp_path / "index", ignore=shutil.ignore_patterns(".lock"))
+    copy_index(built_default.index_dir, tmp_path / "index")
     return built_default.with_(corpus_dir=tmp_path / "corpus", index_dir=tmp_path / "index")
 
 

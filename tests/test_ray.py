@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from conftest import DEFAULT_CORPUS
-from helpers import make_pdf
+from helpers import copy_index, make_pdf
 
 from assistant.builder import build_index
 from assistant.errors import AssistantError, EmbeddingError
@@ -100,10 +100,10 @@ def test_an_embedding_worker_killed_mid_build_has_its_batch_done_again(tmp_path)
     same_index(tmp_path / "local", tmp_path / "ray")
 
 
-def test_a_ray_build_that_fails_leaves_the_previous_index(tmp_path):
+def test_a_ray_build_that_fails_leaves_the_previous_index(tmp_path, built_default):
     corpus = tmp_path / "corpus"
     shutil.copytree(DEFAULT_CORPUS, corpus)
-    build_index(corpus, tmp_path / "index")
+    copy_index(built_default.index_dir, tmp_path / "index")  # the previous index: the default corpus's
     before = current_generation(tmp_path / "index")
     (corpus / "nouveau.txt").write_text("Une note nouvelle sur le laboratoire. " * 200, encoding="utf-8")
     stop = threading.Event()

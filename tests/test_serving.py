@@ -10,7 +10,7 @@ import threading
 import time
 import urllib.request
 
-from helpers import DEFAULT_CORPUS, free_port
+from helpers import DEFAULT_CORPUS, copy_index, free_port
 
 from assistant.builder import build_index
 from assistant.index import current_generation
@@ -52,11 +52,12 @@ def wait_until_up(url: str, server: subprocess.Popen, seconds: float = 120) -> N
     raise AssertionError(f"{url} did not answer in {seconds} s")
 
 
-def test_two_serving_processes_answer_through_swaps_and_never_serve_an_older_generation(tmp_path):
+def test_two_serving_processes_answer_through_swaps_and_never_serve_an_older_generation(tmp_path, built_default):
     from gradio_client import Client
 
     corpus, index = tmp_path / "corpus", tmp_path / "index"
     shutil.copytree(DEFAULT_CORPUS, corpus)
+    copy_index(built_default.index_dir, index)
     build_index(corpus, index)
     built = [current_generation(index)]  # every generation, in the order the builder made them current
     ports = [free_port(), free_port()]

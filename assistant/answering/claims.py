@@ -3,12 +3,12 @@
 A language model's sentence that resembles its cited passage may still contradict it: another number, date, name or
 place, or a negation. Each sentence of the passage is read as a window (it and its neighbours), and the claim gets,
 against each window, the features of CLAIM_FEATURES: its cosine to the sentence (stored vectors), the idf-weighted
-share of its terms the window and the passage hold, and the evidence against: a number (written in digits or
-words, "une quarantaine", "3e") or a month of the claim that the window lacks, the share of its names the passage
-lacks, and whether one of the two says "not" where the other does not. A logistic model fitted on the claim set's
-dev split (``benchmarks/claims.py --fit``, recorded in the calibration file as ``claim``) weighs them; the claim is
-backed by its best window when that window's support reaches the model's bar, and the window's sentence is then
-the quote its marker points to.
+share of its terms the window and the passage hold (numbers read in digits on both sides: "six propositions" is what
+"6 propositions" says), and the evidence against: a number (written in digits or words, "une quarantaine", "3e") or
+a month of the claim that the window lacks, the share of its names the passage lacks, and whether one of the two
+says "not" where the other does not. A logistic model fitted on the claim set's dev split (``benchmarks/claims.py
+--fit``, recorded in the calibration file as ``claim``) weighs them; the claim is backed by its best window when
+that window's support reaches the model's bar, and the window's sentence is then the quote its marker points to.
 
 >>> sorted(facts("Le barcamp a réuni une quarantaine d'agents le 17 novembre 2016.").numbers)
 ['17', '2016', '40']
@@ -66,22 +66,34 @@ _MONTHS = frozenset(fold(month) for month in words("months"))
 
 @dataclass(frozen=True)
 class Facts:
-    """What a text states that a paraphrase must keep: its numbers, months and names (folded), and its polarity."""
+    """What a text states that a paraphrase must keep: its numbers, months and names (folded), and its polarity;
+    and its terms, read with its numbers in digits ("six" and "6", "premier" and "1er" are the same term)."""
 
     numbers: frozenset[str]
     months: frozenset[str]
     names: frozenset[str]
     negated: bool
+    terms: frozenset[str] = frozenset()
 
 
-def facts(text: str) -> Facts:
+def in_digits(text: str) -> str:
+    """``text`` with its numbers written in digits: "une quarantaine" -> 40, "vingt-cinq" -> 25, "3e" -> 3.
+
+    >>> in_digits("Le premier atelier a réuni une quarantaine d'agents et six équipes.")
+    "Le 1 atelier a réuni 40 d'agents et 6 équipes."
+    """
     spelled = APPROXIMATE_WORD.sub(lambda m: str(APPROXIMATE[m.group(1).lower()]), text)
     for language in LANGUAGES:  # "vingt-cinq" -> 25, "twelve" -> 12, "deux" -> 2 ("un" stays a word)
         spelled = alpha2digit(spelled, language, threshold=1)
-    spelled = ORDINAL.sub(r"\1", spelled)
+    return ORDINAL.sub(r"\1", spelled)
+
+
+def facts(text: str) -> Facts:
+    spelled = in_digits(text)
     numbers = frozenset(re.sub(r"[  ]", "", n).replace(",", ".") for n in CLAIM_NUMBER.findall(spelled))
     tokens = [fold(token).strip(".'-") for token in CLAIM_TOKEN.findall(text)]
-    return Facts(numbers, frozenset(t for t in tokens if t in _MONTHS), _names(text), bool(NEGATION.search(text)))
+    months = frozenset(t for t in tokens if t in _MONTHS)
+    return Facts(numbers, months, _names(text), bool(NEGATION.search(text)), frozenset(analyze(spelled)))
 
 
 def _names(text: str) -> frozenset[str]:
@@ -127,21 +139,20 @@ def claim_windows(evidence: Evidence, claim: str, passage: Passage) -> list[tupl
     vector = evidence.embed_document(claim)
     cosines = np.asarray(stored, dtype=np.float32) @ vector
     weights = term_weights(evidence)
-    terms = analyze(claim)
     said = facts(claim)
+    terms = said.terms
     context = f"{passage.title} {passage.heading} {passage.text}"
-    passage_terms = weights.coverage(terms, set(analyze(context)))
+    passage_terms = weights.coverage(terms, set(analyze(in_digits(context))))
     names_missing = _missing(said.names, fold(context))
     read = [facts(sentence) for sentence in sentences]  # each sentence once, not once a window it is in
     windows = []
     for position, sentence in enumerate(sentences):
         around = slice(max(0, position - 1), position + 2)
-        window = " ".join(sentences[around])
         numbers = frozenset().union(*(held.numbers for held in read[around]))
         months = frozenset().union(*(held.months for held in read[around]))
         features = (
             float(cosines[position]),
-            weights.coverage(terms, set(analyze(window))),
+            weights.coverage(terms, set().union(*(held.terms for held in read[around]))),
             passage_terms,
             float(bool(said.numbers - numbers)),
             float(bool(said.months - months)),
@@ -159,10 +170,10 @@ def check_claim(evidence: Evidence, claim: str, passage: Passage, model: Support
     if not windows:
         return ClaimCheck(0.0, "", ())
     scores = model.score(np.asarray([f for _, f in windows], dtype=np.float64), CLAIM_FEATURES)
-    weights, terms = term_weights(evidence), analyze(claim)
+    weights, terms = term_weights(evidence), analyze(in_digits(claim))
 
     def rank(position: int) -> tuple[float, float]:
-        own = weights.coverage(terms, set(analyze(windows[position][0])))
+        own = weights.coverage(terms, set(analyze(in_digits(windows[position][0]))))
         return round(float(scores[position]), 3), own
 
     best = max(range(len(windows)), key=rank)

@@ -73,7 +73,7 @@ class Facts:
     months: frozenset[str]
     names: frozenset[str]
     negated: bool
-    terms: frozenset[str] = frozenset()
+    terms: frozenset[str]
 
 
 def in_digits(text: str) -> str:

@@ -22,6 +22,7 @@ that window's support reaches the model's bar, and the window's sentence is then
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -88,7 +89,10 @@ def in_digits(text: str) -> str:
     return ORDINAL.sub(r"\1", spelled)
 
 
+@functools.lru_cache(maxsize=1024)
 def facts(text: str) -> Facts:
+    """What ``text`` states (a Facts: immutable, so read once per text: the claims of an answer that cite one passage
+    read its sentences once, and the quote's choice reads them again for free)."""
     spelled = in_digits(text)
     numbers = frozenset(re.sub(r"[  ]", "", n).replace(",", ".") for n in CLAIM_NUMBER.findall(spelled))
     tokens = [fold(token).strip(".'-") for token in CLAIM_TOKEN.findall(text)]
@@ -170,10 +174,10 @@ def check_claim(evidence: Evidence, claim: str, passage: Passage, model: Support
     if not windows:
         return ClaimCheck(0.0, "", ())
     scores = model.score(np.asarray([f for _, f in windows], dtype=np.float64), CLAIM_FEATURES)
-    weights, terms = term_weights(evidence), analyze(in_digits(claim))
+    weights, terms = term_weights(evidence), facts(claim).terms
 
     def rank(position: int) -> tuple[float, float]:
-        own = weights.coverage(terms, set(analyze(in_digits(windows[position][0]))))
+        own = weights.coverage(terms, facts(windows[position][0]).terms)
         return round(float(scores[position]), 3), own
 
     best = max(range(len(windows)), key=rank)

@@ -33,10 +33,10 @@ from assistant.index import (
     read_manifest,
     salvage,
     sentences_pending,
-    stored_terms,
     write_index,
 )
-from assistant.keywords import Counted, KeywordIndex, Terms, analyze, carried_layout
+from assistant.keywords import Counted, analyze, carried_layout
+from assistant.postings import TermRows
 from assistant.readers.documents import list_sources
 from assistant.reading import Reader, read_locally
 from assistant.records import BuildReport, Chunk, Document, content_hash
@@ -368,10 +368,10 @@ def _generation(
     sentences = _SentenceVectors(chunks, carried, old, dimension, target, scratches)
     vectors = _chunk_vectors(chunks, carried, old, dimension, embedder, report, progress, target, scratches)
     progress("indexing", 0, len(chunks))
-    terms = _terms_for(chunks, carried, target)
+    terms = _terms_for(chunks, carried)
     # chunks come grouped by source: document i's are chunks bounds[i] to bounds[i + 1]
     bounds = np.concatenate([[0], np.cumsum([len(meta["chunks"]) for meta in sources_meta.values()])])
-    document_terms = _document_terms_for(terms, bounds, list(sources_meta), set(report.unchanged), carried, target)
+    document_terms = _document_terms_for(terms, bounds, list(sources_meta), set(report.unchanged), carried)
     progress("dense", 0, len(chunks))
     previous_dense, old_rows = (carried.current.dense, carried.old_rows) if carried else (None, None)
     dense = dense_for(vectors, settings.approximate_above, previous_dense, old_rows, filled=False)
@@ -387,9 +387,8 @@ def _generation(
         "scanned_at_ns": scan.scanned_at,
         "reading_limits": _reading_limits(settings),
     }
-    keyword, documents = KeywordIndex.from_terms(terms), KeywordIndex.from_terms(document_terms)
     table, pending = sentences.table, sentences.pending()
-    generation = Generation(manifest, chunks, vectors, keyword, documents, dense, table, pending, terms, document_terms)
+    generation = Generation(manifest, chunks, vectors, terms, document_terms, dense, table, pending)
     return generation, sentences
 
 
@@ -411,41 +410,38 @@ def _assemble(current: ChunkTable | None, origin: np.ndarray, new: ChunkTable) -
     return ChunkTable.concat(pieces)
 
 
-def _terms_for(chunks: Sequence[Chunk], carried: Carried | None, target: Path) -> Terms:
-    """The analyzed terms of every chunk: unchanged chunks' from the current index, the others analyzed now."""
-    old = None
-    if carried is not None:
-        try:
-            old = stored_terms(target, carried.current.generation, "terms", len(carried.current.chunks))
-        except LOAD_ERRORS as exc:  # an index written before terms were kept, or a damaged file: analyze all
-            log.info("every chunk is analyzed again: %s", exc)
-    old_rows = _old_rows(carried if old is not None else None, len(chunks))
+def _terms_for(chunks: Sequence[Chunk], carried: Carried | None) -> TermRows:
+    """The analyzed terms of every chunk: unchanged chunks' carried over from the current index, the others
+    analyzed now."""
+    old = carried.current.keyword.terms if carried is not None else None
+    old_rows = _old_rows(carried, len(chunks))
     fresh = Counted(old.vocabulary if old is not None else [])
     for row in np.flatnonzero(old_rows < 0):
         fresh.add(int(row), Counter(analyze(chunks[row].indexed_text())))
-    return Terms.gather(fresh, old_rows, old)
+    return TermRows.staged(old, old_rows, fresh.vocabulary, fresh.arrays())
 
 
 def _document_terms_for(
-    terms: Terms, bounds: np.ndarray, sources: list[str], kept: set[str], carried: Carried | None, target: Path
-) -> Terms:
+    terms: TermRows, bounds: np.ndarray, sources: list[str], kept: set[str], carried: Carried | None
+) -> TermRows:
     """The terms of every document (its chunks' summed): documents in ``kept`` (unchanged files) bring theirs from
-    the current index, the others are summed now; without the current index's, all are summed at once."""
-    old = None
-    if carried is not None:
-        previous = carried.current.manifest["documents"]
-        try:
-            old = stored_terms(target, carried.current.generation, "document_terms", len(previous))
-        except LOAD_ERRORS as exc:
-            log.info("every document's terms are summed again: %s", exc)
-    if old is None:
-        return terms.grouped(bounds)
-    row = {source: i for i, source in enumerate(previous)}
+    the current index, the others are summed now."""
+    import scipy.sparse as sp
+
+    old = carried.current.documents.terms if carried is not None else None
+    row = {source: i for i, source in enumerate(carried.current.manifest["documents"])} if old is not None else {}
     old_rows = np.asarray([row.get(source, -1) if source in kept else -1 for source in sources], dtype=np.int64)
-    fresh = Counted(old.vocabulary)
-    for i in np.flatnonzero(old_rows < 0):
-        fresh.add(int(i), terms.counted(bounds[i], bounds[i + 1]))
-    return Terms.gather(fresh, old_rows, old)
+    summed = np.flatnonzero(old_rows < 0)
+    sizes = bounds[summed + 1] - bounds[summed]
+    chunk_rows = np.repeat(bounds[summed] - np.concatenate([[0], np.cumsum(sizes)[:-1]]), sizes) + np.arange(
+        int(sizes.sum())
+    )
+    starts, ids, counts = terms.gather(chunk_rows)
+    document = np.repeat(np.repeat(np.arange(len(summed)), sizes), np.diff(starts))
+    matrix = sp.csr_matrix((counts, (document, ids)), shape=(len(summed), len(terms.vocabulary)))
+    matrix.sum_duplicates()
+    fresh = (matrix.indptr.astype(np.int64), matrix.indices.astype(np.int32), matrix.data.astype(np.int32))
+    return TermRows.staged(old, old_rows, terms.vocabulary, fresh)
 
 
 def _read_all(results, total: int, report: BuildReport, progress: Progress) -> dict[str, tuple[dict, ChunkTable]]:

@@ -1,14 +1,19 @@
-"""The chunks of an index, stored by column: loading a million of them reads three files, not a million records.
+"""The chunks of an index, stored by column: loading a million of them reads a few files, not a million records.
 
 On disk, in a generation's ``chunks/`` folder::
 
-    text.bin      the UTF-8 text of every chunk, one after the other
-    numbers.npy   int64, one row per chunk: text begin and end in text.bin, start, end, page (-1: none),
+    numbers.npy   int64, one row per chunk: text begin and end, start, end, page (-1: none),
                   and the codes of its source, title and heading in strings.json
-    strings.json  the chunk ids, the distinct sources, titles and headings, and the CRC-32 of text.bin
+    strings.json  the chunk ids, the distinct sources, titles and headings, and the CRC-32 of each text segment
+
+The chunks' UTF-8 text lives in segment files of ``index/stores/`` (``text-*.bin``) that generations share, as
+they share vectors (assistant/stores.py): a chunk's begin and end are offsets in its generation's segments read one
+after the other. A build adds one segment with the text of the chunks it read, and carries the other chunks over
+by their numbers alone. Past MAX_SEGMENTS, the text of all but the largest segment is written again as one; when
+less than half the text stored is read, all of it is.
 
 A row is made into a ``Chunk`` only when asked for. A build carries the chunks of unchanged files over as runs of
-rows (``take``), copied a run at a time, and adds the new files' chunks (``of``, ``concat``).
+rows (``take``) and adds the new files' chunks (``of``, ``concat``).
 
 >>> chunks = [Chunk("a1", "x.txt", "X", "Été.", 0, 4), Chunk("b2", "y.md", "Y", "Deux.", 0, 5, "Partie", 2)]
 >>> table = ChunkTable.of(chunks)
@@ -29,20 +34,60 @@ from pathlib import Path
 import numpy as np
 
 from assistant.records import Chunk
-from assistant.stores import release_pages
+from assistant.stores import MAX_SEGMENTS, STORES, release_pages
 
 # the columns of numbers.npy
 BEGIN, END, START, STOP, PAGE, SOURCE, TITLE, HEADING = range(8)
 _CODED = {SOURCE: "sources", TITLE: "titles", HEADING: "headings"}
 
 
+class Texts:
+    """The text of a table's chunks: the bytes of ``segments`` (mapped files, listed in ``files``, with their
+    CRC-32) one after the other, then ``fresh`` (the text of chunks read by this build, not written yet). A chunk's
+    begin and end are offsets in that sequence, and never span two parts."""
+
+    def __init__(self, segments: list[np.ndarray], files: list[str], crcs: list[int], fresh: np.ndarray) -> None:
+        self.segments, self.files, self.crcs, self.fresh = segments, files, crcs, fresh
+        self.offsets = np.cumsum([0] + [len(segment) for segment in segments])
+        self.stored = int(self.offsets[-1])
+
+    def read(self, begin: int, end: int) -> bytes:
+        return bytes(self._bytes(begin, end))
+
+    def write(self, path: Path, numbers: np.ndarray, base: int) -> tuple[np.ndarray, int]:
+        """The text of these rows, one after the other, into a new segment file; their new begin and end (the
+        segment starting at offset ``base``) and its CRC-32. Runs of consecutive texts are copied at once."""
+        begins, ends = numbers[:, BEGIN], numbers[:, END]
+        moved = np.empty((len(numbers), 2), np.int64)
+        lengths = ends - begins
+        moved[:, 1] = base + np.cumsum(lengths)
+        moved[:, 0] = moved[:, 1] - lengths
+        part = np.searchsorted(self.offsets, begins, side="right")  # len(segments) + 1: the fresh text
+        breaks = np.flatnonzero((begins[1:] != ends[:-1]) | (part[1:] != part[:-1])) + 1
+        crc = 0
+        with open(path, "wb") as handle:
+            for first, last in zip([0, *breaks.tolist()], [*breaks.tolist(), len(numbers)]):
+                data = memoryview(np.ascontiguousarray(self._bytes(int(begins[first]), int(ends[last - 1]))))
+                handle.write(data)
+                crc = zlib.crc32(data, crc)
+        return moved, crc
+
+    def _bytes(self, begin: int, end: int) -> np.ndarray:
+        """Bytes ``begin`` to ``end``, of one part."""
+        if begin >= self.stored:
+            return self.fresh[begin - self.stored : end - self.stored]
+        number = int(np.searchsorted(self.offsets, begin, side="right")) - 1
+        first = int(self.offsets[number])
+        return self.segments[number][begin - first : end - first]
+
+
 class ChunkTable(Sequence):
     """Chunks by column; ``table[i]`` is chunk row i, made into a ``Chunk`` when asked for."""
 
-    def __init__(self, ids: list[str], numbers: np.ndarray, text: np.ndarray, strings: dict[str, list[str]]):
+    def __init__(self, ids: list[str], numbers: np.ndarray, text: Texts, strings: dict[str, list[str]]):
         self.ids = ids  # chunk id of each row
         self.numbers = numbers  # int64 (n, 8): see the module's docstring
-        self.text = text  # uint8: every chunk's UTF-8 text (a mapped file once loaded)
+        self.text = text  # every chunk's UTF-8 text
         self.strings = strings  # "sources", "titles", "headings": the distinct values the codes point to
 
     def __len__(self) -> int:
@@ -56,7 +101,7 @@ class ChunkTable(Sequence):
             self.ids[row],
             self.strings["sources"][source],
             self.strings["titles"][title],
-            bytes(self.text[begin:end]).decode("utf-8"),
+            self.text.read(begin, end).decode("utf-8"),
             start,
             stop,
             self.strings["headings"][heading],
@@ -111,41 +156,38 @@ class ChunkTable(Sequence):
         numbers[:, STOP] = [chunk.end for chunk in chunks]
         numbers[:, PAGE] = [-1 if chunk.page is None else chunk.page for chunk in chunks]
         text = np.frombuffer(b"".join(texts), dtype=np.uint8) if texts else np.zeros(0, np.uint8)
-        return cls([chunk.id for chunk in chunks], numbers.reshape(-1, 8), text, strings)
+        return cls([chunk.id for chunk in chunks], numbers.reshape(-1, 8), Texts([], [], [], text), strings)
 
     def take(self, rows: np.ndarray) -> ChunkTable:
-        """The table of these rows, in this order; texts are copied a run of consecutive rows at a time."""
+        """The table of these rows, in this order: their numbers, pointing to the same text."""
         rows = np.asarray(rows, dtype=np.int64)
-        breaks = np.flatnonzero(np.diff(rows) != 1) + 1
-        if len(rows) and not len(breaks):  # one run of rows
-            return self._run(int(rows[0]), int(rows[-1]) + 1)
-        numbers = self.numbers[rows]
-        lengths = numbers[:, END] - numbers[:, BEGIN]
-        runs = zip(np.concatenate([[0], breaks]), np.concatenate([breaks, [len(rows)]])) if len(rows) else ()
-        parts = [self.text[numbers[first, BEGIN] : numbers[last - 1, END]] for first, last in runs]
-        text = np.concatenate(parts) if parts else np.zeros(0, np.uint8)
-        numbers[:, END] = np.cumsum(lengths)
-        numbers[:, BEGIN] = numbers[:, END] - lengths
-        return ChunkTable([self.ids[row] for row in rows.tolist()], numbers, text, self.strings)
-
-    def _run(self, first: int, end: int) -> ChunkTable:
-        """Rows ``first`` to ``end``: their text a view of this table's, not a copy."""
-        numbers = self.numbers[first:end].copy()
-        begin = int(numbers[0, BEGIN])
-        text = self.text[begin : int(numbers[-1, END])]
-        numbers[:, [BEGIN, END]] -= begin
-        return ChunkTable(self.ids[first:end], numbers, text, self.strings)
+        if len(rows) and rows[-1] - rows[0] == len(rows) - 1 and np.all(np.diff(rows) == 1):  # one run of rows
+            ids = self.ids[int(rows[0]) : int(rows[-1]) + 1]
+        else:
+            ids = [self.ids[row] for row in rows.tolist()]
+        return ChunkTable(ids, self.numbers[rows], self.text, self.strings)
 
     @classmethod
     def concat(cls, tables: list[ChunkTable]) -> ChunkTable:
-        """The rows of every table, one table after the other; only the strings still used are kept."""
+        """The rows of every table, one table after the other; only the strings still used are kept. The tables
+        hold the text of one set of segments at most (a build's current index), besides text read now."""
+        stored = [table.text for table in tables if table.text.files]
+        if any(text.files != stored[0].files for text in stored):
+            raise ValueError("chunks of two indexes cannot be joined")
+        segments = stored[0] if stored else Texts([], [], [], np.zeros(0, np.uint8))
+        fresh: dict[int, int] = {}  # each distinct fresh text (tables taken from one share it), by its place
+        parts: list[np.ndarray] = []
+        for table in tables:
+            if id(table.text.fresh) not in fresh:
+                fresh[id(table.text.fresh)] = segments.stored + sum(len(part) for part in parts)
+                parts.append(table.text.fresh)
         numbers = np.concatenate([table.numbers for table in tables] or [np.zeros((0, 8), np.int64)])
         rows = np.cumsum([0] + [len(table) for table in tables])
-        texts = np.cumsum([0] + [len(table.text) for table in tables])
         merged: dict[str, dict[str, int]] = {name: {} for name in _CODED.values()}
         for i, table in enumerate(tables):
             part = numbers[rows[i] : rows[i + 1]]  # a view: the table's rows, coded as in the table
-            part[:, [BEGIN, END]] += texts[i]  # its texts come after those of the tables before it
+            read_now = part[:, BEGIN] >= table.text.stored  # their text is the table's fresh one: it moves
+            part[read_now, BEGIN : END + 1] += fresh[id(table.text.fresh)] - table.text.stored
             for column, name in _CODED.items():
                 code = [merged[name].setdefault(value, len(merged[name])) for value in table.strings[name]]
                 if len(part):
@@ -155,33 +197,75 @@ class ChunkTable(Sequence):
             used, numbers[:, column] = np.unique(numbers[:, column], return_inverse=True)
             distinct = list(merged[name])
             strings[name] = [distinct[code] for code in used.tolist()]
-        text = np.concatenate([table.text for table in tables] or [np.zeros(0, np.uint8)])
+        text = np.concatenate(parts) if parts else np.zeros(0, np.uint8)
+        text = Texts(segments.segments, segments.files, segments.crcs, text)
         return cls([chunk_id for table in tables for chunk_id in table.ids], numbers, text, strings)
 
-    def save(self, folder: Path) -> None:
+    def save(self, folder: Path, index_dir: Path, generation: str, written: list[Path]) -> list[str]:
+        """Write the table into ``folder``, and the text of its chunks read now as a new segment of
+        ``index_dir``'s stores (or segments merged: the module's docstring), added to ``written``. Returns the
+        generation's text segment files."""
         folder.mkdir()
-        with open(folder / "text.bin", "wb") as handle:
-            handle.write(memoryview(np.ascontiguousarray(self.text)))
-        np.save(folder / "numbers.npy", np.ascontiguousarray(self.numbers, np.int64), allow_pickle=False)
-        record = {"ids": self.ids, **self.strings, "text_crc32": zlib.crc32(memoryview(self.text))}
+        text, numbers = self.text, self.numbers.copy()
+        files, crcs = list(text.files), list(text.crcs)
+        begins, lengths = numbers[:, BEGIN], numbers[:, END] - numbers[:, BEGIN]
+        read_now = begins >= text.stored
+        kept = int(lengths[~read_now].sum())
+
+        def write(kind: str, rows: np.ndarray, base: int) -> None:
+            file = f"{STORES}/text-{generation}-{kind}.bin"
+            written.append(index_dir / file)  # removed if the build fails, even half written
+            numbers[rows, BEGIN : END + 1], crc = text.write(index_dir / file, numbers[rows], base)
+            files.append(file)
+            crcs.append(crc)
+
+        (index_dir / STORES).mkdir(exist_ok=True)
+        added = int(lengths[read_now].sum())
+        own = [file.startswith(f"{STORES}/") for file in files]  # not a format 5 generation's own text.bin
+        if text.stored + added > 2 * (kept + added) or not files or not all(own):
+            files, crcs = [], []
+            if len(numbers):
+                write("all", np.arange(len(numbers)), 0)
+        elif read_now.any() and len(files) >= MAX_SEGMENTS:  # the largest segment stays; the rest become one
+            largest = int(np.argmax(np.diff(text.offsets)))
+            begin, end = int(text.offsets[largest]), int(text.offsets[largest + 1])
+            inside = (begins >= begin) & (begins < end)
+            files, crcs = [files[largest]], [crcs[largest]]
+            numbers[inside, BEGIN : END + 1] -= begin
+            write("merged", np.flatnonzero(~inside), end - begin)
+        elif read_now.any():
+            write("added", np.flatnonzero(read_now), text.stored)
+        np.save(folder / "numbers.npy", np.ascontiguousarray(numbers, np.int64), allow_pickle=False)
+        record = {"ids": self.ids, **self.strings, "text_crc32": crcs}
         (folder / "strings.json").write_text(json.dumps(record, ensure_ascii=False), encoding="utf-8")
+        return files
 
     @classmethod
-    def load(cls, folder: Path) -> ChunkTable:
-        """Read what ``save`` wrote, checked (ValueError when it does not hold together); the text is mapped."""
+    def load(cls, folder: Path, index_dir: Path, files: list[str] | None) -> ChunkTable:
+        """Read what ``save`` wrote, checked (ValueError when it does not hold together); the text is mapped.
+        Without ``files``, the text is the folder's own ``text.bin`` (an index of format 5)."""
         record = json.loads((folder / "strings.json").read_text(encoding="utf-8"))
         numbers = np.load(folder / "numbers.npy", allow_pickle=False)
-        size = os.path.getsize(folder / "text.bin")
-        text = np.memmap(folder / "text.bin", dtype=np.uint8, mode="r") if size else np.zeros(0, np.uint8)
+        paths = [index_dir / file for file in files] if files is not None else [folder / "text.bin"]
+        crcs = record["text_crc32"] if files is not None else [record["text_crc32"]]
+        segments = [_mapped(path) for path in paths]
         ids, strings = record["ids"], {name: record[name] for name in _CODED.values()}
         if numbers.dtype != np.int64 or numbers.shape != (len(ids), 8):
             raise ValueError(f"numbers.npy: {numbers.dtype} {numbers.shape}, expected int64 {(len(ids), 8)}")
-        if zlib.crc32(memoryview(text)) != record["text_crc32"]:
-            raise ValueError("text.bin does not match its checksum")
-        release_pages(text)  # read through once for the checksum: a chunk's text is read again when asked for
-        if len(ids) and (numbers[:, BEGIN].min() < 0 or numbers[:, END].max() > size):
-            raise ValueError("text offsets past the end of text.bin")
+        if len(crcs) != len(segments):
+            raise ValueError(f"{len(crcs)} checksums for {len(segments)} text segments")
+        for path, segment, crc in zip(paths, segments, crcs):
+            if zlib.crc32(memoryview(segment)) != crc:
+                raise ValueError(f"{path.name} does not match its checksum")
+            release_pages(segment)  # read through once for the checksum: a chunk's text is read again when asked for
+        text = Texts(segments, list(files) if files is not None else [str(paths[0])], crcs, np.zeros(0, np.uint8))
+        if len(ids) and (numbers[:, BEGIN].min() < 0 or numbers[:, END].max() > text.stored):
+            raise ValueError("text offsets past the end of the text segments")
         for column, name in _CODED.items():
             if len(ids) and not 0 <= numbers[:, column].min() <= numbers[:, column].max() < len(strings[name]):
                 raise ValueError(f"{name} codes out of range")
         return cls(ids, numbers, text, strings)
+
+
+def _mapped(path: Path) -> np.ndarray:
+    return np.memmap(path, dtype=np.uint8, mode="r") if os.path.getsize(path) else np.zeros(0, np.uint8)

@@ -4,7 +4,8 @@ An index folder holds generations; the file ``CURRENT`` names the live one::
 
     index/CURRENT                 "gen-20261122T101500-3fa9c1"
     index/gen-.../manifest.json   format version, model, dimension, settings, per-source hashes
-    index/gen-.../chunks/         the chunks by column: texts, numbers, ids and names (assistant/chunktable.py)
+    index/gen-.../chunks/         the chunks by column: numbers, ids and names (assistant/chunktable.py); their
+                                  text in segments of index/stores/ that generations share
     index/gen-.../sentences.npy   int32 rows (chunk row, start, end): the sentences of every chunk, in chunk order
     index/gen-.../stores.json     the segment files of its vectors, in index/stores/ (assistant/stores.py):
     index/gen-.../vectors.rows.npy           chunk i's row among them (float32 unit vectors)
@@ -13,10 +14,10 @@ An index folder holds generations; the file ``CURRENT`` names the live one::
     index/gen-.../dense.faiss     FAISS's own format (exact inner product, or an inverted file past a size)
     index/gen-.../dense_ids.npy   past a size: the inverted file's id and list of each chunk row (assistant/dense.py)
     index/gen-.../dense_lists.npy
-    index/gen-.../keyword/        the BM25 index of chunks (NumPy arrays and JSON)
-    index/gen-.../documents/      the BM25 index of whole documents, one entry per source
-    index/gen-.../terms/          every chunk's analyzed terms, counted, for the next build (not read to answer)
-    index/gen-.../document_terms/ every document's, likewise
+    index/gen-.../vocabulary.json the analyzed terms: their ids in the terms segments
+    index/gen-.../terms.rows.npy  chunk i's entry among the segments of counted terms in index/stores/
+                                  (assistant/postings.py), from which BM25 is scored when a question is asked
+    index/gen-.../document_terms.rows.npy  document i's, likewise: BM25 over whole documents, one per source
 
 A build writes a new generation into a hidden temporary folder, fsyncs it, renames it into place,
 then swaps ``CURRENT`` with ``os.replace``: a crash at any point leaves the previous index loadable. Vector
@@ -49,13 +50,13 @@ from assistant import stores
 from assistant.chunktable import SOURCE, ChunkTable
 from assistant.dense import DenseIndex
 from assistant.errors import IndexBusyError, IndexDamagedError, IndexMismatchError, IndexNotFoundError, first_line
-from assistant.keywords import KeywordIndex, Terms
+from assistant.postings import Keywords, TermRows
 from assistant.records import Chunk
 from assistant.stores import Rows
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 5  # 5: keyword terms are stemmed with accents folded first (vectors carry over)
+FORMAT_VERSION = 6  # 6: text and terms in shared segments, BM25 scored when asked (vectors carry over)
 CURRENT = "CURRENT"
 LOAD_ATTEMPTS = 5  # loads tried again when a build swapped generations meanwhile
 GRACE_SECONDS = 120  # a generation replaced twice is kept this long for readers still loading it
@@ -71,8 +72,8 @@ class LoadedIndex:
     chunks: ChunkTable
     vectors: Rows  # chunk i's vector is vectors[i]
     dense: DenseIndex
-    keyword: KeywordIndex
-    documents: KeywordIndex  # one entry per source, in manifest["documents"] order
+    keyword: Keywords  # BM25 over the chunks
+    documents: Keywords  # one entry per source, in manifest["documents"] order
     chunk_document: np.ndarray  # row of each chunk's document in ``documents``
     sentences: np.ndarray  # (chunk row, start, end) per sentence, ordered by chunk row
     sentence_vectors: Rows  # float16, one row per sentence
@@ -129,40 +130,34 @@ class Generation:
     manifest: dict
     chunks: ChunkTable
     vectors: Rows  # chunk i's vector is vectors[i]
-    keyword: KeywordIndex  # BM25 over the chunks
-    documents: KeywordIndex  # BM25 over whole documents, in manifest["documents"] order
+    terms: TermRows  # each chunk's counted terms: BM25 over the chunks
+    document_terms: TermRows  # each document's, in manifest["documents"] order
     dense: DenseIndex
     sentences: np.ndarray  # (chunk row, start, end) per sentence
     sentence_vectors: Rows
-    terms: Terms | None = None  # each chunk's counted terms, that the next build carries over
-    document_terms: Terms | None = None
 
 
 def write_index(index_dir: Path, written_generation: Generation) -> str:
     """Write a new generation and make it current, atomically. Returns the generation name."""
     manifest, chunks, vectors = written_generation.manifest, written_generation.chunks, written_generation.vectors
-    keyword, documents, dense = written_generation.keyword, written_generation.documents, written_generation.dense
-    sentences, sentence_vectors = written_generation.sentences, written_generation.sentence_vectors
     terms, document_terms = written_generation.terms, written_generation.document_terms
+    dense = written_generation.dense
+    sentences, sentence_vectors = written_generation.sentences, written_generation.sentence_vectors
     index_dir = Path(index_dir)
     index_dir.mkdir(parents=True, exist_ok=True)
     generation, staging = _staging(index_dir)
     written: list[Path] = []
     try:
-        chunks.save(staging / "chunks")
+        listed = {"text": chunks.save(staging / "chunks", index_dir, generation, written)}
         np.save(staging / "sentences.npy", np.ascontiguousarray(sentences, dtype=np.int32), allow_pickle=False)
-        listed = {}
         for name, rows in (("vectors", vectors), ("sentence_vectors", sentence_vectors)):
             listed[name], files = stores.save(rows, index_dir, staging, name, generation)
             written += files
+        for name, entries in (("terms", terms), ("document_terms", document_terms)):
+            listed[name] = entries.save(index_dir, staging, name, generation, written)
         (staging / "stores.json").write_text(json.dumps(listed), encoding="utf-8")
+        (staging / "vocabulary.json").write_text(json.dumps(terms.vocabulary, ensure_ascii=False), encoding="utf-8")
         dense.save(staging)
-        keyword.save(staging / "keyword")
-        documents.save(staging / "documents")
-        if terms is not None:
-            terms.save(staging / "terms")
-        if document_terms is not None:
-            document_terms.save(staging / "document_terms")
         manifest = {
             **manifest,
             "format_version": FORMAT_VERSION,
@@ -254,12 +249,6 @@ def _publish(index_dir: Path, staging: Path, generation: str, written: list[Path
     return generation
 
 
-def stored_terms(index_dir: Path, generation: str, name: str, count: int) -> Terms:
-    """The terms a generation kept for the next build to carry over: ``terms`` (its chunks') or ``document_terms``.
-    Raises one of LOAD_ERRORS when they cannot be read (an index written before terms were kept, a damaged file)."""
-    return Terms.load(Path(index_dir) / generation / name, count)
-
-
 def salvage(index_dir: Path) -> tuple[list, Rows, np.ndarray, Rows]:
     """What the current generation embedded, read as far as it can be when the generation does not load (damaged,
     or of format 3): its chunks, their vectors, its sentences and their vectors. Raises one of LOAD_ERRORS."""
@@ -274,7 +263,7 @@ def salvage(index_dir: Path) -> tuple[list, Rows, np.ndarray, Rows]:
             vectors = np.load(folder / "vectors.npy", mmap_mode="r", allow_pickle=False)
             sentence_vectors = np.load(folder / "sentence_vectors.npy", mmap_mode="r", allow_pickle=False)
         else:
-            chunks = read_chunks(folder)
+            chunks = read_chunks(index_dir, folder)
             vectors = Rows.load(index_dir, folder, "vectors", len(chunks), dimension, np.float32)
             sentence_vectors = Rows.load(
                 index_dir, folder, "sentence_vectors", len(sentences), dimension, np.float16, missing=True
@@ -360,15 +349,18 @@ def current_manifest(index_dir: Path) -> dict:
     return manifest
 
 
-def read_chunks(folder: Path) -> ChunkTable:
-    return ChunkTable.load(folder / "chunks")
+def read_chunks(index_dir: Path, folder: Path, listed: dict | None = None) -> ChunkTable:
+    """A generation's chunks; their text in the text segments its ``stores.json`` lists (``listed``, when read
+    already), or in the folder's own text.bin for an index of format 5."""
+    listed = listed if listed is not None else json.loads((folder / "stores.json").read_text(encoding="utf-8"))
+    return ChunkTable.load(folder / "chunks", index_dir, listed.get("text"))
 
 
 def load_index(index_dir: Path, searchable: bool = True) -> LoadedIndex:
     """Load the current generation. Raises IndexNotFoundError, IndexMismatchError or IndexDamagedError.
 
     Not ``searchable`` (what a build reads it for: its chunks, vectors and sentences), an exact dense index is not
-    filed again from the vectors, and the keyword indexes are mapped rather than read.
+    filed again from the vectors, and BM25's statistics are not computed.
 
     A build may swap generations while we read: any failure to load is tried again, from ``CURRENT``, as long as
     the generation has changed meanwhile. A generation that fails to load and is still current is damaged.
@@ -436,8 +428,11 @@ def _read_parts(
         if not condition:
             raise ValueError(what)
 
+    reading.append("stores.json")
+    listed = json.loads((folder / "stores.json").read_text(encoding="utf-8"))
+    expect(isinstance(listed, dict), "not a record of segment files")
     reading.append("chunks")
-    chunks = read_chunks(folder)
+    chunks = read_chunks(index_dir, folder, listed)
     expect(len(chunks) == count, f"{len(chunks)} chunks, the manifest says {count}")
     reading.append("vectors")
     vectors = Rows.load(index_dir, folder, "vectors", count, dimension, np.float32)
@@ -455,12 +450,18 @@ def _read_parts(
     sentence_vectors = Rows.load(
         index_dir, folder, "sentence_vectors", sentence_count, dimension, np.float16, missing=pending
     )
-    reading.append("keyword")
-    keyword = KeywordIndex.load(folder / "keyword", mmap=not searchable)
-    expect(keyword.size == count, f"{keyword.size} entries, expected {count}")
-    reading.append("documents")
-    documents = KeywordIndex.load(folder / "documents", mmap=not searchable)
-    expect(documents.size == len(manifest["documents"]), f"{documents.size} entries")
+    reading.append("vocabulary.json")
+    vocabulary = json.loads((folder / "vocabulary.json").read_text(encoding="utf-8"))
+    expect(isinstance(vocabulary, list), "not a list of terms")
+    reading.append("terms")
+    keyword = Keywords(TermRows.load(index_dir, folder, "terms", count, vocabulary))
+    reading.append("document_terms")
+    documents = Keywords(TermRows.load(index_dir, folder, "document_terms", len(manifest["documents"]), vocabulary))
+    if searchable:  # the statistics of BM25, from every segment: read now, checked now
+        reading.append("terms")
+        keyword.prepare()
+        reading.append("document_terms")
+        documents.prepare()
     reading.append("manifest.json")
     return LoadedIndex(
         index_dir,

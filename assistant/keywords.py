@@ -6,14 +6,11 @@
 
 from __future__ import annotations
 
-import json
 import re
 import unicodedata
 from array import array
 from collections import Counter
-from collections.abc import Iterator
 from functools import lru_cache
-from pathlib import Path
 
 import numpy as np
 
@@ -105,93 +102,6 @@ def plain_tokens(text: str) -> list[str]:
     return _WORD.findall(text.lower())
 
 
-class Terms:
-    """The analyzed terms of every chunk (or document), counted, kept with the index (``terms/``,
-    ``document_terms/``) so that a build analyzes new chunks only: entry i holds the distinct term ids
-    ``ids[starts[i]:starts[i + 1]]``, each ``counts`` times."""
-
-    def __init__(self, vocabulary: list[str], ids: np.ndarray, counts: np.ndarray, starts: np.ndarray) -> None:
-        self.vocabulary, self.ids, self.counts, self.starts = vocabulary, ids, counts, starts
-
-    def save(self, directory: Path) -> None:
-        directory.mkdir(parents=True, exist_ok=True)
-        (directory / "vocabulary.json").write_text(json.dumps(self.vocabulary, ensure_ascii=False), "utf-8")
-        np.save(directory / "ids.npy", np.ascontiguousarray(self.ids, dtype=np.int32), allow_pickle=False)
-        np.save(directory / "counts.npy", np.ascontiguousarray(self.counts, dtype=np.int32), allow_pickle=False)
-        np.save(directory / "starts.npy", np.ascontiguousarray(self.starts, dtype=np.int64), allow_pickle=False)
-
-    @classmethod
-    def load(cls, directory: Path, count: int) -> Terms:
-        vocabulary = json.loads((directory / "vocabulary.json").read_text(encoding="utf-8"))
-        ids = np.load(directory / "ids.npy", mmap_mode="r", allow_pickle=False)  # read once, where carried over
-        counts = np.load(directory / "counts.npy", mmap_mode="r", allow_pickle=False)
-        starts = np.load(directory / "starts.npy", allow_pickle=False)
-        if (
-            not isinstance(vocabulary, list)
-            or starts.shape != (count + 1,)
-            or starts[0] != 0
-            or starts[-1] != len(ids)
-            or counts.shape != ids.shape
-            or np.any(np.diff(starts) < 0)
-            or (len(ids) and not 0 <= ids.min() <= ids.max() < len(vocabulary))
-        ):
-            raise ValueError("the stored terms do not match the chunks")
-        return cls(vocabulary, ids, counts, starts)
-
-    def lengths(self) -> np.ndarray:
-        """How many terms each entry holds."""
-        filled = np.flatnonzero(np.diff(self.starts) > 0)  # reduceat sums from each start to the next
-        lengths = np.zeros(len(self.starts) - 1, np.int64)
-        lengths[filled] = np.add.reduceat(self.counts, self.starts[filled], dtype=np.int64)
-        return lengths
-
-    def counted(self, begin: int, end: int) -> Counter:
-        """The terms of entries ``begin`` to ``end``, summed."""
-        ids, inverse = np.unique(self.ids[self.starts[begin] : self.starts[end]], return_inverse=True)
-        totals = np.bincount(inverse, weights=self.counts[self.starts[begin] : self.starts[end]])
-        return Counter({self.vocabulary[i]: int(total) for i, total in zip(ids.tolist(), totals.tolist())})
-
-    def grouped(self, bounds: np.ndarray) -> Terms:
-        """The terms of groups of consecutive entries (the chunks of each document), summed: entries ``bounds[i]``
-        to ``bounds[i + 1]`` make group i."""
-        import scipy.sparse as sp
-
-        starts = self.starts[bounds]
-        rows = np.repeat(np.arange(len(bounds) - 1), np.diff(starts))
-        entries = slice(int(starts[0]), int(starts[-1]))
-        summed = sp.csr_matrix(
-            (self.counts[entries], (rows, self.ids[entries])), shape=(len(bounds) - 1, len(self.vocabulary))
-        )
-        summed.sum_duplicates()
-        ids, counts = summed.indices.astype(np.int32), summed.data.astype(np.int32)
-        return Terms(self.vocabulary, ids, counts, summed.indptr.astype(np.int64))
-
-    @classmethod
-    def gather(cls, counted: Counted | dict[int, Counter], old_rows: np.ndarray, old: Terms | None) -> Terms:
-        """The terms of ``len(old_rows)`` entries: entry i has those of ``old``'s entry ``old_rows[i]``, or, where
-        that is -1, those ``counted`` holds for it (a Counted numbering terms after ``old``'s vocabulary, or a
-        Counter by entry). Terms no entry uses any more are dropped."""
-        if isinstance(counted, dict):
-            counted = Counted.of(counted, old.vocabulary if old is not None else [])
-        starts, runs = carried_layout(old.starts if old is not None else None, old_rows, counted.lengths())
-        ids = np.empty(int(starts[-1]), dtype=np.int32)  # every entry is written below: carried over, or counted
-        counts = np.empty(int(starts[-1]), dtype=np.int32)
-        for begin, source, length in runs:
-            ids[begin : begin + length] = old.ids[source : source + length]
-            counts[begin : begin + length] = old.counts[source : source + length]
-        fresh_ids, fresh_counts = np.frombuffer(counted.ids, np.int32), np.frombuffer(counted.counts, np.int32)
-        for row, begin, end in counted.spans():
-            ids[starts[row] : starts[row + 1]] = fresh_ids[begin:end]
-            counts[starts[row] : starts[row + 1]] = fresh_counts[begin:end]
-        vocabulary = counted.vocabulary
-        used = np.bincount(ids, minlength=len(vocabulary)) > 0
-        if not used.all():  # renumber the terms still used
-            renumber = np.cumsum(used) - 1
-            ids = renumber[ids].astype(np.int32)
-            vocabulary = [term for term, keep in zip(vocabulary, used) if keep]
-        return cls(vocabulary, ids, counts, starts)
-
-
 class Counted:
     """Terms counted for some entries, in flat arrays (a term id and its count, entry after entry) rather than a
     Counter an entry: a first build of a million chunks holds them all. Term ids follow ``vocabulary`` (the old
@@ -202,13 +112,6 @@ class Counted:
         self.known = {term: i for i, term in enumerate(self.vocabulary)}
         self.rows, self.ends = array("q"), array("q")
         self.ids, self.counts = array("i"), array("i")
-
-    @classmethod
-    def of(cls, by_entry: dict[int, Counter], vocabulary: list[str]) -> Counted:
-        counted = cls(vocabulary)
-        for row, terms in by_entry.items():
-            counted.add(row, terms)
-        return counted
 
     def add(self, row: int, counted: Counter) -> None:
         """Entry ``row`` holds these terms, each so many times."""
@@ -222,16 +125,12 @@ class Counted:
         self.rows.append(row)
         self.ends.append(len(self.ids))
 
-    def lengths(self) -> dict[int, int]:
-        begins = [0, *self.ends[:-1]]
-        return {row: end - begin for row, begin, end in zip(self.rows, begins, self.ends)}
-
-    def spans(self) -> Iterator[tuple[int, int, int]]:
-        """(entry, first, end) of each entry's terms in ``ids`` and ``counts``."""
-        begin = 0
-        for row, end in zip(self.rows, self.ends):
-            yield row, begin, end
-            begin = end
+    def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Where each entry's terms start (and the last ends), and every term id and count, entry after entry."""
+        ends = np.frombuffer(self.ends, np.int64) if len(self.ends) else np.zeros(0, np.int64)
+        ids = np.frombuffer(self.ids, np.int32) if len(self.ids) else np.zeros(0, np.int32)
+        counts = np.frombuffer(self.counts, np.int32) if len(self.counts) else np.zeros(0, np.int32)
+        return np.concatenate([[0], ends]).astype(np.int64), ids, counts
 
 
 def carried_layout(
@@ -259,7 +158,8 @@ def carried_layout(
 
 
 class KeywordIndex:
-    """BM25 (bm25s, Lucene variant) over analyzed chunk texts."""
+    """BM25 as bm25s builds it (Lucene variant), through its public API: what the index's own scoring
+    (assistant/postings.py) is tested equal to, and the baseline of benchmarks."""
 
     def __init__(self, retriever, size: int) -> None:
         self._retriever = retriever
@@ -274,52 +174,6 @@ class KeywordIndex:
             retriever.index([tokens or [""] for tokens in token_lists], show_progress=False)
         return cls(retriever, len(token_lists))
 
-    @classmethod
-    def from_terms(cls, terms: Terms, k1: float = 1.2, b: float = 0.75):
-        """The index ``build`` makes of the same terms (one entry per entry of ``terms``), computed from the term ids
-        and counts in a few array operations (bm25s loops over documents in Python)."""
-        import bm25s
-        import scipy.sparse as sp
-
-        retriever = bm25s.BM25(k1=k1, b=b, method="lucene")
-        count = len(terms.starts) - 1
-        if count <= 0:
-            return cls(retriever, 0)
-        vocabulary = {term: i for i, term in enumerate(terms.vocabulary)}
-        empty = vocabulary.setdefault("", len(vocabulary))
-        lengths = terms.lengths()
-        blank = np.flatnonzero(lengths == 0)  # an entry with no term holds the empty one, as bm25s does
-        lengths = np.maximum(lengths, 1)
-        frequencies = np.bincount(terms.ids, minlength=len(vocabulary))
-        frequencies[empty] += len(blank)
-        idf = lucene_idf(count, frequencies).astype(retriever.dtype)
-        norm = lucene_norm(lengths, lengths.mean(), k1, b)
-        # idf * tf / (norm + tf) of every (entry, term), in the terms' order, computed in place in one array
-        values = np.repeat(norm, np.diff(terms.starts))
-        values += terms.counts
-        np.divide(terms.counts, values, out=values)
-        values *= idf[terms.ids]
-        shape = (count, len(vocabulary))
-        matrix = sp.csr_matrix((values.astype(retriever.dtype), terms.ids, terms.starts), shape=shape).tocsc()
-        del values
-        if len(blank):
-            data = (idf[empty] * (1 / (norm[blank] + 1))).astype(retriever.dtype)
-            if empty == len(vocabulary) - 1 and matrix.indptr[empty] == matrix.nnz:  # the last column, still empty
-                matrix = sp.csc_matrix(
-                    (
-                        np.concatenate([matrix.data, data]),
-                        np.concatenate([matrix.indices, blank.astype(matrix.indices.dtype)]),
-                        np.concatenate([matrix.indptr[:-1], [matrix.nnz + len(blank)]]).astype(matrix.indptr.dtype),
-                    ),
-                    shape=shape,
-                )
-            else:
-                matrix = matrix + sp.csc_matrix((data, (blank, np.full(len(blank), empty))), shape=shape)
-        retriever.scores = {"data": matrix.data, "indices": matrix.indices, "indptr": matrix.indptr, "num_docs": count}
-        retriever.vocab_dict, retriever.nonoccurrence_array = vocabulary, None
-        retriever.unique_token_ids_set = set(vocabulary.values())
-        return cls(retriever, count)
-
     def scores(self, tokens: list[str]) -> np.ndarray:
         """BM25 score of every chunk for the query terms (zeros when no term is known)."""
         if self.size == 0:
@@ -328,26 +182,3 @@ class KeywordIndex:
         if not known:
             return np.zeros(self.size, dtype=np.float32)
         return np.asarray(self._retriever.get_scores(known), dtype=np.float32)
-
-    def document_frequencies(self) -> dict[str, int]:
-        """How many chunks hold each term (the columns of BM25's sparse matrix are terms)."""
-        if not self.size:
-            return {}
-        counts = np.diff(np.asarray(self._retriever.scores["indptr"]))
-        return {term: int(counts[i]) for term, i in self._retriever.vocab_dict.items() if i < len(counts)}
-
-    def save(self, directory: Path) -> None:
-        directory.mkdir(parents=True, exist_ok=True)
-        (directory / "size.json").write_text(json.dumps({"size": self.size}))
-        if self.size:
-            self._retriever.save(str(directory), show_progress=False)
-
-    @classmethod
-    def load(cls, directory: Path, mmap: bool = False) -> KeywordIndex:
-        import bm25s
-
-        size = json.loads((directory / "size.json").read_text())["size"]
-        if not size:
-            return cls(None, 0)
-        retriever = bm25s.BM25.load(str(directory), mmap=mmap, show_progress=False, verbosity=0)
-        return cls(retriever, size)

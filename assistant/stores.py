@@ -175,11 +175,7 @@ class Rows:
             staged = cls.staged(previous, origin, fresh.array)
             staged.scratch = fresh
             return staged
-        rows = np.empty(len(origin), np.int64)
-        kept = origin >= 0
-        if previous is not None:
-            rows[kept] = previous.rows[origin[kept]]
-        rows[~kept] = -np.arange(1, int((~kept).sum()) + 1)
+        rows = staged_rows(previous.rows if previous is not None else None, origin)
         segments, files = (previous.segments, previous.files) if previous is not None else ([], [])
         return cls(segments, files, rows, fresh, fresh.shape[1], fresh.dtype)
 
@@ -224,52 +220,77 @@ class Rows:
         return cls.read(index_dir, files, rows, dimension, dtype, missing)
 
 
+def staged_rows(previous: np.ndarray | None, origin: np.ndarray) -> np.ndarray:
+    """A new generation's rows among the segments: entry i's is ``previous[origin[i]]`` where ``origin[i]`` >= 0;
+    elsewhere ``-j - 1``, for the j-th entry made by the build (written when the generation is)."""
+    rows = np.empty(len(origin), np.int64)
+    kept = origin >= 0
+    if previous is not None:
+        rows[kept] = previous[origin[kept]]
+    rows[~kept] = -np.arange(1, int((~kept).sum()) + 1)
+    return rows
+
+
 def save(rows: Rows, index_dir: Path, staging: Path, name: str, generation: str) -> tuple[list[str], list[Path]]:
     """Write the rows not written yet as a new segment (or rewrite segments, see the module's docstring), and the
     entries' rows into ``staging``. Returns the generation's segment files and the files written."""
     (index_dir / STORES).mkdir(exist_ok=True)
-    files, entries = list(rows.files), rows.rows.copy()
     written: list[Path] = []
 
-    def write(kind: str, entries_written: np.ndarray) -> str:
+    def write(kind: str, picked: np.ndarray) -> str:
         """A new segment holding the vectors of these entries, in this order."""
         file = f"{STORES}/{name}-{generation}-{kind}.npy"
         written.append(index_dir / file)  # removed if the build fails, even half written
+        scratch = rows.scratch
+        if kind == "added" and scratch is not None and len(picked) == len(rows.fresh):  # the scratch file as it is
+            scratch.release()
+            os.replace(scratch.path, index_dir / file)
+            return file
         with open(index_dir / file, "wb") as handle:  # written, not mapped: the process holds one slice at a time
-            _write_header(handle, rows.dtype, (len(entries_written), rows.shape[1]))
-            for part in slices(len(entries_written)):
-                handle.write(np.ascontiguousarray(rows[entries_written[part]], dtype=rows.dtype).tobytes())
+            _write_header(handle, rows.dtype, (len(picked), rows.shape[1]))
+            for part in slices(len(picked)):
+                handle.write(np.ascontiguousarray(rows[picked[part]], dtype=rows.dtype).tobytes())
         return file
 
+    files, entries = list(rows.files), rows.rows.copy()
+    if not (rows.fresh is None and (entries < 0).any()):  # else entries with no vector yet: segments as they are
+        files, entries = compacted(files, rows.offsets, entries, write)
+    np.save(staging / f"{name}.rows.npy", entries, allow_pickle=False)
+    return files, written
+
+
+def compacted(files: list[str], offsets: np.ndarray, entries: np.ndarray, write) -> tuple[list[str], np.ndarray]:
+    """A generation's segment files and its entries' rows among them, once the entries not written yet (negative
+    rows) are: ``write(kind, picked)`` writes a new segment holding entries ``picked``, in that order, and returns
+    its file. Past MAX_SEGMENTS, or with mostly rows no entry reads, segments are merged (the module's docstring)."""
     new = np.flatnonzero(entries < 0)
-    stored = int(rows.offsets[-1])
-    if rows.fresh is None and len(new):  # entries with no vector yet: the segments and rows as they are
-        pass
-    elif not len(entries):
-        files = []
-    elif stored + len(new) > 2 * len(entries):  # mostly rows no entry reads: one segment, in the entries' order
-        files = [write("all", np.arange(len(entries)))]
-        entries = np.arange(len(entries), dtype=np.int64)
-    elif len(new) and len(files) >= MAX_SEGMENTS:  # the largest segment stays; the rest, new rows too, become one
-        largest = int(np.argmax(np.diff(rows.offsets)))
-        begin, end = rows.offsets[largest], rows.offsets[largest + 1]
+    stored = int(offsets[-1])
+    if not len(entries):
+        return [], entries
+    if stored + len(new) > 2 * len(entries):  # mostly rows no entry reads: one segment, in the entries' order
+        return [write("all", np.arange(len(entries)))], np.arange(len(entries), dtype=np.int64)
+    if len(new) and len(files) >= MAX_SEGMENTS:  # the largest segment stays; the rest, new rows too, become one
+        largest = int(np.argmax(np.diff(offsets)))
+        begin, end = offsets[largest], offsets[largest + 1]
         inside = (entries >= begin) & (entries < end)  # new rows (negative) are never inside
         others = np.flatnonzero(~inside)
         files = [files[largest], write("merged", others)]
         entries[inside] -= begin
         entries[others] = (end - begin) + np.arange(len(others))
-    elif len(new) and rows.scratch is not None and len(new) == len(rows.fresh):  # the scratch file, as it is
-        file = f"{STORES}/{name}-{generation}-added.npy"
-        rows.scratch.release()
-        os.replace(rows.scratch.path, index_dir / file)
-        written.append(index_dir / file)
-        files.append(file)
-        entries[new] = stored + np.arange(len(new))
     elif len(new):
-        files.append(write("added", new))
+        files = [*files, write("added", new)]
         entries[new] = stored + np.arange(len(new))
-    np.save(staging / f"{name}.rows.npy", entries, allow_pickle=False)
-    return files, written
+    return files, entries
+
+
+def write_array(path: Path, parts: list[np.ndarray]) -> None:
+    """A one-dimensional ``.npy`` file holding these arrays (of one type) one after the other, written a part at a
+    time rather than joined in memory."""
+    dtype = parts[0].dtype
+    with open(path, "wb") as handle:
+        _write_header(handle, dtype, (sum(len(part) for part in parts),))
+        for part in parts:
+            handle.write(memoryview(np.ascontiguousarray(part, dtype=dtype)))
 
 
 def referenced(index_dir: Path, generations: set[str]) -> set[str]:

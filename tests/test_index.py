@@ -249,19 +249,20 @@ def test_past_the_size_threshold_the_dense_index_is_approximate_and_says_so(tiny
 # a part of an index, and how a load names it when it is damaged; "vectors segment" is a file in index/stores/
 DAMAGEABLE = {
     "manifest.json": "manifest.json",
-    "chunks/text.bin": "chunks",
+    "text segment": "chunks",
     "chunks/numbers.npy": "chunks",
     "chunks/strings.json": "chunks",
-    "stores.json": "vectors",
+    "stores.json": "stores.json",
     "vectors.rows.npy": "vectors",
     "vectors segment": "vectors",
     "dense.faiss": "dense.faiss",
     "sentences.npy": "sentences.npy",
     "sentence_vectors.rows.npy": "sentence_vectors",
     "sentence_vectors segment": "sentence_vectors",
-    "keyword/vocab.index.json": "keyword",
-    "keyword/data.csc.index.npy": "keyword",
-    "documents/indptr.csc.index.npy": "documents",
+    "vocabulary.json": "vocabulary.json",
+    "terms.rows.npy": "terms",
+    "terms segment": "terms",
+    "document_terms segment": "document_terms",
 }
 DAMAGE = {
     "empty": lambda data: b"",
@@ -416,9 +417,10 @@ def test_a_one_file_change_writes_one_small_segment_and_shares_the_others(tmp_pa
     (corpus / "fiche-3.txt").write_text("Fiche 3. Le laboratoire trois ferme ses portes.")
     report = build(corpus, index, fake_embedder)
     after = listed_segments(index)
-    for name in ("vectors", "sentence_vectors"):
+    for name in ("vectors", "sentence_vectors", "text", "terms", "document_terms"):
         assert after[name][:-1] == before[name] and len(after[name]) == 2
     assert np.load(index / after["vectors"][-1]).shape[0] == report.embedded == 1
+    assert (index / after["text"][-1]).read_bytes() == b"Fiche 3. Le laboratoire trois ferme ses portes."
     for file, stat in first.items():  # shared, never written again
         assert (index / file).stat().st_ino == stat.st_ino and (index / file).stat().st_mtime_ns == stat.st_mtime_ns
     build(corpus, tmp_path / "full", FakeEmbedder())
@@ -438,9 +440,20 @@ def test_segments_are_merged_and_unread_rows_dropped_as_changes_pile_up(tmp_path
         stored = sum(len(np.load(index / file, mmap_mode="r")) for file in listed["vectors"])
         counts.append(len(listed["vectors"]))
         assert len(listed["vectors"]) <= MAX_SEGMENTS and stored <= 2 * len(loaded.chunks)
+        assert all(len(listed[name]) <= MAX_SEGMENTS for name in ("text", "terms", "document_terms"))
+        text = sum((index / file).stat().st_size for file in listed["text"])
+        assert text <= 2 * sum(len(chunk.text.encode()) for chunk in loaded.chunks)
         full = tmp_path / f"full-{change}"
         build(corpus, full, FakeEmbedder())
         assert_same_vectors(loaded, load_index(full))
+        assert loaded.chunks == load_index(full).chunks
+        for query in ("fiche version lieu", "laboratoire portes", f"version {change}"):
+            np.testing.assert_array_equal(
+                loaded.keyword.scores(analyze(query)), load_index(full).keyword.scores(analyze(query))
+            )
+            np.testing.assert_array_equal(
+                loaded.documents.scores(analyze(query)), load_index(full).documents.scores(analyze(query))
+            )
         kept = [json.loads((g / "stores.json").read_text()) for g in index.iterdir() if g.name.startswith("gen-")]
         on_disk = {f"{STORES}/{item.name}" for item in (index / STORES).iterdir()}
         assert on_disk == {file for listed in kept for files in listed.values() for file in files}
@@ -515,6 +528,32 @@ def test_an_index_of_format_3_is_rebuilt_without_embedding_anything_again(tiny_c
     assert fake_embedder.embedded == [] and report.embedded == 0
     build(tiny_corpus, tmp_path / "full", FakeEmbedder())
     assert_same_vectors(load_index(index), load_index(tmp_path / "full"))
+
+
+def test_an_index_of_format_5_is_rebuilt_without_embedding_anything_again(tiny_corpus, tmp_path, fake_embedder):
+    """Format 5 kept each generation's chunk text in its own chunks/text.bin: its vectors still serve the rebuild."""
+    import zlib
+
+    index = tmp_path / "index"
+    build(tiny_corpus, index, fake_embedder)
+    loaded = load_index(index)
+    folder = index / loaded.generation
+    listed = json.loads((folder / "stores.json").read_text())
+    text = b"".join((index / file).read_bytes() for file in listed.pop("text"))
+    (folder / "chunks" / "text.bin").write_bytes(text)
+    strings = json.loads((folder / "chunks" / "strings.json").read_text())
+    strings["text_crc32"] = zlib.crc32(text)
+    (folder / "chunks" / "strings.json").write_text(json.dumps(strings))
+    (folder / "stores.json").write_text(json.dumps(listed))
+    manifest = json.loads((folder / "manifest.json").read_text())
+    (folder / "manifest.json").write_text(json.dumps({**manifest, "format_version": 5}))
+    fake_embedder.embedded.clear()
+    report = build(tiny_corpus, index, fake_embedder)
+    assert report.full and "format" in report.reason and report.chunks == 4
+    assert fake_embedder.embedded == [] and report.embedded == 0
+    build(tiny_corpus, tmp_path / "full", FakeEmbedder())
+    assert_same_vectors(load_index(index), load_index(tmp_path / "full"))
+    assert load_index(index).chunks == load_index(tmp_path / "full").chunks
 
 
 def sentences_of(index_dir, embedder, query):

@@ -196,50 +196,71 @@ class Keywords:
 
     @cached_property
     def _statistics(self) -> tuple[dict[str, int], list[np.ndarray], np.ndarray, np.ndarray]:
-        """Term ids by term; for each segment, the row of each of its entries (-1: not in this generation); how
-        many entries hold each term; the term-frequency denominator of each row."""
+        """Term ids by term; for each segment, the row of each of its entries (``size``, a row past the last, for an
+        entry no longer in this generation); how many entries hold each term; the term-frequency denominator of each
+        row (and of that last one)."""
         terms, owners = self.terms, []
         frequencies = np.zeros(len(terms.vocabulary), np.int64)
-        lengths = np.zeros(self.size, np.int64)
+        lengths = np.zeros(self.size + 1, np.int64)
         for number, segment in enumerate(terms.segments):
             begin = int(terms.offsets[number])
             inside = np.flatnonzero((terms.rows >= begin) & (terms.rows < begin + len(segment)))
-            owner = np.full(len(segment), -1, np.int64)
+            owner = np.full(len(segment), self.size, np.int64 if self.size >= 2**31 - 1 else np.int32)
             owner[terms.rows[inside] - begin] = inside
             lengths[inside] = segment.lengths[terms.rows[inside] - begin]
             held = np.diff(segment.columns).astype(np.int64)
-            gone = np.flatnonzero(owner < 0)
+            gone = np.flatnonzero(owner == self.size)
             if len(gone):  # entries of the segment no longer in the index: their terms do not count
                 _, ids, _ = segment.gather(gone)
                 held -= np.bincount(ids, minlength=len(held))
             frequencies[: len(held)] += held
             owners.append(owner)
         lengths = np.maximum(lengths, 1)  # an entry with no term holds the empty one, as in bm25s
-        norm = lucene_norm(lengths, lengths.mean(), K1, B) if self.size else np.zeros(0)
+        norm = lucene_norm(lengths, lengths[:-1].mean(), K1, B) if self.size else np.ones(1)
         known = {term: i for i, term in enumerate(terms.vocabulary)}
         return known, owners, frequencies, norm
+
+    def _postings(self, token: str):
+        """The term id of ``token`` (None when no entry holds it), and for each segment that knows it, the rows of
+        the entries that hold it (``size`` for those that left) and how many times they do."""
+        known, owners, frequencies, _ = self._statistics
+        term = known.get(token) if token else None
+        if term is None or not frequencies[term]:
+            return None, []
+        found = []
+        for segment, owner in zip(self.terms.segments, owners):
+            if term < segment.vocabulary_size:
+                span = slice(int(segment.columns[term]), int(segment.columns[term + 1]))
+                found.append((owner[segment.rows[span]], segment.frequencies[span]))
+        return term, found
 
     def scores(self, tokens: list[str]) -> np.ndarray:
         """BM25 score of every entry for the query terms (zeros when no term is known): each term's share in
         float32, summed term after term, as bm25s sums them."""
-        scores = np.zeros(self.size, dtype=np.float32)
+        scores = np.zeros(self.size + 1, dtype=np.float32)  # and a last row, where entries that left add theirs
         if not self.size:
-            return scores
-        known, owners, frequencies, norm = self._statistics
+            return scores[:-1]
+        _, _, frequencies, norm = self._statistics
         for token in tokens:
-            term = known.get(token) if token else None
-            if term is None or not frequencies[term]:
+            term, found = self._postings(token)
+            if term is None:
                 continue
             idf = np.float64(np.float32(lucene_idf(self.size, frequencies[term])))
-            for segment, owner in zip(self.terms.segments, owners):
-                if term >= segment.vocabulary_size:
-                    continue
-                span = slice(int(segment.columns[term]), int(segment.columns[term + 1]))
-                rows = owner[segment.rows[span]]
-                here = rows >= 0
-                rows, tf = rows[here], segment.frequencies[span][here]
-                scores[rows] += (tf / (norm[rows] + tf) * idf).astype(np.float32)
-        return scores
+            for rows, tf in found:
+                value = norm[rows]
+                value += tf
+                np.divide(tf, value, out=value)
+                value *= idf
+                np.add.at(scores, rows, value.astype(np.float32))  # each row once (but that last one)
+        return scores[:-1]
+
+    def holding(self, token: str) -> np.ndarray:
+        """For each entry, whether it holds the term (its score for the term alone is above 0)."""
+        held = np.zeros(self.size + 1, dtype=bool)
+        if self.size:
+            for rows, _ in self._postings(token)[1]:
+                held[rows] = True
+        return held[:-1]
 
     def document_frequencies(self) -> dict[str, int]:
         """How many entries hold each term."""

@@ -232,7 +232,7 @@ class Retriever:
         return self.index.documents.size
 
     def documents_holding(self, term: str) -> np.ndarray:
-        return self.index.documents.scores([term]) > 0
+        return self.index.documents.holding(term)
 
     def following(self, passage: Passage) -> Passage | None:
         """The chunk after ``passage`` in its document, scored as ``passage`` (it is reached through it)."""

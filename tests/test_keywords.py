@@ -47,6 +47,8 @@ def _assert_scores_as_bm25s(built: Keywords, lists: list[list[str]]) -> None:
     assert built.size == expected.size == len(lists)
     for query in (["t1"], ["t3", "t40", "t299"], ["absent"], ["t0", "t0"], [""]):
         np.testing.assert_array_equal(built.scores(query), expected.scores(query))
+    for term in ("t1", "t299", "absent", ""):
+        np.testing.assert_array_equal(built.holding(term), expected.scores([term]) > 0)
 
 
 def test_bm25_from_stored_terms_scores_exactly_as_bm25s_builds_it(tmp_path):

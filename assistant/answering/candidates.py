@@ -240,12 +240,23 @@ class _Gathering:
         return list(best.values())
 
 
-def _documents_holding(evidence: Evidence, entities: tuple[str, ...]) -> tuple[np.ndarray, list[set[str]]]:
+class _NamesHeld:
+    """The terms of the names or figures the question gives that a document holds: ``held[document]``, read for
+    the few documents whose passages are read (an index may hold tens of thousands)."""
+
+    def __init__(self) -> None:
+        self.found: list[tuple[list[str], np.ndarray]] = []  # a name's terms, and which documents hold them all
+
+    def __getitem__(self, document: int) -> set[str]:
+        return {term for terms, present in self.found if present[document] for term in terms}
+
+
+def _documents_holding(evidence: Evidence, entities: tuple[str, ...]) -> tuple[np.ndarray, _NamesHeld]:
     """For each document of the index, the share of the names or figures the question gives that it lacks, and the
     terms of those it holds."""
     count = evidence.document_count()
     missing = np.zeros(count, dtype=np.float64)
-    held: list[set[str]] = [set() for _ in range(count)]
+    held = _NamesHeld()
     checked = 0
     for entity in entities:
         terms = analyze(entity)
@@ -256,6 +267,5 @@ def _documents_holding(evidence: Evidence, entities: tuple[str, ...]) -> tuple[n
         for term in terms:
             present &= evidence.documents_holding(term)
         missing += ~present
-        for document in np.flatnonzero(present):
-            held[document].update(terms)
+        held.found.append((terms, present))
     return missing / max(checked, 1), held

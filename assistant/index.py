@@ -7,7 +7,8 @@ An index folder holds generations; the file ``CURRENT`` names the live one::
     index/gen-.../chunks/         the chunks by column: numbers, ids and names (assistant/chunktable.py); their
                                   text in segments of index/stores/ that generations share
     index/gen-.../sentences.npy   int32 rows (chunk row, start, end): the sentences of every chunk, in chunk order
-    index/gen-.../stores.json     the segment files of its vectors, in index/stores/ (assistant/stores.py):
+    index/gen-.../stores.json     the segment files it reads in index/stores/ (vectors: assistant/stores.py; text;
+                                  terms):
     index/gen-.../vectors.rows.npy           chunk i's row among them (float32 unit vectors)
     index/gen-.../sentence_vectors.rows.npy  sentence j's (float16: answering embeds only the question), or -1 in
                                              a generation published before its new sentences' vectors (below)
@@ -20,8 +21,9 @@ An index folder holds generations; the file ``CURRENT`` names the live one::
     index/gen-.../document_terms.rows.npy  document i's, likewise: BM25 over whole documents, one per source
 
 A build writes a new generation into a hidden temporary folder, fsyncs it, renames it into place,
-then swaps ``CURRENT`` with ``os.replace``: a crash at any point leaves the previous index loadable. Vector
-segments are shared by generations and never changed: a build adds one with the vectors it made.
+then swaps ``CURRENT`` with ``os.replace``: a crash at any point leaves the previous index loadable. Segments
+(vectors, text, terms) are shared by generations and never changed: a build adds one of each kind with what it
+read and made.
 No pickle anywhere.
 
 A build with many new sentences publishes its generation as soon as the chunk vectors are written, its manifest
@@ -278,7 +280,7 @@ def _remove_stale(index_dir: Path, keep: set) -> None:
 
     The generation just replaced is kept, and so is the one before it while it is younger than GRACE_SECONDS,
     so that a reader that read ``CURRENT`` before a swap, or two, can finish loading. No more: each generation
-    holds its own chunks and BM25 arrays. Vector segments go when no generation kept lists them.
+    holds its own chunk numbers and rows. Segments go when no generation kept lists them.
     """
     older = sorted(
         (item for item in index_dir.iterdir() if item.name.startswith("gen-") and item.name not in keep),

@@ -45,9 +45,11 @@ class TermSegment:
     """
 
     def __init__(self, array: np.ndarray) -> None:
+        if array.dtype != np.int32 or array.ndim != 1 or len(array) < _HEADER:
+            raise ValueError(f"a terms segment of {array.dtype} {array.shape}, expected int32 numbers")
         n, v, m = (int(value) for value in array[:_HEADER])
         sizes = [n + 1, m, m, n, v + 1, m, m]
-        if array.ndim != 1 or len(array) != _HEADER + sum(sizes) or min(n, v, m) < 0:
+        if len(array) != _HEADER + sum(sizes) or min(n, v, m) < 0:
             raise ValueError(f"a terms segment of {array.shape} does not hold {n} entries, {v} terms, {m} pairs")
         bounds = np.cumsum([_HEADER, *sizes])
         parts = [array[begin:end] for begin, end in zip(bounds[:-1], bounds[1:])]

@@ -8,7 +8,8 @@ one small segment with that file's new vectors; the rows of the other chunks are
 Rows that no entry reads any more (the vectors of chunks that went) stay in their segment until it is rewritten:
 a build that would make more than MAX_SEGMENTS writes the rows read of all but the largest, with its new ones,
 into one; when the rows read are fewer than half the rows stored, every segment is written again as one. Segments
-no kept generation lists are deleted with it.
+no kept generation lists are deleted with it. The chunks' text (assistant/chunktable.py) and counted terms
+(assistant/postings.py) are kept in segments by the same rules (``compacted``).
 
 >>> fresh = np.eye(3, dtype=np.float32)
 >>> staged = Rows.staged(None, np.array([-1, -1, -1]), fresh)

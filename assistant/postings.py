@@ -138,6 +138,7 @@ class TermRows:
         return starts, pairs[0], pairs[1]
 
     def _fresh(self, entries: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Starts, ids and counts of these entries of ``fresh`` (counted now), in this order."""
         starts, ids, counts = self.fresh
         lengths = starts[entries + 1] - starts[entries]
         within = np.concatenate([[0], np.cumsum(lengths)])

@@ -36,7 +36,7 @@ from assistant.index import (
     write_index,
 )
 from assistant.keywords import Counted, analyze, carried_layout
-from assistant.postings import TermRows
+from assistant.postings import TermRows, ranges
 from assistant.readers.documents import list_sources
 from assistant.reading import Reader, read_locally
 from assistant.records import BuildReport, Chunk, Document, content_hash
@@ -433,10 +433,7 @@ def _document_terms_for(
     old_rows = np.asarray([row.get(source, -1) if source in kept else -1 for source in sources], dtype=np.int64)
     summed = np.flatnonzero(old_rows < 0)
     sizes = bounds[summed + 1] - bounds[summed]
-    chunk_rows = np.repeat(bounds[summed] - np.concatenate([[0], np.cumsum(sizes)[:-1]]), sizes) + np.arange(
-        int(sizes.sum())
-    )
-    starts, ids, counts = terms.gather(chunk_rows)
+    starts, ids, counts = terms.gather(ranges(bounds[summed], sizes)[1])
     document = np.repeat(np.repeat(np.arange(len(summed)), sizes), np.diff(starts))
     matrix = sp.csr_matrix((counts, (document, ids)), shape=(len(summed), len(terms.vocabulary)))
     matrix.sum_duplicates()

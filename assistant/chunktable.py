@@ -221,8 +221,7 @@ class ChunkTable(Sequence):
 
         (index_dir / STORES).mkdir(exist_ok=True)
         added = int(lengths[read_now].sum())
-        own = [file.startswith(f"{STORES}/") for file in files]  # not a format 5 generation's own text.bin
-        if text.stored + added > 2 * (kept + added) or not files or not all(own):
+        if text.stored + added > 2 * (kept + added) or not files:
             files, crcs = [], []
             if len(numbers):
                 write("all", np.arange(len(numbers)), 0)

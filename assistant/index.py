@@ -456,9 +456,12 @@ def _read_parts(
     vocabulary = json.loads((folder / "vocabulary.json").read_text(encoding="utf-8"))
     expect(isinstance(vocabulary, list), "not a list of terms")
     reading.append("terms")
-    keyword = Keywords(TermRows.load(index_dir, folder, "terms", count, vocabulary))
+    keyword = Keywords(TermRows.load(index_dir, folder, "terms", count, vocabulary, listed["terms"]))
     reading.append("document_terms")
-    documents = Keywords(TermRows.load(index_dir, folder, "document_terms", len(manifest["documents"]), vocabulary))
+    entries = TermRows.load(
+        index_dir, folder, "document_terms", len(manifest["documents"]), vocabulary, listed["document_terms"]
+    )
+    documents = Keywords(entries)
     if searchable:  # the statistics of BM25, from every segment: read now, checked now
         reading.append("terms")
         keyword.prepare()

@@ -20,7 +20,6 @@ computed from the segments when the index is loaded.
 
 from __future__ import annotations
 
-import json
 from functools import cached_property
 from pathlib import Path
 
@@ -31,6 +30,24 @@ from assistant.stores import STORES, compacted, staged_rows, write_array
 
 K1, B = 1.2, 0.75
 _HEADER = 3  # entries, vocabulary size and (entry, term) pairs of a segment
+
+
+def ranges(begins: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where each range starts among the others, and the indices ``begins[i]`` to ``begins[i] + lengths[i]``, range
+    after range.
+
+    >>> [part.tolist() for part in ranges(np.array([5, 0]), np.array([2, 3]))]
+    [[0, 2, 5], [5, 6, 0, 1, 2]]
+    """
+    starts = np.concatenate([[0], np.cumsum(lengths, dtype=np.int64)])
+    return starts, np.repeat(np.asarray(begins, np.int64) - starts[:-1], lengths) + np.arange(int(starts[-1]))
+
+
+def picked(starts: np.ndarray, ids: np.ndarray, counts: np.ndarray, entries: np.ndarray):
+    """Starts, ids and counts of ``entries`` of terms laid out entry after entry (``starts``, ``ids``, ``counts``)."""
+    begins = np.asarray(starts[entries], np.int64)
+    within, indices = ranges(begins, np.asarray(starts[entries + 1], np.int64) - begins)
+    return within, ids[indices], counts[indices]
 
 
 class TermSegment:
@@ -85,11 +102,7 @@ class TermSegment:
 
     def gather(self, entries: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Starts, ids and counts of these entries, in this order."""
-        begins, ends = self.starts[entries].astype(np.int64), self.starts[entries + 1].astype(np.int64)
-        lengths = ends - begins
-        starts = np.concatenate([[0], np.cumsum(lengths)])
-        picked = np.repeat(begins - starts[:-1], lengths) + np.arange(int(starts[-1]))
-        return starts, self.ids[picked], self.counts[picked]
+        return picked(self.starts, self.ids, self.counts, entries)
 
 
 class TermRows:
@@ -114,9 +127,9 @@ class TermRows:
         segments, files = (previous.segments, previous.files) if previous is not None else ([], [])
         return cls(segments, files, rows, vocabulary, fresh)
 
-    def gather(self, picked: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Starts, ids and counts of entries ``picked`` (positions in this generation), in this order."""
-        found = self.rows[picked]
+    def gather(self, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Starts, ids and counts of the entries at these positions of this generation, in this order."""
+        found = self.rows[positions]
         if self.fresh is not None and np.array_equal(found, -np.arange(1, len(self.fresh[0]))):
             return self.fresh  # every entry counted now, in order (a first build)
         where = np.searchsorted(self.offsets, found, side="right") - 1  # -1: counted now
@@ -125,7 +138,7 @@ class TermRows:
         for number in np.unique(where).tolist():
             chosen = np.flatnonzero(where == number)
             if number < 0:
-                starts, ids, counts = self._fresh(-found[chosen] - 1)
+                starts, ids, counts = picked(*self.fresh, -found[chosen] - 1)
             else:
                 starts, ids, counts = self.segments[number].gather(found[chosen] - self.offsets[number])
             lengths[chosen] = np.diff(starts)
@@ -133,17 +146,8 @@ class TermRows:
         starts = np.concatenate([[0], np.cumsum(lengths)])
         pairs = np.empty((2, int(starts[-1])), np.int32)
         for chosen, own, values in pieces:  # each piece's entries go where their positions say
-            target = np.repeat(starts[chosen] - own[:-1], np.diff(own)) + np.arange(int(own[-1]))
-            pairs[:, target] = values
+            pairs[:, ranges(starts[chosen], np.diff(own))[1]] = values
         return starts, pairs[0], pairs[1]
-
-    def _fresh(self, entries: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Starts, ids and counts of these entries of ``fresh`` (counted now), in this order."""
-        starts, ids, counts = self.fresh
-        lengths = starts[entries + 1] - starts[entries]
-        within = np.concatenate([[0], np.cumsum(lengths)])
-        picked = np.repeat(starts[entries] - within[:-1], lengths) + np.arange(int(within[-1]))
-        return within, ids[picked], counts[picked]
 
     def stored(self) -> TermRows:
         """These terms with the entries counted now made into a segment in memory (as if written and loaded)."""
@@ -157,10 +161,10 @@ class TermRows:
         """Write the entries counted now as a new segment (or merge segments: see assistant/stores.py), added to
         ``written``, and each entry's row into ``staging``. Returns the generation's segment files."""
 
-        def write(kind: str, picked: np.ndarray) -> str:
+        def write(kind: str, entries: np.ndarray) -> str:
             file = f"{STORES}/{name}-{generation}-{kind}.npy"
             written.append(index_dir / file)  # removed if the build fails, even half written
-            write_array(index_dir / file, TermSegment.parts(len(self.vocabulary), *self.gather(picked)))
+            write_array(index_dir / file, TermSegment.parts(len(self.vocabulary), *self.gather(entries)))
             return file
 
         (index_dir / STORES).mkdir(exist_ok=True)
@@ -169,9 +173,8 @@ class TermRows:
         return files
 
     @classmethod
-    def load(cls, index_dir: Path, folder: Path, name: str, count: int, vocabulary: list[str]) -> TermRows:
-        """A generation's terms of ``name`` (ValueError when they do not hold together)."""
-        files = json.loads((folder / "stores.json").read_text(encoding="utf-8"))[name]
+    def load(cls, index_dir: Path, folder: Path, name: str, count: int, vocabulary: list[str], files: list[str]):
+        """A generation's terms of ``name``, in these segment files (ValueError when they do not hold together)."""
         segments = [TermSegment(np.load(index_dir / file, mmap_mode="r", allow_pickle=False)) for file in files]
         rows = np.load(folder / f"{name}.rows.npy", allow_pickle=False)
         stored = sum(len(segment) for segment in segments)
@@ -193,7 +196,7 @@ class Keywords:
     def prepare(self) -> None:
         """Compute BM25's statistics now (ValueError when the segments do not hold together), not at the first
         question."""
-        known, _, frequencies, _ = self._statistics
+        _, _, frequencies, _ = self._statistics
         if len(frequencies) and frequencies.min() < 0:
             raise ValueError("terms segments count terms no entry holds")
 

@@ -504,6 +504,19 @@ def test_unchanged_files_are_not_read_again_but_a_rewritten_one_is_even_with_siz
     assert not build(tiny_corpus, index, fake_embedder).updated and read == []
 
 
+def assert_rebuilt_embedding_nothing(corpus, index, folder, version, embedder, full):
+    """Generation ``folder``, said to be of format ``version``, is rebuilt in full with every vector it holds: the
+    build embeds nothing, and its vectors are those of a build from scratch (made in ``full``)."""
+    manifest = json.loads((folder / "manifest.json").read_text())
+    (folder / "manifest.json").write_text(json.dumps({**manifest, "format_version": version}))
+    embedder.embedded.clear()
+    report = build(corpus, index, embedder)
+    assert report.full and "format" in report.reason and report.chunks == 4
+    assert embedder.embedded == [] and report.embedded == 0
+    build(corpus, full, FakeEmbedder())
+    assert_same_vectors(load_index(index), load_index(full))
+
+
 def test_an_index_of_format_3_is_rebuilt_without_embedding_anything_again(tiny_corpus, tmp_path, fake_embedder):
     """Format 3 kept chunk records a line and whole vector arrays; its vectors still serve the rebuild."""
     import shutil
@@ -520,14 +533,7 @@ def test_an_index_of_format_3_is_rebuilt_without_embedding_anything_again(tiny_c
     for part in ("chunks", "stores.json", "vectors.rows.npy", "sentence_vectors.rows.npy"):
         shutil.rmtree(folder / part) if (folder / part).is_dir() else (folder / part).unlink()
     shutil.rmtree(index / "stores")
-    manifest = json.loads((folder / "manifest.json").read_text())
-    (folder / "manifest.json").write_text(json.dumps({**manifest, "format_version": 3}))
-    fake_embedder.embedded.clear()
-    report = build(tiny_corpus, index, fake_embedder)
-    assert report.full and "format" in report.reason and report.chunks == 4
-    assert fake_embedder.embedded == [] and report.embedded == 0
-    build(tiny_corpus, tmp_path / "full", FakeEmbedder())
-    assert_same_vectors(load_index(index), load_index(tmp_path / "full"))
+    assert_rebuilt_embedding_nothing(tiny_corpus, index, folder, 3, fake_embedder, tmp_path / "full")
 
 
 def test_an_index_of_format_5_is_rebuilt_without_embedding_anything_again(tiny_corpus, tmp_path, fake_embedder):
@@ -545,14 +551,7 @@ def test_an_index_of_format_5_is_rebuilt_without_embedding_anything_again(tiny_c
     strings["text_crc32"] = zlib.crc32(text)
     (folder / "chunks" / "strings.json").write_text(json.dumps(strings))
     (folder / "stores.json").write_text(json.dumps(listed))
-    manifest = json.loads((folder / "manifest.json").read_text())
-    (folder / "manifest.json").write_text(json.dumps({**manifest, "format_version": 5}))
-    fake_embedder.embedded.clear()
-    report = build(tiny_corpus, index, fake_embedder)
-    assert report.full and "format" in report.reason and report.chunks == 4
-    assert fake_embedder.embedded == [] and report.embedded == 0
-    build(tiny_corpus, tmp_path / "full", FakeEmbedder())
-    assert_same_vectors(load_index(index), load_index(tmp_path / "full"))
+    assert_rebuilt_embedding_nothing(tiny_corpus, index, folder, 5, fake_embedder, tmp_path / "full")
     assert load_index(index).chunks == load_index(tmp_path / "full").chunks
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import random
 from collections import Counter
 
@@ -64,8 +63,7 @@ def test_bm25_from_stored_terms_scores_exactly_as_bm25s_builds_it(tmp_path):
     staging = tmp_path / "gen-1"
     staging.mkdir()
     files = first.save(tmp_path, staging, "terms", "gen-1", [])
-    (staging / "stores.json").write_text(json.dumps({"terms": files}))
-    stored = TermRows.load(tmp_path, staging, "terms", len(lists), counted.vocabulary)
+    stored = TermRows.load(tmp_path, staging, "terms", len(lists), counted.vocabulary, files)
     _assert_scores_as_bm25s(Keywords(stored), lists)
     bounds = np.array([0, 10, 10, 300, 800])  # documents of 10, 0, 290 and 500 chunks
     groups = [sum(lists[start:end], []) for start, end in zip(bounds[:-1], bounds[1:])]
@@ -81,8 +79,7 @@ def test_bm25_from_stored_terms_scores_exactly_as_bm25s_builds_it(tmp_path):
     staging.mkdir()
     files = second.save(tmp_path, staging, "terms", "gen-2", [])
     assert len(files) == 2  # the first segment is shared, not written again
-    (staging / "stores.json").write_text(json.dumps({"terms": files}))
-    stored = TermRows.load(tmp_path, staging, "terms", len(changed), added.vocabulary)
+    stored = TermRows.load(tmp_path, staging, "terms", len(changed), added.vocabulary, files)
     _assert_scores_as_bm25s(Keywords(stored), changed)
     assert Keywords(stored).document_frequencies() == dict(Counter(t for tokens in changed for t in set(tokens)))
 

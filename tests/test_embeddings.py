@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -70,3 +74,22 @@ def test_the_query_encoder_reads_a_question_within_its_window():
     assert long.startswith(within) and embedder.model.token_count(within, is_query=True) <= WINDOW < len(within)
     assert embedder.within_window("Qu'est-ce qu'un barcamp ?") == "Qu'est-ce qu'un barcamp ?"
     assert (embedder.embed_query(long) == embedder.embed_query(within)).all()  # what is past the window is not read
+
+
+LOADED_WITH = """
+from assistant.embeddings import embedder_for
+from assistant.settings import Settings
+embedder_for(Settings()).embed_query("bonjour")
+import os
+print(os.environ.get("OMP_WAIT_POLICY", ""))
+"""
+
+
+@pytest.mark.model
+@pytest.mark.parametrize(("environment", "engine_reads"), [(None, "passive"), ("active", "active")])
+def test_the_engine_threads_sleep_while_waiting_unless_the_environment_says_otherwise(environment, engine_reads):
+    env = {key: value for key, value in os.environ.items() if key != "OMP_WAIT_POLICY"}
+    if environment:
+        env["OMP_WAIT_POLICY"] = environment
+    done = subprocess.run([sys.executable, "-c", LOADED_WITH], env=env, capture_output=True, text=True, check=True)
+    assert done.stdout.strip().splitlines()[-1] == engine_reads

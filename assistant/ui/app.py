@@ -152,24 +152,24 @@ class App:
         language = phrases.language_of(request)
         if not question:
             gr.Warning(phrases.text("empty_question", language))
-            yield history, answers, self.sources_panel(answers), "", _saved(history, answers)
+            yield history, answers, self.sources_panel(answers, language), "", _saved(history, answers)
             return
         address = request.client.host if request is not None and request.client else ""
         if wait := self.limiter.wait(address):
             refusal = phrases.text("too_many", language, seconds=f"{wait:g}")
             history = history + [{"role": "user", "content": question}, {"role": "assistant", "content": refusal}]
-            yield history, answers, self.sources_panel(answers), question, _saved(history, answers)
+            yield history, answers, self.sources_panel(answers, language), question, _saved(history, answers)
             return
         if len(question) > MAX_QUERY_CHARS:  # refused before any work, in the page's language
             typed, read = (f"{number:,}".replace(",", " ") for number in (len(question), MAX_QUERY_CHARS))
             refusal = phrases.text("too_long", language, typed=typed, read=read)
             turn = [{"role": "user", "content": question[:200] + "…"}, {"role": "assistant", "content": refusal}]
             history = history + turn
-            yield history, answers, self.sources_panel(answers), "", _saved(history, answers)
+            yield history, answers, self.sources_panel(answers, language), "", _saved(history, answers)
             return
         if waiting := self.first_build(request):
             history = history + [{"role": "user", "content": question}, {"role": "assistant", "content": waiting}]
-            yield history, answers, self.sources_panel(answers), "", _saved(history, answers)
+            yield history, answers, self.sources_panel(answers, language), "", _saved(history, answers)
             return
         turn = len(answers)
         previous = [m for m in history if isinstance(m, dict)]
@@ -188,26 +188,18 @@ class App:
                 log.exception("answering failed")
             message = phrases.say(str(exc), language) or type(exc).__name__
             history[-1] = {"role": "assistant", "content": f"⚠️ {escape_markdown(message)}"}
-            yield history, answers, self.sources_panel(answers), "", _saved(history, answers)
+            yield history, answers, self.sources_panel(answers, language), "", _saved(history, answers)
             return
         content = status_badge(answer) + link_markers(answer.text, turn) + source_line(answer, turn)
-        if answer.abstained:
-            content += (
-                "\n\n*ℹ️ "
-                + (
-                    "Réponse non trouvée : les passages les plus proches sont à droite."
-                    if answer.language == "fr"
-                    else "No answer found: the closest passages are on the right."
-                )
-                + "*"
-            )
+        if answer.abstained and answer.passages:
+            content += f"\n\n*{phrases.text('not_found_note', answer.language)}*"
         if answer.warnings:
             content += "\n\n" + "\n".join(f"- ⚠️ {escape_markdown(w)}" for w in answer.warnings)
         history[-1] = {"role": "assistant", "content": content}
         if self.settings.log_questions == "1":
             answer = self._logged(answer, retriever)
         answers = answers + [answer_to_dict(answer)]
-        yield history, answers, self.sources_panel(answers), "", _saved(history, answers)
+        yield history, answers, self.sources_panel(answers, language), "", _saved(history, answers)
 
     def _logged(self, answer, retriever):
         """The answer as logged for feedback and the gaps report (unchanged if the log cannot be written)."""
@@ -267,7 +259,7 @@ class App:
         path.write_text(text, encoding="utf-8")
         return str(path)
 
-    def sources_panel(self, answers: list[dict]) -> str:
+    def sources_panel(self, answers: list[dict], language: str = "fr") -> str:
         """The sources of every answer, newest open, with a warning where a cited document changed since."""
         parsed = [answer_from_dict(a) for a in answers]
         read = index_overview(settings=self.settings).recognized
@@ -278,9 +270,9 @@ class App:
             warning = ""
             if stale:
                 names = ", ".join(sorted({f"[{c.number}] {html.escape(c.passage.source)}" for c in stale}))
-                warning = f'<p class="stale">⚠️ Source modifiée depuis la réponse : {names}</p>'
+                warning = f'<p class="stale">{phrases.text("source_changed", answer.language, names=names)}</p>'
             turns.append(warning + render_sources(answer, turn, recognized))
-        return turns_panel(turns)
+        return turns_panel(turns, language)
 
     def export(self, answers: list[dict], kind: str) -> str | None:
         """The conversation written to a file for download: Markdown or JSON (docs/export.md)."""
@@ -292,15 +284,20 @@ class App:
         path.write_text(to_markdown(parsed) if kind == "md" else to_json(parsed), encoding="utf-8")
         return str(path)
 
-    def restore(self, saved: dict):
+    def restore(self, saved: dict, request: gr.Request = None):
         """The conversation kept in the browser, back on the page after a reload."""
         saved = saved if isinstance(saved, dict) else {}
         history, answers = list(saved.get("history") or []), list(saved.get("answers") or [])
+        language = phrases.language_of(request)
         try:
-            panel = self.sources_panel(answers)
+            panel = self.sources_panel(answers, language)
         except (KeyError, TypeError, ValueError):  # kept by another version of the app: start afresh
-            history, answers, panel = [], [], self.sources_panel([])
+            history, answers, panel = [], [], self.sources_panel([], language)
         return history, answers, panel
+
+    def clear(self, request: gr.Request = None):
+        """A new conversation: nothing asked, nothing kept."""
+        return [], [], turns_panel([], phrases.language_of(request)), {"history": [], "answers": []}, None
 
     def open_original(self, passage_id: str, request: gr.Request = None):
         """The original document at a cited passage: the PDF page as an image, other formats' text around it.
@@ -555,7 +552,7 @@ class App:
                         [feedback_note, comment],
                     )
                 clear.click(
-                    lambda: ([], [], turns_panel([]), {"history": [], "answers": []}, None),
+                    self.clear,
                     None,
                     [chat, answers, sources, saved, exported],
                 )

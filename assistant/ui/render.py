@@ -10,6 +10,7 @@ import re
 
 from assistant.markup import escape_markdown
 from assistant.records import Answer, Passage
+from assistant.ui import phrases
 
 _MARKER = re.compile(r"(?<!\\)\[(\d+)\]")
 
@@ -35,20 +36,10 @@ a.cite { text-decoration: none; font-weight: 600; }
 .status-not_found { background: #e5e7eb; color: #1f2937; }
 """
 
-# What the badge above an answer says, by Answer.status and language.
-STATUS = {
-    "fr": {
-        "answered": "Réponse trouvée",
-        "partial": "Réponse partielle",
-        "not_found": "Pas de réponse dans les documents",
-    },
-    "en": {"answered": "Answer found", "partial": "Partial answer", "not_found": "No answer in the documents"},
-}
-
 
 def status_badge(answer: Answer) -> str:
     """A coloured label saying at a glance whether the documents answer the question fully, partly or not."""
-    label = STATUS.get(answer.language, STATUS["fr"])[answer.status]
+    label = phrases.text(f"status_{answer.status}", _language(answer))
     return f'<span class="status status-{answer.status}">{label}</span>\n\n'
 
 
@@ -104,12 +95,16 @@ def _opening(passage: Passage, quotes: list[str]) -> str:
     return f"{passage.id}#{start}-{start + len(quotes[0])}" if start >= 0 else passage.id
 
 
-def _where(passage: Passage, french: bool, recognized: frozenset = frozenset()) -> str:
+def _language(answer: Answer) -> str:
+    return answer.language if answer.language in phrases.TABLE else "fr"
+
+
+def _where(passage: Passage, language: str, recognized: frozenset = frozenset()) -> str:
     parts = [html.escape(passage.source)]
     if passage.page:
-        parts.append(f"p. {passage.page}" if french else f"page {passage.page}")
+        parts.append(phrases.text("page_short", language, page=passage.page))
     if (passage.source, passage.page) in recognized:  # read by OCR: the words may differ from the page's
-        parts.append("texte reconnu" if french else "recognized text")
+        parts.append(phrases.text("recognized_text", language))
     if passage.heading and passage.heading != passage.title:
         parts.append(f"§ {html.escape(passage.heading)}")
     return " · ".join(parts)
@@ -118,7 +113,7 @@ def _where(passage: Passage, french: bool, recognized: frozenset = frozenset()) 
 def render_sources(answer: Answer, turn: int, recognized: frozenset = frozenset()) -> str:
     """The source cards of one answer: cited passages with quotes marked, or the closest ones on abstention.
     ``recognized``: the (file, page) pairs read by OCR, whose cards say so."""
-    french = answer.language == "fr"
+    language = _language(answer)
     cards = []
     if answer.citations:
         quotes: dict[int, list[str]] = {}
@@ -132,24 +127,16 @@ def render_sources(answer: Answer, turn: int, recognized: frozenset = frozenset(
     for number, passage, marked in items:
         cards.append(
             f'<div class="source" id="src-{turn}-{number}"><h4>[{number}] {html.escape(passage.title)}</h4>'
-            f'<div class="where">{_where(passage, french, recognized)}</div>'
+            f'<div class="where">{_where(passage, language, recognized)}</div>'
             f'<div class="passage">{_highlight(passage.text, marked)}</div>'
             f'<button class="open-original" data-passage="{html.escape(_opening(passage, marked), quote=True)}">'
-            f"{'Ouvrir l’original' if french else 'Open the original'}"
-            + (f" (p. {passage.page})" if passage.page else "")
+            + html.escape(phrases.text("open_original", language))
+            + (f" ({phrases.text('page_short', language, page=passage.page)})" if passage.page else "")
             + "</button></div>"
         )
     header = ""
-    if answer.abstained:
-        header = (
-            '<p class="abstained">'
-            + (
-                "Aucun passage ne répond à la question ; voici les plus proches."
-                if french
-                else "No passage answers the question; here are the closest."
-            )
-            + "</p>"
-        )
+    if answer.abstained and cards:
+        header = f'<p class="abstained">{html.escape(phrases.text("closest_header", language))}</p>'
     return header + "".join(cards)
 
 
@@ -160,22 +147,21 @@ def source_line(answer: Answer, turn: int) -> str:
         seen.setdefault(citation.number, citation.passage)
     if not seen:
         return ""
-    items = []
+    language, items = _language(answer), []
     for number, passage in sorted(seen.items()):
-        page = f", p. {passage.page}" if passage.page else ""
+        page = f", {phrases.text('page_short', language, page=passage.page)}" if passage.page else ""
         items.append(f"[{number}] {escape_markdown(passage.title)} ({escape_markdown(passage.source)}{page})")
-    colon = " :" if answer.language == "fr" else ":"
-    return f"\n\n**Sources{colon}** " + " · ".join(link_markers(item, turn) for item in items)
+    return f"\n\n{phrases.text('sources_line', language)} " + " · ".join(link_markers(item, turn) for item in items)
 
 
 def link_markers(text: str, turn: int) -> str:
     return _MARKER.sub(lambda m: f'<a href="#src-{turn}-{m.group(1)}" class="cite">[{m.group(1)}]</a>', text)
 
 
-def turns_panel(turns: list[str]) -> str:
+def turns_panel(turns: list[str], language: str = "fr") -> str:
     """Latest answer's sources open, earlier ones folded, newest first."""
     if not turns:
-        return '<div id="sources-empty">Les sources des réponses s\'affichent ici.</div>'
+        return f'<div id="sources-empty">{html.escape(phrases.text("sources_empty", language))}</div>'
     blocks = []
     for number in range(len(turns) - 1, -1, -1):
         opened = " open" if number == len(turns) - 1 else ""

@@ -9,8 +9,8 @@ import pytest
 from helpers import FakeChatServer
 
 import assistant
-from assistant.answering.answers import ask, check_generated, escape_markdown
-from assistant.records import Passage
+from assistant.answering.answers import _better, ask, check_generated, escape_markdown
+from assistant.records import Answer, Passage
 
 pytestmark = pytest.mark.model
 
@@ -330,6 +330,45 @@ def test_a_slow_language_models_text_is_kept_checked_and_said_to_be_cut(built_de
     assert "coupée" in answer.text and "3 s" in answer.warnings[0]
 
 
+def test_a_greeting_or_thanks_gets_a_reply_and_searches_nothing(tmp_path):
+    from assistant.answering.language import PHRASES
+    from assistant.errors import IndexNotFoundError
+    from assistant.settings import Settings
+
+    nowhere = Settings(corpus_dir=tmp_path / "corpus", index_dir=tmp_path / "index")  # no index: none is opened
+    hello, thanks = ask("Bonjour !", settings=nowhere), ask("Thanks a lot!", settings=nowhere)
+    assert (hello.text, hello.status, hello.passages) == (PHRASES["fr"]["greeting"], "not_found", [])
+    assert (thanks.text, thanks.language) == (PHRASES["en"]["thanks"], "en")
+    with pytest.raises(IndexNotFoundError):  # a question that asks something does look for the index
+        ask("Bonjour, qui organise la semaine ?", settings=nowhere)
+
+
+def _read(abstained: bool, support: float, understood_as: str = "") -> Answer:
+    return Answer("q", "", [], abstained, support=support, understood_as=understood_as)
+
+
+def test_the_reading_a_question_is_answered_with():
+    alone, joined = _read(True, 0.0), _read(True, 0.0, "q, after p")
+    assert _better(alone, joined, "short") is alone  # nothing found either way: said of the question as asked
+    assert _better(alone, joined, "follow-up") is joined
+    answered_alone, answered_joined = _read(False, 0.6), _read(False, 0.7, "q, after p")
+    assert _better(answered_alone, joined, "follow-up") is answered_alone
+    assert _better(alone, answered_joined, "short") is answered_joined
+    assert _better(answered_alone, answered_joined, "short") is answered_joined  # the better supported
+    assert _better(_read(False, 0.8), answered_joined, "short").understood_as == ""
+
+
+def test_a_question_is_read_with_the_conversation_only_when_it_cannot_be_read_alone(built_default):
+    gala = [{"role": "user", "content": "Qui a participé au gala du Forum des Jeunes ?"}]
+    rewards = ask("Que récompense-t-il ?", settings=built_default, history=gala)  # a verb and a pronoun
+    assert rewards.understood_as and "jeunes fonctionnaires" in " ".join(c.quote for c in rewards.citations)
+    paris = ["Which river flows through Paris?"]
+    cold = ask("What are the symptoms of a cold?", settings=built_default, history=paris)  # says what it asks about
+    assert cold.abstained and not cold.understood_as
+    greeted = ask("Qu'est-ce que FP21 ?", settings=built_default, history=["Bonjour", "Merci !"])
+    assert not greeted.abstained and not greeted.understood_as
+
+
 def test_a_question_that_stands_alone_is_answered_after_another_and_a_follow_up_says_how_it_was_read(built_default):
     barcamp = [{"role": "user", "content": "Où s'est tenu le barcamp Futurs Publics ?"}]
     alone = ask("Qu'est-ce que FP21 ?", settings=built_default)
@@ -339,7 +378,8 @@ def test_a_question_that_stands_alone_is_answered_after_another_and_a_follow_up_
     forum = [{"role": "user", "content": "Qu'est-ce que le Forum des Jeunes au Québec ?"}]
     follow = ask("Et combien de membres compte-t-il ?", settings=built_default, history=forum)
     assert "4400" in " ".join(c.quote for c in follow.citations)
-    assert follow.understood_as.startswith("Qu'est-ce que le Forum des Jeunes") and "comprise" in follow.text
+    assert follow.understood_as == "Et combien de membres compte-t-il ? Qu'est-ce que le Forum des Jeunes au Québec ?"
+    assert "à la suite de « Qu'est-ce que le Forum des Jeunes au Québec ? »" in follow.text
     assert assistant.to_json([follow]).count("understood_as") == 1
 
 

@@ -18,7 +18,7 @@ from assistant.answering.candidates import KIND, Candidate, candidates, term_wei
 from assistant.answering.claims import check_claim
 from assistant.answering.evidence import Evidence
 from assistant.answering.history import user_questions
-from assistant.answering.language import PHRASES, core_question, detect_language, restore_names
+from assistant.answering.language import PHRASES, core_question, courtesy, detect_language, restore_names
 from assistant.answering.lexicon import ANAPHORA, FOLLOW_UP_START, INVERSION, SECOND_ASK
 from assistant.answering.support import question_needs
 from assistant.chunking import split_sentences
@@ -41,32 +41,38 @@ _MARKER = re.compile(r"\s*\[(\d+)\]")  # a marker, with the space before it: tak
 
 def leaning(question: str, history: list | None) -> tuple[str, str]:
     """Whether a question may lean on the conversation, and on what: ("", "") when it stands alone; else the
-    previous question, and "follow-up" when it opens like one ("Et combien ... ?"), or "short" when it says little
-    ("Et en 2019 ?", "Qu'est-ce que FP21 ?") or points back with a pronoun in few words ("Qui l'anime ?"): either
-    reading may answer those. An inverted subject ("compte-t-il") points back to nothing.
+    previous question, and "follow-up" when it opens like one ("Et combien ... ?") or says nothing but a verb and a
+    pronoun ("Que récompense-t-il ?"); "short" when it says one thing at most and names nothing ("Quel budget ?"),
+    or points back with a pronoun in few words ("Qui en sont les membres ?"): either reading may answer those. A
+    question that names what it asks about ("Qu'est-ce que FP21 ?") stands alone; in a longer question an inverted
+    subject ("le groupe a-t-il") points back to nothing; a greeting or thanks is no question to lean on.
 
     >>> history = [{"role": "user", "content": "Qu'est-ce que le Forum des Jeunes au Québec ?"}]
-    >>> leaning("Et combien de membres compte-t-il ?", history)[1], leaning("Qu'est-ce que FP21 ?", history)[1]
-    ('follow-up', 'short')
+    >>> leaning("Et combien de membres compte-t-il ?", history)[1], leaning("Que récompense-t-il ?", history)[1]
+    ('follow-up', 'follow-up')
+    >>> leaning("Quel budget ?", history)[1], leaning("Qui en sont les membres fondateurs ?", history)[1]
+    ('short', 'short')
+    >>> leaning("Qu'est-ce que FP21 ?", history), leaning("What are the symptoms of a cold?", history)
+    (('', ''), ('', ''))
     >>> leaning("Combien d'agents ont participé au barcamp Futurs Publics en 2016 ?", history)
     ('', '')
+    >>> leaning("Quel budget ?", ["Bonjour", "Merci !"])
+    ('', '')
     """
-    previous = user_questions(history)
+    previous = [asked for asked in user_questions(history) if courtesy(asked) is None]
     if not previous:
         return "", ""
     if FOLLOW_UP_START.search(question.strip()):
         return core_question(previous[-1]), "follow-up"
+    if question_needs(question).entities:
+        return "", ""
     terms = analyze(question)
+    if len(terms) <= 1 and (ANAPHORA.search(question) or INVERSION.search(question)):
+        return core_question(previous[-1]), "follow-up"  # "Que récompense-t-il ?": a pronoun, and nothing else named
     stripped = INVERSION.sub(" ", question)
-    if len(terms) <= 2 or (ANAPHORA.search(stripped) and len(terms) <= 4):
+    if len(terms) <= 1 or (ANAPHORA.search(stripped) and len(terms) <= 4):
         return core_question(previous[-1]), "short"
     return "", ""
-
-
-def contextualize(question: str, history: list | None) -> str:
-    """The query to retrieve with when the question is read with the conversation."""
-    previous, _ = leaning(question, history)
-    return f"{previous} {question}" if previous else question
 
 
 def _pick(ranked: list[Candidate], bar: float, open_question: bool) -> list[Candidate]:
@@ -332,6 +338,10 @@ def answer_stream(
         raise ValueError(f"history must be a list of messages, got {type(history).__name__}")
     settings = (settings or Settings.from_env()).with_(index_dir=index_dir, corpus_dir=corpus_dir)
     mode = _resolve_mode(mode, settings)
+    if (courteous := courtesy(question)) is not None:  # "Bonjour !", "Merci" ask the documents nothing
+        language, said = courteous
+        yield Answer(question, PHRASES[language][said], [], True, [], language)
+        return
     retriever = retriever or open_retriever(settings)
     asked = core_question(question)  # "Bonjour, pourriez-vous me dire qui ..." asks "Qui ..."
     previous, lean = leaning(asked, history)
@@ -348,20 +358,23 @@ def answer_stream(
 
 
 def _reading(retriever: Retriever, asked: str, previous: str, k: int) -> Answer:
-    """The extractive answer to ``asked``, read alone or, with ``previous``, after the question it may lean on."""
-    query = f"{previous} {asked}" if previous else asked
+    """The extractive answer to ``asked``, read alone or, with ``previous``, after the question it may lean on: the
+    question asked first (its asking words say what kind of answer it wants), the previous one after it (what it is
+    about)."""
+    query = f"{asked} {previous}" if previous else asked
     passages = retriever.search(query, k=k)
     # a question typed in lower case is read with the names written as the passages found write them
     if (named := restore_names(asked, [passage.text for passage in passages])) != asked:
         asked = named
-        query = f"{previous} {asked}" if previous else asked
+        query = f"{asked} {previous}" if previous else asked
         passages = retriever.search(query, k=k)
     language = detect_language(asked)  # "québec" in lower case is a French word, "Québec" a name
     asks = None if previous else split_question(asked)  # read with its context, a follow-up is one ask
     answer = extractive_answer(retriever, query, passages, language, asks)
     if not previous:
         return answer
-    note = PHRASES[language]["understood_as"].format(question=escape_markdown(query))
+    said = {"question": escape_markdown(asked), "previous": escape_markdown(previous)}
+    note = PHRASES[language]["understood_as"].format(**said)
     return replace(answer, understood_as=query, text=f"*{note}*\n\n{answer.text}")
 
 
@@ -370,7 +383,9 @@ def _better(alone: Answer, joined: Answer, lean: str) -> Answer:
     alone do the documents answer it; a short question, by whichever reading the documents support better."""
     if alone.abstained != joined.abstained:
         return joined if alone.abstained else alone
-    if lean == "follow-up" or alone.abstained:
+    if alone.abstained:  # neither reading is answered: say so of the question as asked, unless it opens as a follow-up
+        return joined if lean == "follow-up" else alone
+    if lean == "follow-up":
         return joined
     return joined if joined.support > alone.support else alone
 

@@ -5,10 +5,21 @@ from __future__ import annotations
 
 import re
 
-from assistant.answering.lexicon import ACCENTED, ASKING, CLOSING, ELIDED, FUNCTION_WORDS, OPENING, PHRASES
+from assistant.answering.lexicon import (
+    ACCENTED,
+    ASKING,
+    CLOSING,
+    COURTESIES,
+    ELIDED,
+    FUNCTION_WORDS,
+    LANGUAGES,
+    OPENING,
+    PHRASES,
+    THANKS,
+)
 from assistant.keywords import analyze, fold
 
-__all__ = ["PHRASES", "core_question", "detect_language", "restore_names"]
+__all__ = ["PHRASES", "core_question", "courtesy", "detect_language", "restore_names"]
 
 
 def detect_language(text: str) -> str:
@@ -41,14 +52,31 @@ def core_question(question: str) -> str:
     ('Bonjour', 'Pourquoi dire bonjour ?')
     >>> core_question("quand a eu lieu le barcamp"), core_question("budget du barcamp")
     ('Quand a eu lieu le barcamp ?', 'Budget du barcamp')
+    >>> core_question("Qui organisait le barcamp ? Merci, bonne journée")
+    'Qui organisait le barcamp ?'
     """
     core = question
     while (opened := OPENING.sub("", core, count=1)) != core:
         core = opened
-    core = CLOSING.sub(lambda closing: closing.group(1) or "", core).strip()
+    while (closed := CLOSING.sub(lambda closing: closing.group(1) or "", core, count=1).strip()) != core:
+        core = closed  # "..., merci, bonne journée"
     if core and not core.endswith("?") and ASKING.search(core):
         core += "?" if detect_language(core) == "en" else " ?"  # as the questions the answering was tuned on
     return core[:1].upper() + core[1:] if len(analyze(core)) else question
+
+
+def courtesy(message: str) -> tuple[str, str] | None:
+    """When a message asks nothing, only greets or thanks: its language, and "greeting" or "thanks".
+
+    >>> courtesy("Bonjour !"), courtesy("Merci beaucoup, bonne journée"), courtesy("Hi there"), courtesy("Thanks!")
+    (('fr', 'greeting'), ('fr', 'thanks'), None, ('en', 'thanks'))
+    >>> courtesy("Bonjour, qui organise la semaine ?"), courtesy("Pourquoi dire bonjour ?")
+    (None, None)
+    """
+    for code in LANGUAGES:
+        if COURTESIES[code].match(message.strip()):
+            return code, "thanks" if THANKS[code].match(message.strip()) else "greeting"
+    return None
 
 
 # A word, and whether it stands inside a sentence: after a lower-case word and one space ("du SIILAB"), or an elision

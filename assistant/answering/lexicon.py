@@ -108,6 +108,17 @@ OF = re.compile(rf"^(?:{_alternation('of')})\s*", re.I)
 # How a question is worded: courtesies around it, asking words, follow-ups, asks joined in one question.
 OPENING = re.compile(rf"^[^\w«\"']*(?:{_listed('openings')})", re.I)  # "👋 Salut !"
 CLOSING = re.compile(rf"[\s,.;!]*(?:{_listed('closings')})[\s.!]*(\?)?[\s.!]*$", re.I)
+
+
+def _courtesies(code: str, *keys: str) -> re.Pattern:
+    """A message made of nothing but one language's ``keys`` patterns (greetings, thanks) and punctuation."""
+    listed = "|".join(pattern for key in keys for pattern in _FILES[code]["question"][key])
+    return re.compile(rf"^[^\w«\"']*(?:(?:{listed})\b[\s,.;:!?]*)+$", re.I)
+
+
+COURTESIES = {code: _courtesies(code, "openings", "closings") for code in LANGUAGES}  # "Bonjour !", "Merci, au revoir"
+THANKS = {code: _courtesies(code, "closings") for code in LANGUAGES}
+
 INVERSION = re.compile(either("question", "inversion"), re.I)
 ASKING = re.compile(rf"^\s*(?:{_alternation('asking_openers')})\b|{INVERSION.pattern}", re.I)
 ELIDED = "".join(words("elisions"))

@@ -18,7 +18,7 @@ import numpy as np
 from sklearn.cluster import AgglomerativeClustering
 
 from assistant.answering.answers import ask
-from assistant.answering.language import PHRASES
+from assistant.answering.language import PHRASES, courtesy
 from assistant.feedback import store
 from assistant.feedback.store import Asked, Feedback
 from assistant.retrieval import Retriever
@@ -67,6 +67,8 @@ def reason(entry: Asked, verdict: Feedback | None) -> str | None:
     """Why a question asked counts as a gap: "wrong" (marked so), "not_found", "partial"; None when it does not."""
     if verdict is not None and not verdict.helpful:
         return "wrong"
+    if courtesy(entry.question) is not None:  # "Bonjour !" asked the documents nothing
+        return None
     return entry.status if entry.status in ("not_found", "partial") else None
 
 

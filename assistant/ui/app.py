@@ -18,6 +18,7 @@ import gradio as gr
 
 from assistant.access import is_loopback, is_read_only, load_users
 from assistant.answering.answers import answer_stream
+from assistant.answering.language import PHRASES
 from assistant.answering.provenance import answer_from_dict, answer_to_dict, stale_citations, to_json, to_markdown
 from assistant.api import (
     discard_page_images,
@@ -190,9 +191,7 @@ class App:
             history[-1] = {"role": "assistant", "content": f"⚠️ {escape_markdown(message)}"}
             yield history, answers, self.sources_panel(answers, language), "", _saved(history, answers)
             return
-        content = status_badge(answer) + link_markers(answer.text, turn) + source_line(answer, turn)
-        if answer.abstained and answer.passages:
-            content += f"\n\n*{phrases.text('not_found_note', answer.language)}*"
+        content = status_badge(answer) + link_markers(_placed(answer), turn) + source_line(answer, turn)
         if answer.warnings:
             content += "\n\n" + "\n".join(f"- ⚠️ {escape_markdown(w)}" for w in answer.warnings)
         history[-1] = {"role": "assistant", "content": content}
@@ -617,6 +616,15 @@ def discard_rendered(source: str, exports: str) -> None:
     from gradio.utils import get_upload_folder
 
     discard_page_images(source, exports, get_upload_folder())
+
+
+def _placed(answer) -> str:
+    """The answer's text as the page shows it: where an answer not found says its closest passages are listed, the
+    page says they are on the right, where it shows them."""
+    listed = PHRASES[answer.language]["closest"]
+    if answer.abstained and answer.passages and answer.text.endswith(listed):
+        return answer.text[: -len(listed)] + phrases.text("closest_right", answer.language)
+    return answer.text
 
 
 def build_app(settings: Settings | None = None) -> gr.Blocks:

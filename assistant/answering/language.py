@@ -73,9 +73,10 @@ def courtesy(message: str) -> tuple[str, str] | None:
     >>> courtesy("Bonjour, qui organise la semaine ?"), courtesy("Pourquoi dire bonjour ?")
     (None, None)
     """
+    message = message.strip()
     for code in LANGUAGES:
-        if COURTESIES[code].match(message.strip()):
-            return code, "thanks" if THANKS[code].match(message.strip()) else "greeting"
+        if COURTESIES[code].match(message):
+            return code, "thanks" if THANKS[code].match(message) else "greeting"
     return None
 
 

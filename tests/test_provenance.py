@@ -52,3 +52,6 @@ def test_exports_read_back_with_every_quote_and_its_provenance(answered):
     assert turn["citations"][0]["document_hash"] == answer.citations[0].document_hash
     markdown = assistant.to_markdown([answer], exported_at="23/11/2026")
     assert "## 1. Combien de membres" in markdown and "forum.txt" in markdown and "version " in markdown
+    greeted = assistant.ask("Bonjour !")  # searches nothing
+    markdown = assistant.to_markdown([greeted, answer], exported_at="23/11/2026")
+    assert markdown.count("*réponse trouvée*") == 1 and "pas de réponse" not in markdown  # a greeting has no status

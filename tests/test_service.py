@@ -385,6 +385,8 @@ def test_the_page_refuses_a_huge_or_long_question_before_its_queue_and_a_normal_
     body["data"][0] = "Pourquoi " * 8192  # 72 KB: within the body's bound, over the text's
     long = httpx.post(url, json=body, timeout=60)
     assert long.status_code == 413 and "trop longue : 73 728 caractères" in long.json()["error"]
+    english = httpx.post(url, json=body, headers={"Accept-Language": "en-GB,en;q=0.9"}, timeout=60)
+    assert english.status_code == 413 and "too long: 73,728 characters" in english.json()["error"]
     body["data"][0] = "Pourquoi " * 500  # 4.5 KB: the page answers it, in French, that it is too long
     assert httpx.post(url, json=body, timeout=60).status_code == 200
 

@@ -13,6 +13,7 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
+from assistant.answering.language import courtesy
 from assistant.builder import file_hash
 from assistant.index import current_manifest
 from assistant.records import Answer, Citation, Passage
@@ -181,7 +182,8 @@ def to_markdown(answers: list[Answer], exported_at: str | None = None) -> str:
         lines += [f"## {number}. {answer.question}", ""]
         if answer.understood_as:
             lines += [f"Compris comme : « {answer.understood_as} »", ""]
-        lines += [f"*{STATUS_WORDS.get(answer.status, answer.status)}*", ""]
+        if answer.passages or courtesy(answer.question) is None:  # a reply to "Bonjour" has no status to say
+            lines += [f"*{STATUS_WORDS.get(answer.status, answer.status)}*", ""]
         lines += [answer.text, ""]
         seen: set[int] = set()
         for citation in answer.citations:

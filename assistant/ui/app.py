@@ -162,7 +162,7 @@ class App:
             yield history, answers, self.sources_panel(answers, language), question, _saved(history, answers)
             return
         if len(question) > MAX_QUERY_CHARS:  # refused before any work, in the page's language
-            typed, read = (f"{number:,}".replace(",", " ") for number in (len(question), MAX_QUERY_CHARS))
+            typed, read = (phrases.number(count, language) for count in (len(question), MAX_QUERY_CHARS))
             refusal = phrases.text("too_long", language, typed=typed, read=read)
             turn = [{"role": "user", "content": question[:200] + "…"}, {"role": "assistant", "content": refusal}]
             history = history + turn

@@ -13,6 +13,7 @@ import time
 from starlette.responses import JSONResponse
 
 from assistant.retrieval import MAX_QUERY_CHARS
+from assistant.ui import phrases
 
 LOGIN = "/login"
 UPLOAD = "/gradio_api/upload"
@@ -26,11 +27,13 @@ MAX_PAGE_BODY = 1_000_000  # bytes of one request to a function (a long conversa
 MAX_TEXT_CHARS = 4 * MAX_QUERY_CHARS
 
 
-def _french(count: int) -> str:
-    return f"{count:,}".replace(",", " ")
+def _language(scope) -> str:
+    """The language of the page that sent a request: French unless its browser asks for English first."""
+    headers = dict(scope.get("headers", []))
+    return phrases.page_language(headers.get(b"accept-language", b"").decode("latin-1"))
 
 
-def too_long(body: bytes) -> str | None:
+def too_long(body: bytes, language: str = "fr") -> str | None:
     """Why a request to the page's functions is refused, or None: a text it carries is over MAX_TEXT_CHARS."""
     try:
         data = json.loads(body).get("data")
@@ -38,10 +41,8 @@ def too_long(body: bytes) -> str | None:
         return None  # not ours to judge: Gradio answers it
     for value in data if isinstance(data, list) else []:
         if isinstance(value, str) and len(value) > MAX_TEXT_CHARS:
-            return (
-                f"La question est trop longue : {_french(len(value))} caractères, au plus"
-                f" {_french(MAX_QUERY_CHARS)} sont lus. Raccourcissez-la."
-            )
+            typed, read = phrases.number(len(value), language), phrases.number(MAX_QUERY_CHARS, language)
+            return phrases.text("too_long", language, typed=typed, read=read).removeprefix("⚠️ ")
     return None
 
 
@@ -78,7 +79,7 @@ class PageGuard:
             return await self.app(scope, receive, send)
         path = scope.get("path", "")
         if self.read_only and path.startswith(UPLOAD):
-            refused = JSONResponse({"error": "Lecture seule : ce serveur n'accepte aucun envoi."}, status_code=403)
+            refused = JSONResponse({"error": phrases.text("read_only_upload", _language(scope))}, status_code=403)
             return await refused(scope, receive, send)
         if path.startswith(FUNCTIONS) and not path.startswith(UPLOAD):
             return await self.bounded(scope, receive, send)
@@ -99,9 +100,10 @@ class PageGuard:
 
     async def bounded(self, scope, receive, send):
         """A request to a page function, read whole (within MAX_PAGE_BODY) and judged before Gradio queues it."""
-        headers = dict(scope.get("headers", []))
+        headers, language = dict(scope.get("headers", [])), _language(scope)
         declared = headers.get(b"content-length", b"")
-        over = JSONResponse({"error": f"La requête dépasse {_french(MAX_PAGE_BODY)} octets."}, status_code=413)
+        limit = phrases.number(MAX_PAGE_BODY, language)
+        over = JSONResponse({"error": phrases.text("request_too_big", language, limit=limit)}, status_code=413)
         if declared.isdigit() and int(declared) > MAX_PAGE_BODY:
             return await over(scope, receive, send)
         chunks, size, more = [], 0, True
@@ -115,7 +117,7 @@ class PageGuard:
                 return await over(scope, receive, send)
             more = message.get("more_body", False)
         body = b"".join(chunks)
-        if reason := too_long(body):
+        if reason := too_long(body, language):
             return await JSONResponse({"error": reason}, status_code=413)(scope, receive, send)
         replayed = False
 

@@ -67,6 +67,11 @@ def text(key: str, language: str = "fr", **values) -> str:
     return TABLE[language]["page"][key].format(**values)
 
 
+def number(count: int, language: str = "fr") -> str:
+    """A count as the page writes it: "4 499" in French, "4,499" in English."""
+    return f"{count:,}".replace(",", " ") if language == "fr" else f"{count:,}"
+
+
 def language_of(request) -> str:
     """The language of the page for one request (a gr.Request, or None: French)."""
     headers = getattr(request, "headers", None) or {}

@@ -249,7 +249,7 @@ def test_conversation_survives_a_reload_exports_and_clears(watched_app, tmp_path
     with page.expect_download() as download:
         page.locator("#exported a").first.click()
     markdown = download.value.path().read_text(encoding="utf-8")
-    assert "Combien de membres" in markdown and "[1]" in markdown
+    assert "Combien de membres" in markdown and "[1]" in markdown and markdown.startswith("# Questions aux documents")
     page.click("#clear")
     page.wait_for_timeout(1000)
     page.reload()

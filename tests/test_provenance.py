@@ -55,3 +55,5 @@ def test_exports_read_back_with_every_quote_and_its_provenance(answered):
     greeted = assistant.ask("Bonjour !")  # searches nothing
     markdown = assistant.to_markdown([greeted, answer], exported_at="23/11/2026")
     assert markdown.count("*réponse trouvée*") == 1 and "pas de réponse" not in markdown  # a greeting has no status
+    english = assistant.to_markdown([answer], exported_at="23/11/2026", language="en")
+    assert english.startswith("# Questions to the documents — 23/11/2026") and "*answer found*" in english

@@ -13,7 +13,7 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-from assistant.answering.language import courtesy
+from assistant.answering.language import PHRASES, courtesy
 from assistant.builder import file_hash
 from assistant.index import current_manifest
 from assistant.records import Answer, Citation, Passage
@@ -171,19 +171,18 @@ def to_json(answers: list[Answer], exported_at: str | None = None) -> str:
     return json.dumps(record, ensure_ascii=False, indent=1)
 
 
-STATUS_WORDS = {"answered": "réponse trouvée", "partial": "réponse partielle", "not_found": "pas de réponse"}
-
-
-def to_markdown(answers: list[Answer], exported_at: str | None = None) -> str:
-    """A conversation as Markdown, to paste into a note: each question, its answer, then its sources in full."""
+def to_markdown(answers: list[Answer], exported_at: str | None = None, language: str = "fr") -> str:
+    """A conversation as Markdown, to paste into a note: each question, its answer, then its sources in full; its
+    own words in ``language`` (the page's)."""
+    words = PHRASES[language if language in PHRASES else "fr"]
     exported_at = exported_at or time.strftime("%d/%m/%Y %H:%M")
-    lines = [f"# Questions aux documents — {exported_at}", ""]
+    lines = [f"# {words['export_title'].format(when=exported_at)}", ""]
     for number, answer in enumerate(answers, start=1):
         lines += [f"## {number}. {answer.question}", ""]
         if answer.understood_as:
-            lines += [f"Compris comme : « {answer.understood_as} »", ""]
+            lines += [words["export_understood"].format(question=answer.understood_as), ""]
         if answer.passages or courtesy(answer.question) is None:  # a reply to "Bonjour" has no status to say
-            lines += [f"*{STATUS_WORDS.get(answer.status, answer.status)}*", ""]
+            lines += [f"*{words.get(f'export_{answer.status}', answer.status)}*", ""]
         lines += [answer.text, ""]
         seen: set[int] = set()
         for citation in answer.citations:
@@ -192,7 +191,11 @@ def to_markdown(answers: list[Answer], exported_at: str | None = None) -> str:
             seen.add(citation.number)
             passage = citation.passage
             where = passage.source + (f", p. {passage.page}" if passage.page else "")
-            version = f"version {citation.document_hash[:12]}" if citation.document_hash else "version inconnue"
+            version = (
+                words["export_version"].format(hash=citation.document_hash[:12])
+                if citation.document_hash
+                else words["export_no_version"]
+            )
             lines.append(f"- [{citation.number}] {passage.title} ({where}; {version}, index {citation.generation})")
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"

@@ -273,15 +273,24 @@ class App:
             turns.append(warning + render_sources(answer, turn, recognized))
         return turns_panel(turns, language)
 
-    def export(self, answers: list[dict], kind: str) -> str | None:
-        """The conversation written to a file for download: Markdown or JSON (docs/export.md)."""
+    def export(self, answers: list[dict], kind: str, language: str = "fr") -> str | None:
+        """The conversation written to a file for download: Markdown (in ``language``) or JSON (docs/export.md)."""
         if not answers:
             return None
         parsed = [answer_from_dict(a) for a in answers]
         folder = Path(tempfile.mkdtemp(prefix="export-", dir=self.exports))
         path = folder / f"conversation.{'md' if kind == 'md' else 'json'}"
-        path.write_text(to_markdown(parsed) if kind == "md" else to_json(parsed), encoding="utf-8")
+        text = to_markdown(parsed, language=language) if kind == "md" else to_json(parsed)
+        path.write_text(text, encoding="utf-8")
         return str(path)
+
+    def conversation_exporter(self, kind: str):
+        """The event of a conversation's export button, in the page's language."""
+
+        def export(answers: list[dict], request: gr.Request = None) -> str | None:
+            return self.export(answers, kind, phrases.language_of(request))
+
+        return export
 
     def restore(self, saved: dict, request: gr.Request = None):
         """The conversation kept in the browser, back on the page after a reload."""
@@ -555,8 +564,8 @@ class App:
                     None,
                     [chat, answers, sources, saved, exported],
                 )
-                export_md.click(lambda a: self.export(a, "md"), answers, exported)
-                export_json.click(lambda a: self.export(a, "json"), answers, exported)
+                export_md.click(self.conversation_exporter("md"), answers, exported)
+                export_json.click(self.conversation_exporter("json"), answers, exported)
                 open_button.click(self.open_original, opening, [original_page, original_where])
                 demo.load(self.restore, saved, [chat, answers, sources])
                 demo.load(self.open_linked, None, [original_page, original_where])

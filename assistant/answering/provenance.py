@@ -171,6 +171,12 @@ def to_json(answers: list[Answer], exported_at: str | None = None) -> str:
     return json.dumps(record, ensure_ascii=False, indent=1)
 
 
+def asked_nothing(answer: Answer) -> bool:
+    """Whether the answer is the reply to a greeting or thanks, which asked the documents nothing: it has no status
+    to show ("no answer in the documents" would be wrong)."""
+    return not answer.passages and courtesy(answer.question) is not None
+
+
 def to_markdown(answers: list[Answer], exported_at: str | None = None, language: str = "fr") -> str:
     """A conversation as Markdown, to paste into a note: each question, its answer, then its sources in full; its
     own words in ``language`` (the page's)."""
@@ -181,7 +187,7 @@ def to_markdown(answers: list[Answer], exported_at: str | None = None, language:
         lines += [f"## {number}. {answer.question}", ""]
         if answer.understood_as:
             lines += [words["export_understood"].format(question=answer.understood_as), ""]
-        if answer.passages or courtesy(answer.question) is None:  # a reply to "Bonjour" has no status to say
+        if not asked_nothing(answer):
             lines += [f"*{words.get(f'export_{answer.status}', answer.status)}*", ""]
         lines += [answer.text, ""]
         seen: set[int] = set()

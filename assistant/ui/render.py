@@ -8,7 +8,7 @@ from __future__ import annotations
 import html
 import re
 
-from assistant.answering.language import courtesy
+from assistant.answering.provenance import asked_nothing
 from assistant.markup import escape_markdown
 from assistant.records import Answer, Passage
 from assistant.ui import phrases
@@ -41,7 +41,7 @@ a.cite { text-decoration: none; font-weight: 600; }
 def status_badge(answer: Answer) -> str:
     """A coloured label saying at a glance whether the documents answer the question fully, partly or not; none
     for the reply to a greeting or thanks, which asked the documents nothing."""
-    if not answer.passages and courtesy(answer.question) is not None:
+    if asked_nothing(answer):
         return ""
     label = phrases.text(f"status_{answer.status}", _language(answer))
     return f'<span class="status status-{answer.status}">{label}</span>\n\n'

@@ -108,3 +108,22 @@ def test_numbers_written_in_words_agree_with_their_figures():
     assert facts("une quarantaine d'agents").numbers == facts("40 agents").numbers
     assert facts("vingt-cinq ateliers, la troisième édition").numbers == facts("25 ateliers, la 3e édition").numbers
     assert facts("twelve proposals").numbers == {"12"}
+
+
+def test_a_negated_claim_is_not_backed_by_the_neighbour_of_the_sentence_it_denies():
+    from assistant.answering.claims import check_claim
+
+    evidence = MemoryEvidence(
+        {
+            "voyage.txt": "Le voyage au Québec\n\nUne délégation du forum des jeunes se rendra en France en mars. "
+            "N'hésitez pas à nous écrire !\n\nLa suite du programme viendra plus tard."
+        }
+    )
+    passage = evidence.search("délégation du forum des jeunes en France", k=1)[0]
+    model = evidence.profile.claim
+    denied = check_claim(evidence, "Aucune délégation du forum des jeunes ne se rendra en France.", passage, model)
+    # the window of "N'hésitez pas" holds the claim's words (from the sentence before it) and says "not": the
+    # claim's "not" must agree with the sentence its words come from, which says the delegation comes
+    assert denied.support < model.bar
+    stated = check_claim(evidence, "Une délégation du forum des jeunes se rendra en France.", passage, model)
+    assert stated.support >= model.bar and stated.quote.startswith("Une délégation")

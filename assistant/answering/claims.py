@@ -57,7 +57,7 @@ CLAIM_FEATURES = (
     "numbers_missing",  # 1 when a number of the claim is not in the window
     "months_missing",  # 1 when a month of the claim is not in the window
     "names_missing",  # the share of its names the passage lacks
-    "negation",  # one of claim and sentence says "not", the other does not
+    "negation",  # one of claim and the window's sentence that holds most of it says "not", the other does not
 )
 # The sign each feature's weight must have: evidence for a claim cannot count against it, nor the other way round.
 CLAIM_SIGNS = (1, 1, 1, -1, -1, -1, -1)
@@ -149,6 +149,14 @@ def claim_windows(evidence: Evidence, claim: str, passage: Passage) -> list[tupl
     passage_terms = weights.coverage(terms, set(analyze(in_digits(context))))
     names_missing = _missing(said.names, fold(context))
     read = [facts(sentence) for sentence in sentences]  # each sentence once, not once a window it is in
+    holds = [weights.coverage(terms, sentence.terms) for sentence in read]
+
+    def holder(around: slice, centre: int) -> int:
+        """The window's sentence that holds most of the claim, whose polarity the claim's must agree with: a window
+        whose terms come from a neighbour is read with that neighbour's "not", not its own sentence's."""
+        positions = range(len(sentences))[around]
+        return max(positions, key=lambda position: (holds[position], position == centre))
+
     windows = []
     for position, sentence in enumerate(sentences):
         around = slice(max(0, position - 1), position + 2)
@@ -161,7 +169,7 @@ def claim_windows(evidence: Evidence, claim: str, passage: Passage) -> list[tupl
             float(bool(said.numbers - numbers)),
             float(bool(said.months - months)),
             names_missing,
-            float(said.negated != read[position].negated),
+            float(said.negated != read[holder(around, position)].negated),
         )
         windows.append((sentence, features))
     return windows

@@ -143,6 +143,58 @@ def choose_bar(model: SupportModel, observed: list[Observed]) -> float:
     return max(b for b in bars if abstained(b) <= MAX_ABSTAIN)
 
 
+def _decision(model: SupportModel, observed: Observed) -> tuple[bool, bool]:
+    """Whether ``model`` answers the question, and whether it quotes first a sentence holding the expected answer."""
+    if not len(observed.features):
+        return False, False
+    supports = model.score(observed.features, FEATURES)
+    best = int(np.argmax(supports))
+    answered = bool(supports[best] >= model.bar)
+    return answered, answered and bool(observed.right[best])
+
+
+def _figures(decided: list[tuple[Observed, tuple[bool, bool]]]) -> dict[str, float | None]:
+    answerable = [decision for observed, decision in decided if observed.kind == "answerable"]
+    unanswerable = [answered for observed, (answered, _) in decided if observed.kind != "answerable"]
+
+    def share(values: list[bool]) -> float | None:
+        return float(np.mean(values)) if values else None
+
+    return {
+        "abstained_answerable": share([not answered for answered, _ in answerable]),
+        "right_sentence_first": share([right for _, right in answerable]),
+        "abstained_unanswerable": share([not answered for answered in unanswerable]),
+    }
+
+
+def judge(model: SupportModel, observed: list[Observed]) -> dict[str, float | None]:
+    """How ``model`` decides on the questions of ``observed``, read off their candidates (the best support against the
+    bar; the gates of questions out of the field play no part): answerable questions abstained, those answered with
+    a sentence holding the expected answer quoted first, and unanswerable questions abstained."""
+    return _figures([(o, _decision(model, o)) for o in observed])
+
+
+def held_out(
+    mine: list[Observed], shipped: list[Observed], before: SupportModel, folds: int = 5
+) -> dict[str, dict[str, float | None]]:
+    """Your questions, each judged by a fit that did not see it: they are cut into ``folds`` parts, and each part is
+    judged by the model fitted on the other parts and the shipped observations (as ``calibrate_on`` fits); beside it,
+    ``before`` (the calibration in use) on the same questions. The figures of a calibration on its own questions are
+    flattered by the fit: these are not."""
+    order = np.random.default_rng(0).permutation(len(mine))
+    parts = [[mine[i] for i in order[start::folds]] for start in range(folds)]
+    before_decided, after_decided = [], []
+    for number, part in enumerate(parts):
+        rest = [o for other, kept in enumerate(parts) if other != number for o in kept]
+        try:
+            model = fit(rest + shipped)
+        except ValueError:  # no question of the rest has its answer among its candidates: nothing to fit on
+            continue
+        before_decided += [(o, _decision(before, o)) for o in part]
+        after_decided += [(o, _decision(model, o)) for o in part]
+    return {"before": _figures(before_decided), "after": _figures(after_decided)}
+
+
 # --- the observations that ship with a calibration ------------------------------------------------------------------
 
 

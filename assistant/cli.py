@@ -129,7 +129,7 @@ def cmd_mcp(args) -> int:
 
 
 def cmd_calibrate(args) -> int:
-    from assistant.calibration import calibrate_on, calibration_path
+    from assistant.calibration import calibrate_on, calibration_path, held_out, shipped_observations
     from assistant.evaluation import evaluate, format_table, load_gold
     from assistant.retrieval import open_retriever
 
@@ -144,13 +144,31 @@ def cmd_calibrate(args) -> int:
     gold = load_gold(args.gold)
     retriever = open_retriever(settings)
     before = evaluate(gold, settings, retriever=retriever)
+    in_use = retriever.profile
     profile, mine, fitted_on = calibrate_on(gold, retriever, write_to=path)
     retriever.profile = profile
     after = evaluate(gold, settings, retriever=retriever)
     keep = ("abstained_answerable", "gold_in_answer", "answer_cites_right_document", "abstained_in_domain")
+    print("On your questions, with the calibration fitted on them (flattered: it has seen them):\n")
     print(format_table({"before": {k: before[k] for k in keep}, "after": {k: after[k] for k in keep}}))
+    unseen = held_out(mine, shipped_observations(in_use.family), in_use.support)
+    print("\nEach of your questions judged by a fit that did not see it (five parts left out in turn), as a new")
+    print("question would be; read off the sentences found, without the gates of questions out of the field:\n")
+    print(format_table(unseen))
+    worse = [name for name, value in unseen["after"].items() if _worse(name, unseen["before"][name], value)]
+    if worse:
+        print(f"\nOn questions it has not seen, the new calibration does worse on {', '.join(worse)}: more questions")
+        print("help (docs/calibration.md, 'How many questions'); `assistant calibrate --reset` goes back.")
     print(f"\nfitted on {fitted_on}; written to {path} (ask() and the app use it; --reset removes it)")
     return 0
+
+
+def _worse(figure: str, before: float | None, after: float | None) -> bool:
+    """Whether a figure of ``held_out`` moved the wrong way: abstaining on an answerable question, or quoting the
+    expected sentence less often."""
+    if before is None or after is None:
+        return False
+    return after > before if figure == "abstained_answerable" else after < before
 
 
 def cmd_eval(args) -> int:

@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import replace
 
 import numpy as np
 import pytest
 from helpers import ROOT
 
+from assistant import calibration
 from assistant.answering.support import FEATURES
-from assistant.calibration import Observed, fit, load_observations, questions_of, save_observations
-from assistant.profiles import CALIBRATION, profile_for
+from assistant.calibration import Observed, fit, held_out, judge, load_observations, questions_of, save_observations
+from assistant.profiles import CALIBRATION, SupportModel, profile_for
 
 
 def test_the_shipped_calibration_is_a_file_that_says_what_it_was_fitted_on():
@@ -65,6 +67,45 @@ def test_fit_weighs_every_corpus_the_same_and_observations_round_trip(tmp_path):
     assert fit(back).weights.keys() == model.weights.keys()
 
 
+def test_each_of_your_questions_is_judged_by_a_fit_that_did_not_see_it(monkeypatch):
+    rng = np.random.default_rng(1)
+    mine = [replace(o, corpus="yours") for o in _observed("a", rng, 3.0)]
+    shipped = _observed("b", rng, 3.0)
+    before = fit(shipped)
+    fitted_on: list[list[Observed]] = []
+
+    def recording(observed, columns=None):
+        fitted_on.append(observed)
+        return fit(observed, columns)
+
+    monkeypatch.setattr(calibration, "fit", recording)
+    figures = held_out(mine, shipped, before, folds=5)
+    assert len(fitted_on) == 5
+    for training in fitted_on:  # every fit holds all the shipped questions and four fifths of yours
+        yours = [o for o in training if o.corpus == "yours"]
+        assert len(yours) == 24 and sum(o.corpus == "b" for o in training) == 30
+    # each question of yours is left out of exactly one fit
+    assert all(sum(any(o is q for o in training) for training in fitted_on) == 4 for q in mine)
+    assert figures["before"] == judge(before, mine)  # the same questions, all of them
+    assert set(figures["after"]) == set(figures["before"])
+    assert all(0.0 <= value <= 1.0 for value in figures["after"].values())
+
+
+def test_judge_reads_the_best_support_against_the_bar():
+    right = np.array([True, False])
+    near = Observed(
+        "a", "answerable", "fr", np.array([[1.0] + [0.0] * (len(FEATURES) - 1), [0.0] * len(FEATURES)]), right
+    )
+    wrong_first = replace(near, features=near.features[::-1].copy())
+    gone = Observed("a", "in_domain", "fr", np.zeros((1, len(FEATURES))), np.array([False]))
+    model = SupportModel({"cosine": 4.0}, -2.0, 0.5)  # the first row of near: 0.88, a row of zeros: 0.12
+    assert judge(model, [near, wrong_first, gone]) == {
+        "abstained_answerable": 0.0,
+        "right_sentence_first": 0.5,
+        "abstained_unanswerable": 1.0,
+    }
+
+
 @pytest.mark.model
 def test_no_rule_zeroes_a_sentence_on_its_own(built_default):
     from assistant.answering.candidates import candidates
@@ -79,7 +120,7 @@ def test_no_rule_zeroes_a_sentence_on_its_own(built_default):
 
 
 @pytest.mark.model
-def test_calibrate_on_your_own_questions_writes_a_calibration_that_ask_then_uses(built_default, tmp_path):
+def test_calibrate_on_your_own_questions_writes_a_calibration_that_ask_then_uses(built_default, tmp_path, capsys):
     from assistant.answering.answers import ask
     from assistant.cli import main
 
@@ -87,6 +128,9 @@ def test_calibrate_on_your_own_questions_writes_a_calibration_that_ask_then_uses
     shutil.copytree(built_default.index_dir, index, ignore=shutil.ignore_patterns(".lock"))
     paths = ["--corpus", str(built_default.corpus_dir), "--index", str(index)]
     assert main(["calibrate", "--gold", str(ROOT / "docs" / "example-questions.json"), *paths]) == 0
+    printed = capsys.readouterr().out
+    unseen = printed[printed.index("judged by a fit that did not see it") :]  # the figures no fit has flattered
+    assert all(name in unseen for name in ("abstained_answerable", "right_sentence_first", "abstained_unanswerable"))
     written = json.loads((index / CALIBRATION).read_text(encoding="utf-8"))
     assert "your 10 questions" in written["fitted_on"] and set(written["support"]["weights"]) == set(FEATURES)
     settings = built_default.with_(index_dir=index)

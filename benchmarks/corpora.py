@@ -30,6 +30,7 @@ from assistant.answering.answers import ask  # noqa: E402
 from assistant.api import build_index  # noqa: E402
 from assistant.evaluation import load_gold, normalize  # noqa: E402
 from assistant.index import load_index  # noqa: E402
+from assistant.keywords import analyze  # noqa: E402
 from assistant.retrieval import Retriever  # noqa: E402
 from assistant.settings import Settings  # noqa: E402
 
@@ -73,9 +74,32 @@ class Corpus:
 
 
 class Excluding(Retriever):
-    """A retriever whose results never hold one document, as if it were not in the corpus."""
+    """A retriever whose results never hold one document, as if it were not in the corpus: nor do the term
+    statistics answering reads (how many passages hold a term, which documents hold a name). The passages' BM25
+    scores still count it, as the index does."""
 
     exclude = ""
+
+    @property
+    def key(self) -> tuple:
+        return (*super().key, "without", self.exclude)
+
+    def term_frequencies(self) -> tuple[int, dict[str, int]]:
+        total, frequencies = super().term_frequencies()
+        frequencies = dict(frequencies)
+        chunks = [chunk for chunk in self.index.chunks if chunk.source == self.exclude]
+        for chunk in chunks:
+            for term in set(analyze(chunk.indexed_text())):
+                if frequencies.get(term, 0) > 1:
+                    frequencies[term] -= 1
+                else:
+                    frequencies.pop(term, None)
+        return total - len(chunks), frequencies
+
+    def documents_holding(self, term: str):
+        held = super().documents_holding(term).copy()
+        held[self.index.manifest["documents"].index(self.exclude)] = False
+        return held
 
     def search(self, query, k=5, source=None, keyword_weight=None, document_weight=None):
         found = super().search(query, k + 10, source, keyword_weight, document_weight)

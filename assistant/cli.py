@@ -164,8 +164,8 @@ def cmd_calibrate(args) -> int:
 
 
 def _worse(figure: str, before: float | None, after: float | None) -> bool:
-    """Whether a figure of ``held_out`` moved the wrong way: abstaining on an answerable question, or quoting the
-    expected sentence less often."""
+    """Whether a figure of ``held_out`` moved the wrong way: more answerable questions abstained, fewer answered with
+    the expected sentence first, fewer unanswerable ones abstained."""
     if before is None or after is None:
         return False
     return after > before if figure == "abstained_answerable" else after < before

@@ -162,7 +162,8 @@ def format_table(figures: dict[str, dict]) -> str:
     lines = ["| figure | " + " | ".join(splits) + " |", "|---|" + "---|" * len(splits)]
     for name in figures[splits[0]]:
         cells = [figures[split][name] for split in splits]
-        lines.append(f"| {name} | " + " | ".join(f"{v:.3f}" if isinstance(v, float) else str(v) for v in cells) + " |")
+        shown = ("-" if v is None else f"{v:.3f}" if isinstance(v, float) else str(v) for v in cells)
+        lines.append(f"| {name} | " + " | ".join(shown) + " |")
     return "\n".join(lines)
 
 

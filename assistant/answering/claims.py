@@ -18,6 +18,13 @@ that window's support reaches the model's bar, and the window's sentence is then
 ['gaite', 'paris', 'sgmap']
 >>> facts("Le SGMAP n'a pas organisé le barcamp.").negated, facts("Le SGMAP a organisé le barcamp.").negated
 (True, False)
+
+A month written short next to a day or a year is the month; "sept" alone is seven.
+
+>>> facts("14 sept. 2016 Contenu disponible").months, sorted(facts("14 sept. 2016 Contenu disponible").numbers)
+(frozenset({'septembre'}), ['14', '2016'])
+>>> facts("Ils étaient sept.").months, facts("Ils étaient sept.").numbers
+(frozenset(), frozenset({'7'}))
 """
 
 from __future__ import annotations
@@ -40,6 +47,8 @@ from assistant.answering.lexicon import (
     CLAIM_TOKEN,
     ELISION,
     LANGUAGES,
+    MONTH_SHORT,
+    MONTHS_ABBREVIATED,
     NEGATION,
     NOT_NAMES,
     ORDINAL,
@@ -93,6 +102,7 @@ def in_digits(text: str) -> str:
 def facts(text: str) -> Facts:
     """What ``text`` states (a Facts: immutable, so read once per text: the claims of an answer that cite one passage
     read its sentences once, and the quote's choice reads them again for free)."""
+    text = MONTH_SHORT.sub(lambda m: MONTHS_ABBREVIATED[(m.group(1) or m.group(2)).lower()], text)
     spelled = in_digits(text)
     numbers = frozenset(re.sub(r"[  ]", "", n).replace(",", ".") for n in CLAIM_NUMBER.findall(spelled))
     tokens = [fold(token).strip(".'-") for token in CLAIM_TOKEN.findall(text)]

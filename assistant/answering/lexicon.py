@@ -35,8 +35,15 @@ def words(key: str) -> list[str]:
     return list(dict.fromkeys(word for code in LANGUAGES for word in _FILES[code]["words"][key]))
 
 
+# A month written short ("sept.") -> the month; the first language's reading wins ("sept" is "septembre")
+MONTHS_ABBREVIATED = {
+    short: month for code in reversed(LANGUAGES) for short, month in _FILES[code]["words"].get("months_abbreviated", [])
+}
+
+
 def _fill(pattern: str) -> str:
     pattern = pattern.replace("{number_words}", "|".join(words("number_words")))
+    pattern = pattern.replace("{months_abbreviated}", "|".join(map(re.escape, MONTHS_ABBREVIATED)))
     return pattern.replace("{months}", "|".join(words("months")))
 
 
@@ -98,6 +105,9 @@ ANSWER = {
     for kind in ("rate", "duration", "time", "count", "amount", "date", "place", "person", "name", "reason")
 }
 NOT_COUNTS = re.compile(either("answer", "not_counts"), re.I)
+# A month written short next to a number: "sept. 2016", "14 sept." (not "Ils étaient sept.")
+_SHORT = "|".join(map(re.escape, MONTHS_ABBREVIATED))
+MONTH_SHORT = re.compile(rf"(?<![\w.])({_SHORT})\.(?=\s*\d)|(?<=\d\s)({_SHORT})\.", re.I)
 FUTURE = re.compile(either("answer", "future"), re.I)
 FUTURE_VERB = re.compile(either("answer", "future_verb"), re.I)
 PAST = re.compile(either("answer", "past"), re.I)

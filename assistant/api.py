@@ -18,7 +18,7 @@ from assistant.feedback import gaps, gold, store
 from assistant.index import current_generation, current_manifest
 from assistant.originals import Original, rendered_prefix
 from assistant.profiles import profile_for
-from assistant.records import Answer, BuildReport, Passage
+from assistant.records import STATUSES, Answer, BuildReport, Passage
 from assistant.retrieval import Retriever, check_query, open_retriever
 from assistant.settings import Settings
 
@@ -167,7 +167,7 @@ def record_feedback(
     if answer_id is None or store.asked_entry(folder, answer_id) is None:
         answer_id = answer_id or store.new_id()
         record["id"] = answer_id
-        status = record.get("status") if record.get("status") in ("answered", "partial", "not_found") else "answered"
+        status = record.get("status") if record.get("status") in STATUSES else "answered"
         passages = [
             {"id": "", "file": c["file"], "title": c.get("title", ""), "page": c.get("page")}
             for c in record.get("citations", [])

@@ -104,6 +104,9 @@ class Citation:
         return self.passage.generation
 
 
+STATUSES = ("answered", "partial", "not_found", "courtesy")  # what an answer's status may be (Answer.status)
+
+
 @dataclass(frozen=True)
 class Answer:
     """An answer in Markdown with inline markers [n], each backed by a citation."""
@@ -116,7 +119,8 @@ class Answer:
     language: str = "fr"
     mode: str = "extractive"
     warnings: list[str] = field(default_factory=list)
-    # "answered", "partial" (some of what the question asks is not in the documents) or "not_found"
+    # "answered", "partial" (some of what the question asks is not in the documents), "not_found", or "courtesy" (a
+    # greeting or thanks, which asked the documents nothing)
     status: str = "answered"
     support: float = 0.0  # the best quoted sentence's support (0 when nothing is quoted)
     understood_as: str = ""  # the question as read with the conversation, when it was

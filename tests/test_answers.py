@@ -10,6 +10,7 @@ from helpers import FakeChatServer
 
 import assistant
 from assistant.answering.answers import _better, ask, check_generated, escape_markdown
+from assistant.answering.provenance import answer_record
 from assistant.records import Answer, Passage
 
 pytestmark = pytest.mark.model
@@ -337,7 +338,8 @@ def test_a_greeting_or_thanks_gets_a_reply_and_searches_nothing(tmp_path):
 
     nowhere = Settings(corpus_dir=tmp_path / "corpus", index_dir=tmp_path / "index")  # no index: none is opened
     hello, thanks = ask("Bonjour !", settings=nowhere), ask("Thanks a lot!", settings=nowhere)
-    assert (hello.text, hello.status, hello.passages) == (PHRASES["fr"]["greeting"], "not_found", [])
+    assert (hello.text, hello.status, hello.passages) == (PHRASES["fr"]["greeting"], "courtesy", [])
+    assert not hello.abstained and answer_record(hello)["status"] == "courtesy"  # no "not found" for the REST, MCP...
     assert (thanks.text, thanks.language) == (PHRASES["en"]["thanks"], "en")
     with pytest.raises(IndexNotFoundError):  # a question that asks something does look for the index
         ask("Bonjour, qui organise la semaine ?", settings=nowhere)

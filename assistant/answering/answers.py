@@ -340,7 +340,7 @@ def answer_stream(
     mode = _resolve_mode(mode, settings)
     if (courteous := courtesy(question)) is not None:  # "Bonjour !", "Merci" ask the documents nothing
         language, said = courteous
-        yield Answer(question, PHRASES[language][said], [], True, [], language)
+        yield Answer(question, PHRASES[language][said], [], False, [], language, status="courtesy")
         return
     retriever = retriever or open_retriever(settings)
     asked = core_question(question)  # "Bonjour, pourriez-vous me dire qui ..." asks "Qui ..."

@@ -13,7 +13,7 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-from assistant.answering.language import PHRASES, courtesy
+from assistant.answering.language import PHRASES
 from assistant.builder import file_hash
 from assistant.index import current_manifest
 from assistant.records import Answer, Citation, Passage
@@ -174,7 +174,7 @@ def to_json(answers: list[Answer], exported_at: str | None = None) -> str:
 def asked_nothing(answer: Answer) -> bool:
     """Whether the answer is the reply to a greeting or thanks, which asked the documents nothing: it has no status
     to show ("no answer in the documents" would be wrong)."""
-    return not answer.passages and courtesy(answer.question) is not None
+    return answer.status == "courtesy"
 
 
 def to_markdown(answers: list[Answer], exported_at: str | None = None, language: str = "fr") -> str:

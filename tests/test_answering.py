@@ -110,6 +110,29 @@ def test_numbers_written_in_words_agree_with_their_figures():
     assert facts("twelve proposals").numbers == {"12"}
 
 
+def test_a_date_is_the_same_fact_in_figures_in_words_or_with_its_month_written_short():
+    from assistant.answering.claims import CLAIM_FEATURES, check_claim
+
+    evidence = MemoryEvidence(
+        {
+            "appel.txt": "Appel à projets\n\nLes dossiers sont à déposer avant le 01/03/2017 auprès du laboratoire. "
+            "Les résultats seront publiés le 14 sept. 2017 sur le site.",
+        }
+    )
+    passage = evidence.search("dossiers à déposer auprès du laboratoire", k=1)[0]
+    model = evidence.profile.claim
+    missing = [CLAIM_FEATURES.index("numbers_missing"), CLAIM_FEATURES.index("months_missing")]
+    stated = (
+        "Les dossiers sont à déposer avant le 1er mars 2017.",  # "le 01/03/2017"
+        "Les résultats seront publiés le 14 septembre 2017.",  # "le 14 sept. 2017"
+    )
+    for claim in stated:
+        checked = check_claim(evidence, claim, passage, model)
+        assert [checked.features[i] for i in missing] == [0.0, 0.0], claim
+    moved = check_claim(evidence, "Les dossiers sont à déposer avant le 1er avril 2017.", passage, model)
+    assert moved.features[missing[1]] == 1.0 and moved.support < model.bar
+
+
 def test_a_negated_claim_is_not_backed_by_the_neighbour_of_the_sentence_it_denies():
     from assistant.answering.claims import check_claim
 

@@ -25,6 +25,12 @@ A month written short next to a day or a year is the month; "sept" alone is seve
 (frozenset({'septembre'}), ['14', '2016'])
 >>> facts("Ils étaient sept.").months, facts("Ils étaient sept.").numbers
 (frozenset(), frozenset({'7'}))
+
+A date written in figures, day first, states its month: "le 1er mars 2017" is what "le 01/03/2017" says.
+
+>>> written = facts("Le dossier est à déposer avant le 01/03/2017.")
+>>> written.months, sorted(written.numbers), sorted(facts("avant le 1er mars 2017").numbers)
+(frozenset({'mars'}), ['1', '2017'], ['1', '2017'])
 """
 
 from __future__ import annotations
@@ -47,10 +53,12 @@ from assistant.answering.lexicon import (
     CLAIM_TOKEN,
     ELISION,
     LANGUAGES,
+    MONTH_NAMES,
     MONTH_SHORT,
     MONTHS_ABBREVIATED,
     NEGATION,
     NOT_NAMES,
+    NUMERIC_DATE,
     ORDINAL,
     SENTENCE_END,
     words,
@@ -103,11 +111,25 @@ def facts(text: str) -> Facts:
     """What ``text`` states (a Facts: immutable, so read once per text: the claims of an answer that cite one passage
     read its sentences once, and the quote's choice reads them again for free)."""
     text = MONTH_SHORT.sub(lambda m: MONTHS_ABBREVIATED[(m.group(1) or m.group(2)).lower()], text)
+    text = NUMERIC_DATE.sub(_date_in_words, text)
     spelled = in_digits(text)
-    numbers = frozenset(re.sub(r"[  ]", "", n).replace(",", ".") for n in CLAIM_NUMBER.findall(spelled))
+    numbers = frozenset(_number(n) for n in CLAIM_NUMBER.findall(spelled))
     tokens = [fold(token).strip(".'-") for token in CLAIM_TOKEN.findall(text)]
     months = frozenset(t for t in tokens if t in _MONTHS)
     return Facts(numbers, months, _names(text), bool(NEGATION.search(text)), frozenset(analyze(spelled)))
+
+
+def _date_in_words(date: re.Match) -> str:
+    """A date written in figures, with its month named: "01/03/2017" -> "1 mars 2017"."""
+    month = int(date["month"])
+    if not 1 <= month <= len(MONTH_NAMES):
+        return date[0]
+    return f"{int(date['day'])} {MONTH_NAMES[month - 1]} {date['year']}"
+
+
+def _number(written: str) -> str:
+    """A number as a claim and its passage compare it: "1 200" -> "1200", "2,5" -> "2.5", "09" -> "9"."""
+    return re.sub(r"^0+(?=\d)", "", re.sub(r"[  ]", "", written).replace(",", "."))
 
 
 def _names(text: str) -> frozenset[str]:

@@ -4,10 +4,12 @@ Every claim of the set cites the passage of the default index that holds its sen
 accepted (the passage states it), a perturbed one rejected (one fact changed). Prints, for each split, the share of
 faithful claims accepted and of perturbed claims rejected, then the rejected share by kind of change.
 
-    python benchmarks/claims.py [--test] [--show] [--fit] [--likeness] [--index DIR]
+    python benchmarks/claims.py [--test] [--show] [--fit] [--likeness] [--english] [--index DIR]
 
 ``--test`` adds the test split (to look at once choices are made); ``--show`` lists the claims judged wrongly;
 ``--likeness`` judges as before agreement was checked (cosine and terms against the profile's min_claim).
+``--english`` judges the English claims of ``benchmarks/claims-english.json`` instead (a language model answering an
+English question about French passages); ``--fit`` always fits on the French set's dev split.
 ``--fit`` fits the claim model (assistant.answering.claims) on the dev split and writes it into the calibration
 file of the index's model family, then reports with it: for each faithful claim, the window of its own sentence
 is a positive and the windows away from it negatives; every window of a perturbed claim is a negative, and so is
@@ -41,6 +43,7 @@ from assistant.retrieval import open_retriever  # noqa: E402
 from assistant.settings import Settings  # noqa: E402
 
 CLAIMS = ROOT / "benchmarks" / "claims.json"
+ENGLISH = ROOT / "benchmarks" / "claims-english.json"
 
 
 def passage_of(retriever, source: str, sentence: str):
@@ -162,6 +165,7 @@ def main() -> None:
     parser.add_argument("--fit", action="store_true", help="fit the claim model on dev and write it")
     parser.add_argument("--index", default=str(ROOT / "index"), help="the default corpus's index (of the model set)")
     parser.add_argument("--likeness", action="store_true", help="judge on likeness alone, as before")
+    parser.add_argument("--english", action="store_true", help="judge the English claims about French passages")
     options = parser.parse_args()
     logging.disable(logging.WARNING)
     items = json.loads(CLAIMS.read_text(encoding="utf-8"))["items"]
@@ -171,6 +175,8 @@ def main() -> None:
         claim = fit(retriever, items)
         print(f"fitted: {claim}; written to {write(claim, retriever.profile.family)}")
         retriever.profile = replace(retriever.profile, claim=claim)
+    if options.english:
+        items = json.loads(ENGLISH.read_text(encoding="utf-8"))["items"]
     rows = judged(retriever, items, options.likeness)
     rows = [row for row in rows if row[0] in splits]
     figures = []

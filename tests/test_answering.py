@@ -133,6 +133,28 @@ def test_a_date_is_the_same_fact_in_figures_in_words_or_with_its_month_written_s
     assert moved.features[missing[1]] == 1.0 and moved.support < model.bar
 
 
+def test_an_english_claim_about_a_french_passage_is_checked_on_its_names_numbers_and_months():
+    from assistant.answering.claims import check_claim
+
+    evidence = MemoryEvidence(
+        {"barcamp.txt": "Le barcamp\n\nLe SGMAP a organisé le barcamp Futurs Publics le 17 novembre à Paris."}
+    )
+    passage = evidence.search("barcamp Futurs Publics SGMAP", k=1)[0]
+    model = evidence.profile.claim
+    # its words are not the passage's: what it shares with it is SGMAP, Futurs Publics, Paris, 17 and November
+    stated = check_claim(
+        evidence, "The SGMAP organised the Futurs Publics barcamp on 17 November in Paris.", passage, model
+    )
+    assert stated.support >= model.bar
+    for changed in (
+        "The SGMAP organised the Futurs Publics barcamp on 17 March in Paris.",
+        "The SGMAP organised the Futurs Publics barcamp on 24 November in Paris.",
+        "The DINUM organised the Futurs Publics barcamp on 17 November in Marseille.",
+        "The SGMAP did not organise the Futurs Publics barcamp on 17 November in Paris.",
+    ):
+        assert check_claim(evidence, changed, passage, model).support < model.bar, changed
+
+
 def test_a_negated_claim_is_not_backed_by_the_neighbour_of_the_sentence_it_denies():
     from assistant.answering.claims import check_claim
 

@@ -44,16 +44,19 @@ from text_to_num import alpha2digit
 
 from assistant.answering.candidates import term_weights
 from assistant.answering.evidence import Evidence
+from assistant.answering.language import detect_language
 from assistant.answering.lexicon import (
     ACRONYM,
     APPROXIMATE,
     APPROXIMATE_WORD,
     CAPITALISED,
+    CAPITALISED_MONTHS,
     CLAIM_NUMBER,
     CLAIM_TOKEN,
     ELISION,
     LANGUAGES,
     MONTH_NAMES,
+    MONTH_OF,
     MONTH_SHORT,
     MONTHS_ABBREVIATED,
     NEGATION,
@@ -114,8 +117,12 @@ def facts(text: str) -> Facts:
     text = NUMERIC_DATE.sub(_date_in_words, text)
     spelled = in_digits(text)
     numbers = frozenset(_number(n) for n in CLAIM_NUMBER.findall(spelled))
-    tokens = [fold(token).strip(".'-") for token in CLAIM_TOKEN.findall(text)]
-    months = frozenset(t for t in tokens if t in _MONTHS)
+    months = frozenset(
+        MONTH_OF.get(folded, folded)
+        for written in CLAIM_TOKEN.findall(text)
+        if (folded := fold(written).strip(".'-")) in _MONTHS
+        and (folded not in CAPITALISED_MONTHS or written[:1].isupper())
+    )
     return Facts(numbers, months, _names(text), bool(NEGATION.search(text)), frozenset(analyze(spelled)))
 
 
@@ -177,6 +184,9 @@ def claim_windows(evidence: Evidence, claim: str, passage: Passage) -> list[tupl
     weights = term_weights(evidence)
     said = facts(claim)
     terms = said.terms
+    if detect_language(claim) != detect_language(passage.text):
+        # a claim in another language than its passage shares with it only its names, numbers and months
+        terms = frozenset(analyze(" ".join(sorted(said.names | said.numbers | said.months))))
     context = f"{passage.title} {passage.heading} {passage.text}"
     passage_terms = weights.coverage(terms, set(analyze(in_digits(context))))
     names_missing = _missing(said.names, fold(context))

@@ -29,7 +29,13 @@ def detect_language(text: str) -> str:
     >>> [detect_language(q) for q in ("How many employees does Revenu Québec have?", "Où est né Gérard ?",
     ...  "Quelle équipe ?", "Who is Yvan Lauzon?", "Qui est Yvan Lauzon ?")]
     ['en', 'fr', 'fr', 'en', 'fr']
+
+    What « guillemets » quote is a title or a name, in whatever language: it says nothing of the sentence's.
+
+    >>> detect_language("The content of « Innovation publique à l'ère du numérique » has been available since 2016.")
+    'en'
     """
+    text = re.sub(r"«[^»]*»", " ", text)
     words = re.findall(r"[a-zà-ÿ]+", re.sub(r"['’]", " ", text.lower()))
     if re.search(rf"(?<![\w’'-])[a-zà-ÿ]*[{ACCENTED}]", re.sub(r"\b[A-ZÀ-Ý][\w’'-]*", " ", text)):
         return "fr"

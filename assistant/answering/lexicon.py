@@ -19,6 +19,8 @@ import re
 import tomllib
 from importlib import resources
 
+from assistant.keywords import fold
+
 LANGUAGES = ("fr", "en")  # the first is the default: a question in doubt is read as French
 
 
@@ -146,6 +148,19 @@ CLAIM_NUMBER = re.compile(_COMMON["claims"]["number"])
 # A date written in figures ("01/03/2017"), read in the first language's words: its month named, its day a number
 NUMERIC_DATE = re.compile(either("claims", "numeric_date"))
 MONTH_NAMES = _FILES[LANGUAGES[0]]["words"]["month_names"]
+# A month in any language's words -> the first language's (folded): "November" says what "novembre" says
+MONTH_OF = {
+    fold(name): fold(MONTH_NAMES[number])
+    for code in LANGUAGES
+    for number, name in enumerate(_FILES[code]["words"]["month_names"])
+}
+# Month words that are months only when capitalised, in the languages that write them so ("May", not "may")
+CAPITALISED_MONTHS = frozenset(
+    fold(name)
+    for code in LANGUAGES
+    if _FILES[code]["words"].get("months_capitalised")
+    for name in _FILES[code]["words"]["month_names"]
+)
 CAPITALISED = re.compile(_COMMON["claims"]["capitalised"])
 ACRONYM = re.compile(_COMMON["claims"]["acronym"])
 CLAIM_TOKEN = re.compile(_COMMON["claims"]["token"])

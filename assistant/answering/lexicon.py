@@ -41,11 +41,12 @@ def words(key: str) -> list[str]:
 MONTHS_ABBREVIATED = {
     short: month for code in reversed(LANGUAGES) for short, month in _FILES[code]["words"].get("months_abbreviated", [])
 }
+_SHORT = "|".join(map(re.escape, MONTHS_ABBREVIATED))
 
 
 def _fill(pattern: str) -> str:
     pattern = pattern.replace("{number_words}", "|".join(words("number_words")))
-    pattern = pattern.replace("{months_abbreviated}", "|".join(map(re.escape, MONTHS_ABBREVIATED)))
+    pattern = pattern.replace("{months_abbreviated}", _SHORT)
     return pattern.replace("{months}", "|".join(words("months")))
 
 
@@ -108,7 +109,6 @@ ANSWER = {
 }
 NOT_COUNTS = re.compile(either("answer", "not_counts"), re.I)
 # A month written short next to a number: "sept. 2016", "14 sept." (not "Ils étaient sept.")
-_SHORT = "|".join(map(re.escape, MONTHS_ABBREVIATED))
 MONTH_SHORT = re.compile(rf"(?<![\w.])({_SHORT})\.(?=\s*\d)|(?<=\d\s)({_SHORT})\.", re.I)
 FUTURE = re.compile(either("answer", "future"), re.I)
 FUTURE_VERB = re.compile(either("answer", "future_verb"), re.I)

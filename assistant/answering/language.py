@@ -15,6 +15,7 @@ from assistant.answering.lexicon import (
     LANGUAGES,
     OPENING,
     PHRASES,
+    QUOTED,
     THANKS,
 )
 from assistant.keywords import analyze, fold
@@ -35,7 +36,7 @@ def detect_language(text: str) -> str:
     >>> detect_language("The content of « Innovation publique à l'ère du numérique » has been available since 2016.")
     'en'
     """
-    text = re.sub(r"«[^»]*»", " ", text)
+    text = QUOTED.sub(" ", text)
     words = re.findall(r"[a-zà-ÿ]+", re.sub(r"['’]", " ", text.lower()))
     if re.search(rf"(?<![\w’'-])[a-zà-ÿ]*[{ACCENTED}]", re.sub(r"\b[A-ZÀ-Ý][\w’'-]*", " ", text)):
         return "fr"

@@ -108,13 +108,13 @@ ANSWER = {
     for kind in ("rate", "duration", "time", "count", "amount", "date", "place", "person", "name", "reason")
 }
 NOT_COUNTS = re.compile(either("answer", "not_counts"), re.I)
-# A month written short next to a number: "sept. 2016", "14 sept." (not "Ils étaient sept.")
-MONTH_SHORT = re.compile(rf"(?<![\w.])({_SHORT})\.(?=\s*\d)|(?<=\d\s)({_SHORT})\.", re.I)
+MONTH_SHORT = re.compile(_fill(_COMMON["claims"]["month_short"]), re.I)
 FUTURE = re.compile(either("answer", "future"), re.I)
 FUTURE_VERB = re.compile(either("answer", "future_verb"), re.I)
 PAST = re.compile(either("answer", "past"), re.I)
 SITE = re.compile(_COMMON["answer"]["site"])
 LIST_ITEM = re.compile(_COMMON["text"]["list_item"])
+QUOTED = re.compile(_COMMON["text"]["quoted"])
 OF = re.compile(rf"^(?:{_alternation('of')})\s*", re.I)
 
 # How a question is worded: courtesies around it, asking words, follow-ups, asks joined in one question.

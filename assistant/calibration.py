@@ -237,16 +237,16 @@ def shipped_observations(family: str) -> list[Observed]:
 
 
 def calibrate_on(
-    gold: dict, retriever: Retriever, write_to: Path | None = None
+    gold: dict, retriever: Retriever, write_to: Path | None = None, shipped: list[Observed] | None = None
 ) -> tuple[ModelProfile, list[Observed], str]:
     """Fit the support model on the questions of ``gold`` (asked of ``retriever``'s index) together with the shipped
-    corpora's observations; with ``write_to``, record it there (a calibration file). Returns the new profile, the
-    user's observations and what it was fitted on."""
+    corpora's observations (``shipped``, read from the package when not given); with ``write_to``, record it there
+    (a calibration file). Returns the new profile, the user's observations and what it was fitted on."""
     questions = questions_of(gold)
     if not any(q.kind == "answerable" for q in questions):
         raise ValueError("the gold file has no answerable question: nothing to fit on")
     mine = observe("yours", questions, lambda _: retriever)
-    shipped = shipped_observations(retriever.profile.family)
+    shipped = shipped_observations(retriever.profile.family) if shipped is None else shipped
     model = fit(mine + shipped)
     corpora = sorted({o.corpus for o in shipped})
     fitted_on = f"your {len(questions)} questions" + (f", and the shipped {', '.join(corpora)}" if corpora else "")

@@ -144,14 +144,14 @@ def cmd_calibrate(args) -> int:
     gold = load_gold(args.gold)
     retriever = open_retriever(settings)
     before = evaluate(gold, settings, retriever=retriever)
-    in_use = retriever.profile
-    profile, mine, fitted_on = calibrate_on(gold, retriever, write_to=path)
+    in_use, shipped = retriever.profile, shipped_observations(retriever.profile.family)
+    profile, mine, fitted_on = calibrate_on(gold, retriever, write_to=path, shipped=shipped)
     retriever.profile = profile
     after = evaluate(gold, settings, retriever=retriever)
     keep = ("abstained_answerable", "gold_in_answer", "answer_cites_right_document", "abstained_in_domain")
     print("On your questions, with the calibration fitted on them (flattered: it has seen them):\n")
     print(format_table({"before": {k: before[k] for k in keep}, "after": {k: after[k] for k in keep}}))
-    unseen = held_out(mine, shipped_observations(in_use.family), in_use.support)
+    unseen = held_out(mine, shipped, in_use.support)
     print("\nEach of your questions judged by a fit that did not see it (five parts left out in turn), as a new")
     print("question would be; read off the sentences found, without the gates of questions out of the field:\n")
     print(format_table(unseen))

@@ -2,7 +2,8 @@
 
 Every claim of the set cites the passage of the default index that holds its sentence. A faithful claim must be
 accepted (the passage states it), a perturbed one rejected (one fact changed). Prints, for each split, the share of
-faithful claims accepted and of perturbed claims rejected, then the rejected share by kind of change.
+faithful claims accepted and of perturbed claims rejected (by batch of the set, and over both), then the rejected
+share by kind of change.
 
     python benchmarks/claims.py [--test] [--show] [--fit] [--likeness] [--english] [--index DIR]
 
@@ -54,8 +55,8 @@ def passage_of(retriever, source: str, sentence: str):
     raise SystemExit(f"no passage of {source} holds: {sentence[:80]}")
 
 
-def judged(retriever, items: list[dict], likeness: bool = False) -> list[tuple[str, str, str, bool]]:
-    """(split, change or "faithful", claim, accepted) for every claim of ``items``."""
+def judged(retriever, items: list[dict], likeness: bool = False) -> list[tuple[str, str, str, bool, int]]:
+    """(split, change or "faithful", claim, accepted, batch) for every claim of ``items``."""
     profile = retriever.profile
     if likeness or profile.claim is None:
 
@@ -69,11 +70,12 @@ def judged(retriever, items: list[dict], likeness: bool = False) -> list[tuple[s
     rows = []
     for item in items:
         passage = passage_of(retriever, item["source"], item["sentence"])
+        batch = item.get("batch", 1)
         for claim in item["faithful"]:
-            rows.append((item["split"], "faithful", claim, supported(claim, passage)))
+            rows.append((item["split"], "faithful", claim, supported(claim, passage), batch))
         for perturbed in item["perturbed"]:
             claim = perturbed["claim"]
-            rows.append((item["split"], perturbed["change"], claim, supported(claim, passage)))
+            rows.append((item["split"], perturbed["change"], claim, supported(claim, passage), batch))
     return rows
 
 
@@ -180,23 +182,26 @@ def main() -> None:
     rows = judged(retriever, items, options.likeness)
     rows = [row for row in rows if row[0] in splits]
     figures = []
+    batches = sorted({row[4] for row in rows})
     for split in splits:
-        faithful = [accepted for s, change, _, accepted in rows if s == split and change == "faithful"]
-        perturbed = [not accepted for s, change, _, accepted in rows if s == split and change != "faithful"]
-        accepted, rejected = sum(faithful) / len(faithful), sum(perturbed) / len(perturbed)
-        figures.append([split, len(faithful), accepted, len(perturbed), rejected])
-    print(table(["split", "faithful", "accepted", "perturbed", "rejected"], figures))
+        for batch in [*batches, "all"] if len(batches) > 1 else batches:
+            chosen = [row for row in rows if row[0] == split and batch in (row[4], "all")]
+            faithful = [accepted for _, change, _, accepted, _ in chosen if change == "faithful"]
+            perturbed = [not accepted for _, change, _, accepted, _ in chosen if change != "faithful"]
+            accepted, rejected = sum(faithful) / len(faithful), sum(perturbed) / len(perturbed)
+            figures.append([split, batch, len(faithful), accepted, len(perturbed), rejected])
+    print(table(["split", "batch", "faithful", "accepted", "perturbed", "rejected"], figures))
     by_change = collections.defaultdict(list)
-    for _, change, _, accepted in rows:
+    for _, change, _, accepted, _ in rows:
         if change != "faithful":
             by_change[change].append(not accepted)
     print()
     print(table(["change", "claims", "rejected"], [[c, len(v), sum(v) / len(v)] for c, v in sorted(by_change.items())]))
     if options.show:
         print()
-        for split, change, claim, accepted in rows:
+        for split, change, claim, accepted, batch in rows:
             if accepted == (change != "faithful"):
-                print(f"{split}\t{change}\t{'accepted' if accepted else 'rejected'}\t{claim}")
+                print(f"{split}\t{batch}\t{change}\t{'accepted' if accepted else 'rejected'}\t{claim}")
 
 
 if __name__ == "__main__":

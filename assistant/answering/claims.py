@@ -6,9 +6,10 @@ against each window, the features of CLAIM_FEATURES: its cosine to the sentence 
 share of its terms the window and the passage hold (numbers read in digits on both sides: "six propositions" is what
 "6 propositions" says), and the evidence against: a number (written in digits or words, "une quarantaine", "3e") or
 a month of the claim that the window lacks, the share of its names the passage lacks, and whether one of the two
-says "not" where the other does not. A logistic model fitted on the claim set's dev split (``benchmarks/claims.py
---fit``, recorded in the calibration file as ``claim``) weighs them; the claim is backed by its best window when
-that window's support reaches the model's bar, and the window's sentence is then the quote its marker points to.
+says "not" where the other does not (a word made its opposite by a prefix, "inutile" for "utile", says "not" too).
+A logistic model fitted on the claim set's dev split (``benchmarks/claims.py --fit``, recorded in the calibration
+file as ``claim``) weighs them; the claim is backed by its best window when that window's support reaches the
+model's bar, and the window's sentence is then the quote its marker points to.
 
 >>> sorted(facts("Le barcamp a réuni une quarantaine d'agents le 17 novembre 2016.").numbers)
 ['17', '2016', '40']
@@ -62,6 +63,8 @@ from assistant.answering.lexicon import (
     NEGATION,
     NOT_NAMES,
     NUMERIC_DATE,
+    OPPOSITE_PREFIXES,
+    OPPOSITE_STEM,
     ORDINAL,
     SENTENCE_END,
     words,
@@ -77,7 +80,7 @@ CLAIM_FEATURES = (
     "numbers_missing",  # 1 when a number of the claim is not in the window
     "months_missing",  # 1 when a month of the claim is not in the window
     "names_missing",  # the share of its names the passage lacks
-    "negation",  # one of claim and the window's sentence that holds most of it says "not", the other does not
+    "negation",  # one of claim and the window's sentence that holds most of it says "not" (or a word's opposite)
 )
 # The sign each feature's weight must have: evidence for a claim cannot count against it, nor the other way round.
 CLAIM_SIGNS = (1, 1, 1, -1, -1, -1, -1)
@@ -154,6 +157,27 @@ def _names(text: str) -> frozenset[str]:
     return frozenset(names)
 
 
+def opposed(one: frozenset[str], other: frozenset[str]) -> bool:
+    """Whether a term of ``one`` that ``other`` lacks is, by a prefix, the opposite of a term of ``other`` that ``one``
+    lacks ("inutil" of "util", "decourag" of "encourag": the language files' ``opposite_prefixes``), or the reverse.
+
+    >>> opposed(facts("Les participants l'ont jugé inutile.").terms, facts("Les participants l'ont jugé utile.").terms)
+    True
+    >>> opposed(facts("Il faut encourager le changement.").terms, facts("Il faut décourager le changement.").terms)
+    True
+    >>> opposed(facts("Il faut valoriser nos métiers.").terms, facts("Il faut valoriser nos agents.").terms)
+    False
+    """
+    only_one, only_other = one - other, other - one
+    for word, opposite in OPPOSITE_PREFIXES:
+        for these, those in ((only_one, only_other), (only_other, only_one)):
+            for term in these:
+                stem = term[len(opposite) :]
+                if term.startswith(opposite) and len(stem) >= OPPOSITE_STEM and word + stem in those:
+                    return True
+    return False
+
+
 def _missing(names: frozenset[str], text: str) -> float:
     """The share of ``names`` that ``text`` (folded) does not hold as words."""
     if not names:
@@ -211,7 +235,7 @@ def claim_windows(evidence: Evidence, claim: str, passage: Passage) -> list[tupl
             float(bool(said.numbers - numbers)),
             float(bool(said.months - months)),
             names_missing,
-            float(said.negated != read[holder(around, position)].negated),
+            float((said.negated != (held := read[holder(around, position)]).negated) != opposed(terms, held.terms)),
         )
         windows.append((sentence, features))
     return windows

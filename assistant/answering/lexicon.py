@@ -161,6 +161,15 @@ CAPITALISED_MONTHS = frozenset(
     if _FILES[code]["words"].get("months_capitalised")
     for name in _FILES[code]["words"]["month_names"]
 )
+# A word and its opposite made with a prefix, as folded (the word's prefix, its opposite's): ("", "in"), ("en", "de")
+OPPOSITE_PREFIXES = tuple(
+    dict.fromkeys(
+        (fold(word), fold(opposite))
+        for code in LANGUAGES
+        for word, opposite in _FILES[code]["claims"]["opposite_prefixes"]
+    )
+)
+OPPOSITE_STEM = int(_COMMON["claims"]["opposite_stem"])
 CAPITALISED = re.compile(_COMMON["claims"]["capitalised"])
 ACRONYM = re.compile(_COMMON["claims"]["acronym"])
 CLAIM_TOKEN = re.compile(_COMMON["claims"]["token"])

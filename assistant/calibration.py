@@ -32,6 +32,8 @@ from assistant.profiles import CALIBRATION, ModelProfile, SupportModel
 from assistant.retrieval import Retriever
 
 MAX_ABSTAIN = 0.03  # answerable questions whose answer was retrieved, on average over the corpora fitted on
+WRONG_ANSWER_COST = 3.0  # an unanswerable question answered (a citation attached), against an answerable one abstained
+DECISION_MARGIN = 0.01  # how far from the bar a support must be for a decision to count as taken (decision_cost)
 C = 1.0  # inverse regularisation strength of the logistic regression
 KINDS = ("answerable", "in_domain", "out_of_domain")
 
@@ -172,6 +174,41 @@ def judge(model: SupportModel, observed: list[Observed]) -> dict[str, float | No
     bar; the gates of questions out of the field play no part): answerable questions abstained, those answered with
     a sentence holding the expected answer quoted first, and unanswerable questions abstained."""
     return _figures([(o, _decision(model, o)) for o in observed])
+
+
+def decision_cost(model: SupportModel, observed: list[Observed]) -> float:
+    """What ``model``'s decisions cost on ``observed``: over its corpora (each weighing the same), the share of
+    answerable questions abstained plus WRONG_ANSWER_COST times the share of unanswerable ones answered. Decisions
+    are read pessimistically, as if every best support stood DECISION_MARGIN on the wrong side of where it is: a
+    decision that a rounding would turn is not counted on."""
+    costs = []
+    for corpus in sorted({o.corpus for o in observed}):
+        mine = [o for o in observed if o.corpus == corpus]
+        abstained = [best_support(model, o) < model.bar + DECISION_MARGIN for o in mine if o.kind == "answerable"]
+        answered = [best_support(model, o) >= model.bar - DECISION_MARGIN for o in mine if o.kind != "answerable"]
+        cost = float(np.mean(abstained)) if abstained else 0.0
+        costs.append(cost + (WRONG_ANSWER_COST * float(np.mean(answered)) if answered else 0.0))
+    return float(np.mean(costs))
+
+
+def weigh_by_decisions(
+    model: SupportModel, observed: list[Observed], features: Iterable[str], grid: Iterable[float] | None = None
+) -> SupportModel:
+    """``model`` with each of ``features`` weighed in turn, the other weights held: of the weights of ``grid``
+    (negative: evidence against), the one nearest zero among those whose decisions cost least (``decision_cost``).
+
+    For evidence that nearly never fires on a sentence holding the answer (a name the question gives that the document
+    lacks), a logistic fit cannot tell one strong weight from another; the decisions can.
+    """
+    grid = sorted({round(-float(g), 2) for g in np.geomspace(0.25, 50, 48)} if grid is None else set(grid))
+    for feature in features:
+        costs = [
+            (round(decision_cost(replace(model, weights={**model.weights, feature: g}), observed), 9), g) for g in grid
+        ]
+        lowest = min(cost for cost, _ in costs)
+        chosen = min((g for cost, g in costs if cost == lowest), key=abs)
+        model = replace(model, weights={**model.weights, feature: chosen})
+    return model
 
 
 def held_out(

@@ -18,6 +18,10 @@ corpus-beta (``benchmarks/gold-beta.json``).
    ``assistant/calibrations/<family>.json``, with what it was fitted on and when. The other numbers of the
    calibration (fusion weights, the cosine and known-terms gates for questions out of the field, the claim bar) are
    kept as they are.
+5. ``--vetoes``: the shipped model's former vetoes (``FORMER_VETOES``: checks that once set a sentence's support to
+   zero) weighed by their decisions on all corpora, the other weights held (``assistant.calibration.
+   weigh_by_decisions``: the weight nearest zero among those whose decisions cost least, a wrong answer costing
+   ``WRONG_ANSWER_COST`` "not found"), and recorded in the calibration file.
 """
 
 from __future__ import annotations
@@ -36,8 +40,20 @@ from corpora import HEADERS, NAMES, Corpus, evaluation_items, figures, load, row
 sys.path.insert(0, str(ROOT))
 
 from assistant.answering.support import FEATURES  # noqa: E402
-from assistant.calibration import Observed, fit, observe, save_observations  # noqa: E402
+from assistant.calibration import (  # noqa: E402
+    DECISION_MARGIN,
+    WRONG_ANSWER_COST,
+    Observed,
+    decision_cost,
+    fit,
+    judge,
+    observe,
+    save_observations,
+    weigh_by_decisions,
+)
 from assistant.profiles import ModelProfile  # noqa: E402
+
+FORMER_VETOES = ("names_missing", "unfit", "untimely")
 
 
 def leave_one_out(corpora: dict[str, Corpus], seen: dict[str, list[Observed]], columns: list[int]) -> dict[str, dict]:
@@ -66,6 +82,7 @@ def main() -> None:
     parser.add_argument("--ablation", action="store_true", help="leave-one-corpus-out without each feature too")
     parser.add_argument("--write", action="store_true", help="write the observations that assistant calibrate fits on")
     parser.add_argument("--ship", action="store_true", help="and record the fit on all corpora in the calibration file")
+    parser.add_argument("--vetoes", action="store_true", help="weigh the shipped model's former vetoes and record them")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     started = time.perf_counter()
@@ -119,7 +136,39 @@ def main() -> None:
         )
         path.write_text(json.dumps(record, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
         print(f"written to {path}")
+    if args.vetoes:
+        weigh_vetoes(corpora, everything, folder / f"{family}.json")
     print(f"\n({time.perf_counter() - started:.0f} s)")
+
+
+def weigh_vetoes(corpora: dict[str, Corpus], everything: list[Observed], path) -> None:
+    """The shipped model's former vetoes weighed by their decisions on all corpora (step 5), shown and recorded."""
+    shipped = next(iter(corpora.values())).retriever().profile.support
+    weighed = weigh_by_decisions(shipped, everything, FORMER_VETOES)
+    print("\n## The former vetoes weighed by their decisions (the other weights as shipped)\n")
+    keys = ["abstained_answerable", "right_sentence_first", "abstained_unanswerable"]
+    rows = []
+    for name in corpora:
+        mine = [o for o in everything if o.corpus == name]
+        rows += [
+            [name, label, *judge(model, mine).values()] for label, model in (("shipped", shipped), ("weighed", weighed))
+        ]
+    print(table(["corpus", "model", *keys], rows))
+    print(f"decision cost {decision_cost(shipped, everything):.4f} -> {decision_cost(weighed, everything):.4f}")
+    print(
+        "weights:",
+        ", ".join(f"{name} {shipped.weights.get(name)} -> {weighed.weights[name]}" for name in FORMER_VETOES),
+    )
+    record = json.loads(path.read_text(encoding="utf-8"))
+    record["support"]["weights"] = weighed.weights
+    record["former_vetoes_fitted_on"] = (
+        f"benchmarks/calibrate.py --vetoes on {time.strftime('%Y-%m-%d')}: {', '.join(FORMER_VETOES)}, each the weight "
+        f"nearest zero among those whose decisions on {', '.join(corpora)} cost least (answerable abstained, plus "
+        f"{WRONG_ANSWER_COST:g} times unanswerable answered, each corpus weighing the same, a decision counted only "
+        f"when the best support stands {DECISION_MARGIN:g} or more from the bar), the other weights held"
+    )
+    path.write_text(json.dumps(record, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    print(f"written to {path}")
 
 
 if __name__ == "__main__":

@@ -13,7 +13,17 @@ from helpers import ROOT
 
 from assistant import calibration
 from assistant.answering.support import FEATURES
-from assistant.calibration import Observed, fit, held_out, judge, load_observations, questions_of, save_observations
+from assistant.calibration import (
+    Observed,
+    decision_cost,
+    fit,
+    held_out,
+    judge,
+    load_observations,
+    questions_of,
+    save_observations,
+    weigh_by_decisions,
+)
 from assistant.profiles import CALIBRATION, SupportModel, profile_for
 
 
@@ -104,6 +114,27 @@ def test_judge_reads_the_best_support_against_the_bar():
         "right_sentence_first": 0.5,
         "abstained_unanswerable": 1.0,
     }
+
+
+def test_a_former_veto_gets_the_weakest_weight_that_decides_best():
+    unfit = FEATURES.index("unfit")
+
+    def question(kind: str, cosine: float, fires: bool, right: bool) -> Observed:
+        features = np.zeros((1, len(FEATURES)))
+        features[0, 0], features[0, unfit] = cosine, float(fires)
+        return Observed("a", kind, "fr", features, np.array([right]))
+
+    # an unanswerable question whose best sentence looks like an answer (cosine 1.0) but is of the wrong kind, and
+    # an answerable one whose right sentence (cosine 0.6) passes the bar only if the feature is not allowed to veto it
+    observed = [question("in_domain", 1.0, True, False), question("answerable", 0.6, False, True)]
+    model = SupportModel({"cosine": 4.0, "unfit": -50.0}, -2.0, 0.5)  # support 0.5 at cosine 0.5
+    weighed = weigh_by_decisions(model, observed, ["unfit"], grid=[-0.5, -1.0, -2.0, -4.0, -50.0])
+    assert weighed.weights["unfit"] == -4.0  # -2.0 leaves 0.5: answered; -4.0 is the weakest that turns it away
+    assert decision_cost(weighed, observed) == decision_cost(model, observed) == 0.0
+    assert decision_cost(replace(model, weights={"cosine": 4.0, "unfit": -1.0}), observed) == 3.0  # answered wrongly
+    # a feature that fires on the only right sentence is weighed as little as the grid allows
+    firing = [question("answerable", 0.6, True, True)]
+    assert weigh_by_decisions(model, firing, ["unfit"], grid=[-0.5, -1.0, -50.0]).weights["unfit"] == -0.5
 
 
 @pytest.mark.model

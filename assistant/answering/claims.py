@@ -6,7 +6,8 @@ against each window, the features of CLAIM_FEATURES: its cosine to the sentence 
 share of its terms the window and the passage hold (numbers read in digits on both sides: "six propositions" is what
 "6 propositions" says), and the evidence against: a number (written in digits or words, "une quarantaine", "3e") or
 a month of the claim that the window lacks, the share of its names the passage lacks, and whether one of the two
-says "not" where the other does not (a word made its opposite by a prefix, "inutile" for "utile", says "not" too).
+says "not" where the other does not (a word made its opposite by a prefix, "inutile" for "utile", says "not" too),
+or the two exchange roles ("aux usagers d'informer les gendarmes" for "aux gendarmes d'informer les usagers").
 A logistic model fitted on the claim set's dev split (``benchmarks/claims.py --fit``, recorded in the calibration
 file as ``claim``) weighs them; the claim is backed by its best window when that window's support reaches the
 model's bar, and the window's sentence is then the quote its marker points to.
@@ -54,6 +55,7 @@ from assistant.answering.lexicon import (
     CAPITALISED_MONTHS,
     CLAIM_NUMBER,
     CLAIM_TOKEN,
+    DETERMINERS,
     ELISION,
     LANGUAGES,
     MONTH_NAMES,
@@ -66,7 +68,9 @@ from assistant.answering.lexicon import (
     OPPOSITE_PREFIXES,
     OPPOSITE_STEM,
     ORDINAL,
+    ROLE_TOKEN,
     SENTENCE_END,
+    SYMMETRIC,
     words,
 )
 from assistant.keywords import analyze, fold
@@ -80,7 +84,7 @@ CLAIM_FEATURES = (
     "numbers_missing",  # 1 when a number of the claim is not in the window
     "months_missing",  # 1 when a month of the claim is not in the window
     "names_missing",  # the share of its names the passage lacks
-    "negation",  # one of claim and the window's sentence that holds most of it says "not" (or a word's opposite)
+    "negation",  # the window's sentence holding most of the claim says it reversed: "not", a word's opposite, roles
 )
 # The sign each feature's weight must have: evidence for a claim cannot count against it, nor the other way round.
 CLAIM_SIGNS = (1, 1, 1, -1, -1, -1, -1)
@@ -98,6 +102,7 @@ class Facts:
     names: frozenset[str]
     negated: bool
     terms: frozenset[str]
+    roles: tuple[tuple[str, str], ...] = ()  # each term with the word that governs it (``roles``)
 
 
 def in_digits(text: str) -> str:
@@ -126,7 +131,56 @@ def facts(text: str) -> Facts:
         if (folded := fold(written).strip(".'-")) in _MONTHS
         and (folded not in CAPITALISED_MONTHS or written[:1].isupper())
     )
-    return Facts(numbers, months, _names(text), bool(NEGATION.search(text)), frozenset(analyze(spelled)))
+    negated = bool(NEGATION.search(text))
+    return Facts(numbers, months, _names(text), negated, frozenset(analyze(spelled)), tuple(roles(spelled).items()))
+
+
+def roles(text: str) -> dict[str, str]:
+    """Each term of ``text`` with the word that governs its first occurrence: the word before it, articles and
+    possessives read past (the language files' ``determiners``), in lower case. Who does what to whom, roughly.
+
+    >>> roles("Permettre aux gendarmes d'informer les usagers")
+    {'permettr': '', 'gendarm': 'aux', 'inform': 'd', 'usager': 'informer'}
+    >>> roles("qui préfère l'horizontalité à la verticalité")["verticalit"]
+    'à'
+    """
+    governed: dict[str, str] = {}
+    before = ""
+    for token in ROLE_TOKEN.findall(text):
+        word = token.lower().rstrip("'’")
+        if word in DETERMINERS:
+            continue
+        for term in analyze(token)[:1]:
+            governed.setdefault(term, before)
+        before = word
+    return governed
+
+
+def swapped(one: Facts, other: Facts) -> bool:
+    """Whether two terms both texts hold have exchanged the words that govern them ("aux usagers d'informer les
+    gendarmes" for "aux gendarmes d'informer les usagers"; "préfère la verticalité à l'horizontalité" for "préfère
+    l'horizontalité à la verticalité"), one of the two a word that is no term (a preposition: two names that follow
+    each other's words in a sentence reordered are no swap); not around a word that ranks nothing ("A et B").
+
+    >>> swapped(facts("Permettre aux usagers d'informer les gendarmes."),
+    ...         facts("Permettre aux gendarmes d'informer les usagers."))
+    True
+    >>> swapped(facts("Les femmes et les hommes qui innovent."), facts("Les hommes et les femmes qui innovent."))
+    False
+    >>> swapped(facts("Le SGMAP a organisé le barcamp Futurs Publics le jeudi 17 novembre."),
+    ...         facts("Le barcamp Futurs Publics organisé par le SGMAP jeudi 17 novembre."))
+    False
+    """
+    mine, theirs = dict(one.roles), dict(other.roles)
+    shared = [term for term in mine if term in theirs]
+    for position, first in enumerate(shared):
+        for second in shared[position + 1 :]:
+            a, b = mine[first], mine[second]
+            if a == b or not (a and b) or {a, b} & SYMMETRIC or (a, b) != (theirs[second], theirs[first]):
+                continue
+            if not (analyze(a) and analyze(b)):
+                return True
+    return False
 
 
 def _date_in_words(date: re.Match) -> str:
@@ -223,6 +277,13 @@ def claim_windows(evidence: Evidence, claim: str, passage: Passage) -> list[tupl
         positions = range(len(sentences))[around]
         return max(positions, key=lambda position: (holds[position], position == centre))
 
+    def reverses(held: Facts) -> bool:
+        """Whether ``held`` says the claim reversed: "not" on one side only, a word's opposite, two roles exchanged."""
+        return (said.negated != held.negated) != opposed(terms, held.terms) or swapped(said, held)
+
+    # the passage's sentence that holds most of the claim: when it says the claim reversed, no window of the passage
+    # backs the claim (a window that holds a third of its words is no escape from the one that holds it all)
+    reversed_here = reverses(read[max(range(len(read)), key=holds.__getitem__)])
     windows = []
     for position, sentence in enumerate(sentences):
         around = slice(max(0, position - 1), position + 2)
@@ -235,7 +296,7 @@ def claim_windows(evidence: Evidence, claim: str, passage: Passage) -> list[tupl
             float(bool(said.numbers - numbers)),
             float(bool(said.months - months)),
             names_missing,
-            float((said.negated != (held := read[holder(around, position)]).negated) != opposed(terms, held.terms)),
+            float(reversed_here or reverses(read[holder(around, position)])),
         )
         windows.append((sentence, features))
     return windows

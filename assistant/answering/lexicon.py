@@ -170,6 +170,11 @@ OPPOSITE_PREFIXES = tuple(
     )
 )
 OPPOSITE_STEM = int(_COMMON["claims"]["opposite_stem"])
+# What a word's role is read past (articles, possessives), and the words that join two things without ranking them
+# (as written, in lower case: "a" is an English article, "à" a French preposition)
+DETERMINERS = frozenset(word for code in LANGUAGES for word in _FILES[code]["claims"]["determiners"])
+SYMMETRIC = frozenset(word for code in LANGUAGES for word in _FILES[code]["claims"]["symmetric"])
+ROLE_TOKEN = re.compile(_COMMON["claims"]["role_token"])
 CAPITALISED = re.compile(_COMMON["claims"]["capitalised"])
 ACRONYM = re.compile(_COMMON["claims"]["acronym"])
 CLAIM_TOKEN = re.compile(_COMMON["claims"]["token"])

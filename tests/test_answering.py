@@ -172,3 +172,28 @@ def test_a_negated_claim_is_not_backed_by_the_neighbour_of_the_sentence_it_denie
     assert denied.support < model.bar
     stated = check_claim(evidence, "Une délégation du forum des jeunes se rendra en France.", passage, model)
     assert stated.support >= model.bar and stated.quote.startswith("Une délégation")
+
+
+def test_a_claim_that_says_the_opposite_by_a_prefix_or_exchanges_two_roles_is_not_backed():
+    from assistant.answering.claims import check_claim
+
+    evidence = MemoryEvidence(
+        {
+            "gendarmerie.txt": "Les propositions\n\nLe groupe veut permettre aux gendarmes d'informer les usagers sur "
+            "le traitement des enquêtes. Les participants ont jugé utile de déployer des méthodes agiles. "
+            "Le groupe a présenté ses travaux en fin de journée. Les échanges ont été nombreux.",
+        }
+    )
+    passage = evidence.search("gendarmes informer les usagers méthodes agiles", k=1)[0]
+    model = evidence.profile.claim
+    for stated in (
+        "Le groupe veut permettre aux gendarmes d'informer les usagers sur le traitement des enquêtes.",
+        "Les participants n'ont pas jugé inutile de déployer des méthodes agiles.",  # two reversals: it agrees
+    ):
+        assert check_claim(evidence, stated, passage, model).support >= model.bar, stated
+    for reversed_ in (
+        "Les participants ont jugé inutile de déployer des méthodes agiles.",  # "inutile" is "utile" with "not"
+        "Le groupe veut permettre aux usagers d'informer les gendarmes sur le traitement des enquêtes.",
+    ):
+        # the sentence that holds all its words says it reversed: a window holding some of them is no escape
+        assert check_claim(evidence, reversed_, passage, model).support < model.bar, reversed_

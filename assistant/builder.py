@@ -46,8 +46,9 @@ from assistant.stores import Rows, Scratch, slices
 log = logging.getLogger(__name__)
 
 # Bump when chunking or the indexed text changes, to force a full rebuild (vectors of unchanged text are carried over).
-# 5: tables written row by row, scanned pages and images read by OCR.
-CHUNK_RECIPE = 5
+# 5: tables written row by row, scanned pages and images read by OCR. 6: items of lists written "• " (Markdown,
+# HTML, DOCX), as the text of a PDF or a page shows them.
+CHUNK_RECIPE = 6
 # a file changed within this long before a build's scan is read again by the next build (coarse file times)
 STAT_SLACK_NS = 2_000_000_000
 

@@ -85,6 +85,30 @@ def test_docx_title_headings_paragraphs_and_tables(tmp_path):
     assert [h for _, h in document.sections] == ["Contexte"]
 
 
+def test_items_of_lists_read_as_items_in_every_format(tmp_path):
+    import docx
+
+    markdown = tmp_path / "arret.md"
+    markdown.write_text(
+        "Un produit s'arrête, notamment :\n\n* s'il manque d'impact ;\n- s'il n'est plus financé.\n\n1. Un",
+        encoding="utf-8",
+    )
+    html = tmp_path / "arret.html"
+    html.write_text(
+        "<p>Un produit s'arrête, notamment :</p><ul><li>s'il manque d'impact ;</li><li></li></ul>", encoding="utf-8"
+    )
+    word = docx.Document()
+    word.add_paragraph("Un produit s'arrête, notamment :")
+    word.add_paragraph("s'il manque d'impact ;", style="List Bullet")
+    word.add_paragraph("s'il n'est plus financé.", style="List Number")
+    word.save(str(tmp_path / "arret.docx"))
+    for name in ("arret.md", "arret.html", "arret.docx"):
+        text = read(tmp_path / name).text
+        assert "notamment :\n" in text and "\n• s'il manque d'impact ;" in text, name
+        assert "•\n" not in text and not text.rstrip().endswith("•"), name  # an empty item writes nothing
+    assert "\n• s'il n'est plus financé." in read(markdown).text and "\n1. Un" in read(markdown).text
+
+
 def test_latin1_and_cp1252_files_read_correctly(tmp_path):
     path = tmp_path / "ancien.txt"
     path.write_bytes("Le référentiel de l’État, déjà publié à Noël.".encode("cp1252"))

@@ -13,7 +13,7 @@ from pathlib import Path
 from assistant.errors import DocumentError
 from assistant.readers.html import html_to_text
 from assistant.readers.markdown import markdown_to_text
-from assistant.readers.text import TextBuilder, decode
+from assistant.readers.text import ITEM, TextBuilder, decode
 
 # Metadata titles that are no titles: tool defaults and file names.
 _JUNK_TITLE = re.compile(
@@ -60,8 +60,9 @@ def _read_docx(path: Path) -> tuple[str, str, tuple, tuple]:
             elif style.startswith(("heading", "titre")) or style == "title":
                 title = title or text
                 out.heading(text)
-            else:
-                out.line(text)
+            else:  # an item of a bulleted or numbered list: Word keeps its marker out of the text
+                listed = block.pPr is not None and block.pPr.numPr is not None or style.startswith(("list", "liste"))
+                out.line(f"{ITEM}{text}" if listed else text)
         elif tag == "tbl":  # one sentence a row, with its headers (merged cells repeat: counted once)
             out.table([[cell.text for cell in row.cells] for row in Table(block, document).rows])
     text = out.text()

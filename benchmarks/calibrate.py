@@ -26,6 +26,10 @@ corpus-beta (``benchmarks/gold-beta.json``).
    zero) weighed by their decisions on all corpora, the other weights held (``assistant.calibration.
    weigh_by_decisions``: the weight nearest zero among those whose decisions cost least, a wrong answer costing
    ``WRONG_ANSWER_COST`` "not found"), and recorded in the calibration file.
+7. ``--general``: the fit on all corpora recorded in the calibration file as its general model, with the content
+   hashes of the default corpus's documents (``support_documents``): the shipped support model was fitted on that
+   corpus's questions and answers it; an index of other documents is answered with the general model
+   (``ModelProfile.for_corpus``).
 """
 
 from __future__ import annotations
@@ -88,6 +92,7 @@ def main() -> None:
     parser.add_argument("--ship", action="store_true", help="and record the fit on all corpora in the calibration file")
     parser.add_argument("--vetoes", action="store_true", help="weigh the shipped model's former vetoes and record them")
     parser.add_argument("--spread", type=int, default=0, metavar="N", help="left-out figures over N resamples")
+    parser.add_argument("--general", action="store_true", help="record the fit on all corpora as the general model")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     started = time.perf_counter()
@@ -146,6 +151,8 @@ def main() -> None:
         print(f"written to {path}")
     if args.vetoes:
         weigh_vetoes(corpora, everything, folder / f"{family}.json")
+    if args.general:
+        record_general(corpora, support, folder / f"{family}.json")
     print(f"\n({time.perf_counter() - started:.0f} s)")
 
 
@@ -166,6 +173,25 @@ def spread(seen: dict[str, list[Observed]], draws: int) -> list[list]:
             if value is not None and values:
                 rows.append([name, key, value, *np.percentile(values, [10, 50, 90])])
     return rows
+
+
+def record_general(corpora: dict[str, Corpus], support, path) -> None:
+    """The fit on all corpora, recorded as the calibration's general model (step 7)."""
+    if set(corpora) != set(NAMES):
+        raise SystemExit(f"--general fits on all the corpora: {', '.join(NAMES)}")
+    record = json.loads(path.read_text(encoding="utf-8"))
+    described = {"gold": "the gold set's dev split", "piaf": "PIAF-SPF", "beta": "corpus-beta"}
+    record["general"] = {
+        "weights": support.weights,
+        "bias": support.bias,
+        "bar": support.bar,
+        "fitted_on": "benchmarks/calibrate.py --general: " + ", ".join(described[name] for name in corpora),
+        "fitted_at": time.strftime("%Y-%m-%d"),
+    }
+    sources = corpora["gold"].retriever().index.manifest["sources"]
+    record["support_documents"] = sorted(meta["hash"] for meta in sources.values())
+    path.write_text(json.dumps(record, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    print(f"general model written to {path}")
 
 
 def weigh_vetoes(corpora: dict[str, Corpus], everything: list[Observed], path) -> None:

@@ -138,6 +138,30 @@ def test_a_former_veto_gets_the_weakest_weight_that_decides_best():
 
 
 @pytest.mark.model
+def test_the_default_corpus_is_answered_with_its_own_fit_and_another_corpus_with_the_general_one(
+    built_default, tiny_corpus, tmp_path
+):
+    from assistant.api import build_index
+    from assistant.retrieval import open_retriever
+    from assistant.settings import Settings
+
+    record = json.loads((ROOT / "assistant" / "calibrations" / "e5.json").read_text(encoding="utf-8"))
+    general = record["general"]
+    assert general["fitted_on"] and general["fitted_at"] and set(general["weights"]) <= set(FEATURES)
+    assert open_retriever(built_default).profile.support.weights == record["support"]["weights"]
+    settings = Settings(corpus_dir=tiny_corpus, index_dir=tmp_path / "index")
+    build_index(settings=settings)
+    other = open_retriever(settings).profile
+    assert other.support.weights == general["weights"] and other.support.bar == general["bar"]
+    assert "general model" in other.calibration
+    # a calibration fitted on your questions, beside your index, is used for your corpus: it has no general model
+    mine = {**record, "support": {**record["support"], "bar": 0.321}}
+    del mine["general"]
+    (settings.index_dir / CALIBRATION).write_text(json.dumps(mine), encoding="utf-8")
+    assert open_retriever(settings).profile.support.bar == 0.321
+
+
+@pytest.mark.model
 def test_no_rule_zeroes_a_sentence_on_its_own(built_default):
     from assistant.answering.candidates import candidates
     from assistant.retrieval import open_retriever

@@ -160,7 +160,7 @@ def record_feedback(
     folder = Path(settings.index_dir)
     manifest = current_manifest(folder)
     model = manifest.get("embedding_model", settings.embedding_model)
-    calibration = profile_for(model, folder).calibration
+    calibration = profile_for(model, folder).for_index(manifest).calibration
     generations = [c.get("index_generation") for c in record.get("citations", []) if c.get("index_generation")]
     generation = generations[0] if generations else current_generation(folder) or ""
     answer_id = record.get("id") or None

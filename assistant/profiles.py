@@ -97,6 +97,10 @@ class ModelProfile:
     general: SupportModel | None = None
     general_fitted: str = ""
 
+    def for_index(self, manifest: dict) -> ModelProfile:
+        """This profile for the index of ``manifest`` (its documents' content hashes: ``for_corpus``)."""
+        return self.for_corpus(meta.get("hash") for meta in manifest.get("sources", {}).values())
+
     def for_corpus(self, documents) -> ModelProfile:
         """This profile for an index of ``documents`` (content hashes): as it is when most of them are those its
         support model was fitted on (or when it has no general model), else with the general support model.

@@ -112,8 +112,7 @@ class Retriever:
             )
         self.embedder = embedder
         # the support model fitted on this corpus's questions, if it is the corpus a calibration was fitted on
-        documents = [meta.get("hash") for meta in index.manifest.get("sources", {}).values()]
-        self.profile: ModelProfile = profile_for(index.model, index.directory).for_corpus(documents)
+        self.profile: ModelProfile = profile_for(index.model, index.directory).for_index(index.manifest)
         self.last = Timings()
 
     def search(

@@ -59,7 +59,7 @@ from assistant.calibration import (  # noqa: E402
     save_observations,
     weigh_by_decisions,
 )
-from assistant.profiles import ModelProfile  # noqa: E402
+from assistant.profiles import ModelProfile, SupportModel  # noqa: E402
 
 FORMER_VETOES = ("names_missing", "unfit", "untimely")
 
@@ -196,7 +196,8 @@ def record_general(corpora: dict[str, Corpus], support, path) -> None:
 
 def weigh_vetoes(corpora: dict[str, Corpus], everything: list[Observed], path) -> None:
     """The shipped model's former vetoes weighed by their decisions on all corpora (step 5), shown and recorded."""
-    shipped = next(iter(corpora.values())).retriever().profile.support
+    support = json.loads(path.read_text(encoding="utf-8"))["support"]  # the default corpus's model, as shipped
+    shipped = SupportModel(support["weights"], support["bias"], support["bar"])
     weighed = weigh_by_decisions(shipped, everything, FORMER_VETOES)
     print("\n## The former vetoes weighed by their decisions (the other weights as shipped)\n")
     keys = ["abstained_answerable", "right_sentence_first", "abstained_unanswerable"]

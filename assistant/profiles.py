@@ -121,28 +121,29 @@ class ModelProfile:
 
     def calibrated(self, record: dict, origin: str) -> ModelProfile:
         """This profile with the numbers of a calibration record (a calibration file's content)."""
-        support = record["support"]
         numbers = {name: record[name] for name in CALIBRATED if name in record}
-        model = SupportModel(dict(support["weights"]), float(support["bias"]), float(support["bar"]))
         fitted = f"{origin} (fitted {record.get('fitted_at', '?')} on {record.get('fitted_on', '?')})"
-        claim = record.get("claim")
-        if claim is not None:
-            claim = SupportModel(dict(claim["weights"]), float(claim["bias"]), float(claim["bar"]))
+        claim = _model(record.get("claim"))
         general = record.get("general")  # a calibration without one (yours, beside an index) is used for any corpus
         return replace(
             self,
             **numbers,
-            support=model,
+            support=_model(record["support"]),
             claim=claim or self.claim,
             calibration=fitted,
             support_documents=frozenset(record.get("support_documents", ())),
-            general=SupportModel(dict(general["weights"]), float(general["bias"]), float(general["bar"]))
-            if general
-            else None,
+            general=_model(general),
             general_fitted=f"fitted {general.get('fitted_at', '?')} on {general.get('fitted_on', '?')}"
             if general
             else "",
         )
+
+
+def _model(entry: dict | None) -> SupportModel | None:
+    """The support model of a calibration record's entry (weights, bias, bar), if there is one."""
+    if entry is None:
+        return None
+    return SupportModel(dict(entry["weights"]), float(entry["bias"]), float(entry["bar"]))
 
 
 CALIBRATED = (

@@ -55,6 +55,7 @@ from assistant.answering.lexicon import (
     CAPITALISED_MONTHS,
     CLAIM_NUMBER,
     CLAIM_TOKEN,
+    DECIMAL_MARK,
     DETERMINERS,
     ELISION,
     LANGUAGES,
@@ -71,6 +72,7 @@ from assistant.answering.lexicon import (
     ROLE_TOKEN,
     SENTENCE_END,
     SYMMETRIC,
+    THOUSANDS_SEPARATOR,
     words,
 )
 from assistant.keywords import analyze, fold
@@ -192,8 +194,13 @@ def _date_in_words(date: re.Match) -> str:
 
 
 def _number(written: str) -> str:
-    """A number as a claim and its passage compare it: "1 200" -> "1200", "2,5" -> "2.5", "09" -> "9"."""
-    return re.sub(r"^0+(?=\d)", "", re.sub(r"[  ]", "", written).replace(",", "."))
+    """A number as a claim and its passage compare it, without its separators and leading zeros.
+
+    >>> [_number(n) for n in ("1 200", "2,5", "09", "0,5", "00")]
+    ['1200', '2.5', '9', '0.5', '0']
+    """
+    whole, point, fraction = written.replace(THOUSANDS_SEPARATOR, "").replace(DECIMAL_MARK, ".").partition(".")
+    return (whole.lstrip("0") or "0") + point + fraction
 
 
 def _names(text: str) -> frozenset[str]:

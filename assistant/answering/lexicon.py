@@ -145,6 +145,7 @@ APPROXIMATE = {word: value for code in LANGUAGES for word, value in _FILES[code]
 APPROXIMATE_WORD = re.compile(rf"(?:\b(?:{'|'.join(words('articles'))})\s+)?\b({'|'.join(APPROXIMATE)})\b", re.I)
 _SUFFIXES = sorted({suffix for code in LANGUAGES for suffix in _FILES[code]["claims"]["ordinal_suffixes"]}, key=len)
 CLAIM_NUMBER = re.compile(_COMMON["claims"]["number"])
+THOUSANDS_SEPARATOR, DECIMAL_MARK = _COMMON["claims"]["thousands_separator"], _COMMON["claims"]["decimal_mark"]
 # A date written in figures ("01/03/2017"), read in the first language's words: its month named, its day a number
 NUMERIC_DATE = re.compile(either("claims", "numeric_date"))
 MONTH_NAMES = _FILES[LANGUAGES[0]]["words"]["month_names"]

@@ -284,13 +284,11 @@ def claim_windows(evidence: Evidence, claim: str, passage: Passage) -> list[tupl
         positions = range(len(sentences))[around]
         return max(positions, key=lambda position: (holds[position], position == centre))
 
-    def reverses(held: Facts) -> bool:
-        """Whether ``held`` says the claim reversed: "not" on one side only, a word's opposite, two roles exchanged."""
-        return (said.negated != held.negated) != opposed(terms, held.terms) or swapped(said, held)
-
+    # whether each sentence says the claim reversed: "not" on one side only, a word's opposite, two roles exchanged
+    reverses = [(said.negated != held.negated) != opposed(terms, held.terms) or swapped(said, held) for held in read]
     # the passage's sentence that holds most of the claim: when it says the claim reversed, no window of the passage
     # backs the claim (a window that holds a third of its words is no escape from the one that holds it all)
-    reversed_here = reverses(read[max(range(len(read)), key=holds.__getitem__)])
+    reversed_here = reverses[max(range(len(read)), key=holds.__getitem__)]
     windows = []
     for position, sentence in enumerate(sentences):
         around = slice(max(0, position - 1), position + 2)
@@ -303,7 +301,7 @@ def claim_windows(evidence: Evidence, claim: str, passage: Passage) -> list[tupl
             float(bool(said.numbers - numbers)),
             float(bool(said.months - months)),
             names_missing,
-            float(reversed_here or reverses(read[holder(around, position)])),
+            float(reversed_here or reverses[holder(around, position)]),
         )
         windows.append((sentence, features))
     return windows
